@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "assetbuild",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "assetbuild", targets: ["assetbuild"]),
+        .executable(name: "fake-ark", targets: ["fake-ark"]),
+        .library(name: "AssetBuildCore", targets: ["AssetBuildCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The fake Ark server (test support and `fake-ark` for trying the client by hand).
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
+    ],
+    targets: [
+        // C libraries from Debian -dev packages: each folder holds module.modulemap + shim.h.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+
+        // The engine: manifest → graph → fingerprint → cache → plan → scheduler → providers → materialize.
+        .target(name: "AssetBuildCore", dependencies: [
+            "CCurl", "CSQLite3", "COpenSSLCrypto", "CTurboJPEG", "CPNG", "CFreeType",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The thin command-line front end.
+        .executableTarget(name: "assetbuild", dependencies: [
+            "AssetBuildCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // A loopback server that speaks Ark's wire protocol, with its errors and faults.
+        .target(name: "FakeArk", dependencies: [
+            "AssetBuildCore",
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
+        .executableTarget(name: "fake-ark", dependencies: ["FakeArk"]),
+        .testTarget(name: "AssetBuildTests", dependencies: [
+            "AssetBuildCore", "FakeArk",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

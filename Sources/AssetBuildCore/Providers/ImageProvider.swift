@@ -1,0 +1,183 @@
+import Foundation
+
+/// A reference image as it goes over the wire: bytes become a `data:` URI, URLs pass through.
+public enum ReferenceInput: Sendable, Hashable {
+    /// Image bytes and their lowercase format name (`jpeg`, `png`, `webp`, `bmp`, `tiff`, `gif`).
+    case bytes(Data, format: String)
+    case url(String)
+}
+
+public enum ResponseFormat: String, Sendable, Hashable, Codable {
+    case url
+    case b64Json = "b64_json"
+}
+
+/// Exactly what one image-generation request means (ark-api.md §2). Fields a model does not
+/// support are nil; the manifest validator guarantees that.
+public struct ImageRequest: Sendable, Hashable {
+    /// The target this request builds, for messages and logs.
+    public var target: String
+    public var model: String
+    public var prompt: String
+    public var references: [ReferenceInput]
+    /// `2K`, `4K`, `WxH` or `adaptive`, as sent.
+    public var size: String?
+    /// 1 for a single image; > 1 asks for a group (`sequential_image_generation: auto`) of at most this many.
+    public var maxImages: Int
+    public var watermark: Bool
+    public var optimizePromptMode: String?
+    public var seed: Int?
+    public var guidanceScale: Double?
+    public var stream: Bool
+    public var responseFormat: ResponseFormat
+
+    public init(target: String, model: String, prompt: String, references: [ReferenceInput] = [],
+                size: String? = nil, maxImages: Int = 1, watermark: Bool = false,
+                optimizePromptMode: String? = nil, seed: Int? = nil, guidanceScale: Double? = nil,
+                stream: Bool = false, responseFormat: ResponseFormat = .url) {
+        self.target = target
+        self.model = model
+        self.prompt = prompt
+        self.references = references
+        self.size = size
+        self.maxImages = maxImages
+        self.watermark = watermark
+        self.optimizePromptMode = optimizePromptMode
+        self.seed = seed
+        self.guidanceScale = guidanceScale
+        self.stream = stream
+        self.responseFormat = responseFormat
+    }
+}
+
+/// One generated image, bytes in hand (JPEG from the real service).
+public struct ReceivedImage: Sendable {
+    /// 0-based position in the group (`image_index` when streamed, order in `data[]` otherwise).
+    public var index: Int
+    public var data: Data
+    /// From the response's `size` when present; nil when the service did not say (3.0 models).
+    public var reportedWidth: Int?
+    public var reportedHeight: Int?
+
+    public init(index: Int, data: Data, reportedWidth: Int? = nil, reportedHeight: Int? = nil) {
+        self.index = index
+        self.data = data
+        self.reportedWidth = reportedWidth
+        self.reportedHeight = reportedHeight
+    }
+}
+
+/// A per-image failure inside a group (`partial_failed`, or `data[].error`).
+public struct ImageFailure: Sendable, Hashable, Codable {
+    public var index: Int
+    public var code: String
+    public var message: String
+
+    public init(index: Int, code: String, message: String) {
+        self.index = index
+        self.code = code
+        self.message = message
+    }
+
+    /// Moderation failures let the rest of a group go on; internal errors stop it.
+    public var isModeration: Bool { code.contains("SensitiveContent") || code.contains("Moderation") }
+}
+
+public struct Usage: Sendable, Hashable, Codable {
+    public var generatedImages: Int
+    public var outputTokens: Int
+    public var totalTokens: Int
+
+    public init(generatedImages: Int, outputTokens: Int, totalTokens: Int) {
+        self.generatedImages = generatedImages
+        self.outputTokens = outputTokens
+        self.totalTokens = totalTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case generatedImages = "generated_images"
+        case outputTokens = "output_tokens"
+        case totalTokens = "total_tokens"
+    }
+}
+
+/// Where a provider hands each image the moment it has it. The engine makes the image durable
+/// (object store + SQLite) before this returns, so nothing received is lost if the build dies.
+public protocol ImageSink: Sendable {
+    func imageReceived(_ image: ReceivedImage) async throws
+    func imageFailed(_ failure: ImageFailure) async
+}
+
+/// What a finished request says about itself.
+public struct GenerationSummary: Sendable {
+    public var usage: Usage?
+    /// The service's request id (`X-Request-Id`), or the client's when the service sent none.
+    public var requestID: String?
+    public var model: String?
+
+    public init(usage: Usage? = nil, requestID: String? = nil, model: String? = nil) {
+        self.usage = usage
+        self.requestID = requestID
+        self.model = model
+    }
+}
+
+/// Generates images. Implementations: `ArkClient` (the real service over libcurl) and
+/// `DraftProvider` (offline, deterministic). A provider reports each image through the sink as it
+/// arrives and throws `ProviderError` on failure, after reporting whatever did arrive.
+public protocol ImageProvider: Sendable {
+    var name: String { get }
+    func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary
+}
+
+/// `response_format` of a chat completion.
+public enum TextResponseFormat: Sendable, Hashable {
+    case text
+    case jsonObject
+    /// A JSON Schema (as JSON text) with its name and strictness.
+    case jsonSchema(name: String, schema: String, strict: Bool)
+}
+
+public struct TextRequest: Sendable, Hashable {
+    public var target: String
+    public var model: String
+    public var system: String?
+    public var prompt: String
+    public var responseFormat: TextResponseFormat
+    /// `thinking.type`: `enabled`, `disabled` or `auto`; nil sends nothing.
+    public var thinking: String?
+    public var temperature: Double?
+    public var maxTokens: Int?
+
+    public init(target: String, model: String, system: String? = nil, prompt: String,
+                responseFormat: TextResponseFormat = .text, thinking: String? = nil,
+                temperature: Double? = nil, maxTokens: Int? = nil) {
+        self.target = target
+        self.model = model
+        self.system = system
+        self.prompt = prompt
+        self.responseFormat = responseFormat
+        self.thinking = thinking
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+    }
+}
+
+public struct TextCompletion: Sendable, Hashable {
+    public var content: String
+    public var requestID: String?
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+
+    public init(content: String, requestID: String? = nil, promptTokens: Int? = nil, completionTokens: Int? = nil) {
+        self.content = content
+        self.requestID = requestID
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+}
+
+/// Chat completions for text targets (the storybook's story step).
+public protocol TextProvider: Sendable {
+    func complete(_ request: TextRequest) async throws -> TextCompletion
+}
