@@ -1,13 +1,59 @@
 import ArgumentParser
 import AssetBuildCore
+import Foundation
 
 @main
 struct AssetBuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assetbuild",
         abstract: "Build AI-generated image assets from a manifest, make-style.",
+        discussion: """
+        Reads assetbuild.yaml, works out which targets are stale and why, generates only those
+        (Volcengine Ark's Seedream models, or offline drafts), and writes them into build/.
+        Exit status: 0 success, 1 build failed, 2 usage or manifest error.
+        """,
         version: AssetBuildVersion.current,
-        subcommands: [])
+        subcommands: [Build.self, Plan.self, Status.self, Validate.self, Graph.self, Clean.self, Cache.self])
 
-    mutating func run() async throws {}
+    /// Runs the command and maps errors to exit codes: 2 for usage and manifest errors (before any
+    /// request is sent), 1 for a failed build.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(with: error)
+        }
+    }
+
+    static func exit(with error: any Error) -> Never {
+        let env = ProcessInfo.processInfo.environment
+        let color = isatty(STDERR_FILENO) == 1 && (env["NO_COLOR"] ?? "").isEmpty && env["TERM"] != "dumb"
+        func say(_ s: String) { FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8)) }
+        switch error {
+        case let e as DiagnosticsError:
+            say(e.render(color: color))
+            let errors = e.diagnostics.filter { $0.severity == .error }.count
+            if errors > 1 { say("\(errors) errors; nothing was built") }
+            Foundation.exit(2)
+        case let e as BuildFailed:
+            say("assetbuild: \(e)")
+            Foundation.exit(1)
+        case let e as ExitCode:
+            Foundation.exit(e.rawValue)
+        default:
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))   // --help, --version
+                Foundation.exit(0)
+            }
+            say(fullMessage(for: error))
+            // Usage errors (unknown subcommand or option, bad value) exit 2 like make's.
+            Foundation.exit(code == .validationFailure || code.rawValue == 64 ? 2 : 1)
+        }
+    }
 }

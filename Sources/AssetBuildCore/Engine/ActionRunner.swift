@@ -1,0 +1,161 @@
+import Foundation
+
+/// Runs one target's action: builds the request from resolved inputs, admits it through the gate,
+/// sends it, retries only what is safe to retry, and records the outcome in the cache.
+struct ActionRunner: Sendable {
+    var cache: BuildCache
+    var images: any ImageProvider
+    var text: any TextProvider
+    var gate: RequestGate
+    var retry: RetryPolicy
+    var clock: any BuildClock
+    var reporter: any BuildReporter
+    var stats: BuildStats
+
+    struct Result {
+        var output: TargetOutput
+        /// Set when fewer images arrived than `min_images`: the target fails, what arrived is kept.
+        var shortfall: String?
+    }
+
+    func run(_ target: Target, plan: TargetPlan) async throws -> Result {
+        guard let fp = plan.fingerprint, let inputs = plan.inputs else {
+            throw InputError(target: target.name, message: "internal error: no inputs resolved")
+        }
+        switch target.kind {
+        case .image(let spec): return try await runImages(target, spec: spec, plan: plan, fp: fp, inputs: inputs)
+        case .text(let spec): return try await runText(target, spec: spec, fp: fp, inputs: inputs)
+        }
+    }
+
+    private func runImages(_ target: Target, spec: ImageSpec, plan: TargetPlan, fp: Fingerprint,
+                           inputs: ResolvedInputs) async throws -> Result {
+        try cache.beginAction(key: fp.key, target: target.name, componentsJSON: fp.recordJSON, kind: .images)
+        let kept = plan.action?.images ?? []
+        var references: [ReferenceInput] = []
+        for ref in inputs.references {
+            switch ref.source {
+            case .file(let path, let format): references.append(.bytes(try FileOps.read(path), format: format.rawValue))
+            case .object(let id, let format): references.append(.bytes(try cache.objects.read(id), format: format.rawValue))
+            case .url(let url): references.append(.url(url))
+            }
+        }
+        let wanted = max(1, spec.images - kept.count)
+        let request = ImageRequest(
+            target: target.name, model: spec.model.value, prompt: inputs.prompt, references: references,
+            size: spec.size.value, maxImages: spec.images > 1 ? wanted : 1, watermark: spec.watermark,
+            optimizePromptMode: spec.optimizePrompt, seed: spec.seed, guidanceScale: spec.guidanceScale,
+            stream: spec.stream, responseFormat: spec.responseFormat)
+        let sink = DurableSink(cache: cache, actionKey: fp.key, target: target.name,
+                               indexOffset: (kept.map(\.index).max() ?? -1) + 1, reporter: reporter)
+        reporter.report(.targetStarted(target: target.name, images: request.maxImages, model: spec.modelInfo.id))
+
+        let start = clock.now()
+        var attempt = 1
+        while true {
+            try Task.checkCancellation()
+            await gate.acquire(model: spec.modelInfo.id, images: request.maxImages)
+            try Task.checkCancellation()
+            let before = sink.received.count
+            do {
+                stats.countRequest()
+                let summary = try await images.generate(request, into: sink)
+                await gate.release(model: spec.modelInfo.id, unusedImages: max(0, request.maxImages - sink.received.count))
+                try cache.recordRequest(actionKey: fp.key, requestID: summary.requestID, usage: summary.usage, model: summary.model)
+                break
+            } catch var error as ProviderError {
+                await gate.release(model: spec.modelInfo.id, unusedImages: max(0, request.maxImages - sink.received.count))
+                error.imagesReceived = max(error.imagesReceived, sink.received.count - before)
+                if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
+                    stats.countRetry()
+                    reporter.report(.retrying(target: target.name, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
+                                              delay: wait, reason: error.description))
+                    try await clock.sleep(for: wait)
+                    attempt += 1
+                    continue
+                }
+                try finish(fp.key, kept: kept, sink: sink, spec: spec)
+                throw error
+            } catch {
+                await gate.release(model: spec.modelInfo.id, unusedImages: 0)
+                try? finish(fp.key, kept: kept, sink: sink, spec: spec, interrupted: true)
+                throw error
+            }
+        }
+        let all = try finish(fp.key, kept: kept, sink: sink, spec: spec)
+        stats.countImages(sink.received.count)
+        reporter.report(.targetFinished(target: target.name, images: sink.received.count, usage: nil))
+        var shortfall: String?
+        if all.count < spec.minImages {
+            let failures = sink.failures.map { "image \($0.index + 1): \($0.code): \($0.message)" }
+            shortfall = "\(all.count) of \(spec.images) images arrived; min_images is \(spec.minImages)"
+                + (failures.isEmpty ? " (the model returned fewer images than asked; state the count in the prompt, or lower min_images)"
+                   : "\n  " + failures.joined(separator: "\n  "))
+        }
+        return Result(output: TargetOutput(actionKey: fp.key, images: all), shortfall: shortfall)
+    }
+
+    /// Records how the action ended and returns every image it holds (kept + new), by index.
+    @discardableResult
+    private func finish(_ key: String, kept: [ActionImage], sink: DurableSink, spec: ImageSpec,
+                        interrupted: Bool = false) throws -> [ActionImage] {
+        let all = (kept + sink.received).sorted { $0.index < $1.index }
+        let status: ActionStatus
+        if interrupted { status = .running }
+        else if all.count >= spec.images { status = .complete }
+        else if all.isEmpty { status = .failed }
+        else { status = .partial }
+        try cache.finishAction(key: key, status: status)
+        return all
+    }
+
+    private func runText(_ target: Target, spec: TextSpec, fp: Fingerprint, inputs: ResolvedInputs) async throws -> Result {
+        try cache.beginAction(key: fp.key, target: target.name, componentsJSON: fp.recordJSON, kind: .text)
+        let request = TextRequest(target: target.name, model: spec.model.value, system: inputs.system, prompt: inputs.prompt,
+                                  responseFormat: spec.responseFormat, thinking: spec.thinking,
+                                  temperature: spec.temperature, maxTokens: spec.maxTokens)
+        reporter.report(.targetStarted(target: target.name, images: 0, model: spec.model.value))
+        let start = clock.now()
+        var attempt = 1
+        var completion: TextCompletion
+        while true {
+            await gate.acquire(model: spec.model.value, images: 0)
+            do {
+                stats.countRequest()
+                completion = try await text.complete(request)
+                await gate.release(model: spec.model.value)
+                break
+            } catch let error as ProviderError {
+                await gate.release(model: spec.model.value)
+                if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
+                    stats.countRetry()
+                    reporter.report(.retrying(target: target.name, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
+                                              delay: wait, reason: error.description))
+                    try await clock.sleep(for: wait)
+                    attempt += 1
+                    continue
+                }
+                try? cache.finishAction(key: fp.key, status: .failed)
+                throw error
+            }
+        }
+        let content = try TextReply.validate(completion.content, spec: spec, target: target.name, cache: cache)
+        let object = try cache.recordText(actionKey: fp.key, content: content)
+        try cache.recordRequest(actionKey: fp.key, requestID: completion.requestID, usage: nil, model: spec.model.value)
+        try cache.finishAction(key: fp.key, status: .complete)
+        reporter.report(.targetFinished(target: target.name, images: 0, usage: nil))
+        let image = ActionImage(index: 0, object: object, width: 0, height: 0, byteCount: content.utf8.count)
+        return Result(output: TargetOutput(actionKey: fp.key, images: [image], text: content), shortfall: nil)
+    }
+}
+
+/// Counters shared by every task of a build.
+final class BuildStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var requests = 0
+    private(set) var retries = 0
+    private(set) var images = 0
+    func countRequest() { lock.withLock { requests += 1 } }
+    func countRetry() { lock.withLock { retries += 1 } }
+    func countImages(_ n: Int) { lock.withLock { images += n } }
+}

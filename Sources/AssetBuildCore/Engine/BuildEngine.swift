@@ -1,0 +1,170 @@
+import Foundation
+
+public struct BuildOptions: Sendable {
+    public var targets: [String] = []
+    /// Requests in flight at most; nil uses `provider.concurrency`.
+    public var jobs: Int?
+    public var keepGoing = false
+    public var dryRun = false
+    /// Rebuild the named targets even when up to date (costs requests).
+    public var force = false
+    public var budget: Double?
+    /// The command line, recorded in the build lock so a second build can say who holds it.
+    public var command = "assetbuild build"
+    public var waitForLock = true
+
+    public init() {}
+}
+
+/// The plan of a build: each target's decision, and the totals `plan` prints.
+public struct PlanReport: Sendable {
+    public var targets: [TargetPlan]
+    public var imagesToGenerate: Int { targets.filter { $0.status == .run || $0.status == .pending }.reduce(0) { $0 + $1.imagesToGenerate } }
+    public var requests: Int { targets.reduce(0) { $0 + $1.requests } }
+    public var estimatedCost: Double { targets.reduce(0) { $0 + $1.estimatedCost } }
+    public var warnings: [Diagnostic]
+
+    /// Images and estimated cost per model, for `plan`.
+    public var costByModel: [(model: String, images: Int, cost: Double)] {
+        var byModel: [String: (Int, Double)] = [:]
+        for t in targets where (t.status == .run || t.status == .pending) && t.imagesToGenerate > 0 {
+            let m = t.model ?? "?"
+            byModel[m, default: (0, 0)].0 += t.imagesToGenerate
+            byModel[m, default: (0, 0)].1 += t.estimatedCost
+        }
+        return byModel.sorted { $0.key < $1.key }.map { ($0.key, $0.value.0, $0.value.1) }
+    }
+}
+
+/// Thrown when a build ran but some targets failed (exit 1).
+public struct BuildFailed: Error, Sendable, CustomStringConvertible {
+    public var summary: BuildSummary
+    public var failures: [String]
+    public var description: String {
+        "build failed: \(summary.failed) target(s) failed" + (summary.skipped > 0 ? ", \(summary.skipped) skipped" : "")
+    }
+}
+
+/// Plans and runs builds of one workspace.
+public final class BuildEngine: Sendable {
+    public let workspace: Workspace
+    let images: any ImageProvider
+    let text: any TextProvider
+    let reporter: any BuildReporter
+    let clock: any BuildClock
+
+    public init(workspace: Workspace, images: any ImageProvider, text: any TextProvider,
+                reporter: any BuildReporter, clock: any BuildClock = SystemClock()) {
+        self.workspace = workspace
+        self.images = images
+        self.text = text
+        self.reporter = reporter
+        self.clock = clock
+    }
+
+    var manifest: Manifest { workspace.manifest }
+
+    /// Opens the cache and checks reference files; throws diagnostics (exit 2) before anything runs.
+    func prepare(cache: BuildCache) throws -> (InputFiles, Planner) {
+        let inputs = InputFiles(memo: try cache.fileDigests())
+        let problems = ManifestLoader.sorted(inputs.check(manifest))
+        if problems.contains(where: { $0.severity == .error }) {
+            throw DiagnosticsError(problems, sources: [problems.first?.location?.file ?? "": manifest.source])
+        }
+        let fingerprinter = Fingerprinter(provider: images.name, directory: manifest.directory, inputs: inputs)
+        var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, cache: cache, buildRoot: workspace.buildRoot,
+                              targetStates: try cache.targetStates(),
+                              materialized: try cache.materialized(buildRoot: workspace.buildRoot))
+        try planner.prefetchActions()
+        return (inputs, planner)
+    }
+
+    /// What a build would do, with reasons. Sends nothing and writes nothing.
+    public func plan(targets names: [String] = [], force: Bool = false) throws -> PlanReport {
+        let order = try workspace.selection(names)
+        let cache = try BuildCache.open(directory: workspace.cacheDirectory)
+        var (_, planner) = try prepare(cache: cache)
+        if force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
+        return PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
+    }
+
+    public func build(_ options: BuildOptions) async throws -> BuildSummary {
+        let started = clock.now()
+        let order = try workspace.selection(options.targets)
+        let cache = try BuildCache.open(directory: workspace.cacheDirectory)
+        let lock = try cache.acquireBuildLock(command: options.command, wait: options.waitForLock) { holder in
+            reporter.report(.waitingForLock(holder.waitingMessage(cacheDirectory: workspace.cacheDirectory)))
+        }
+        defer { lock.release() }
+        var (inputs, planner) = try prepare(cache: cache)
+        if options.force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
+        let plan = PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
+        for w in manifest.warnings { reporter.report(.warning(w.description)) }
+
+        let toRun = plan.targets.filter { $0.status == .run || $0.status == .pending }.count
+        let toRestore = plan.targets.filter { $0.status == .restore }.count
+        reporter.report(.planned(targets: order.count, toRun: toRun, toRestore: toRestore,
+                                 images: plan.imagesToGenerate, estimatedCost: plan.estimatedCost))
+        for p in plan.targets where p.status != .upToDate {
+            reporter.report(.decided(target: p.target, status: p.status, reasons: p.reasons))
+        }
+        if let budget = options.budget ?? manifest.provider.budget, plan.estimatedCost > budget + 1e-9 {
+            throw DiagnosticsError([.error(String(format: "the plan's estimated cost is $%.2f, over the budget of $%.2f; nothing was sent", plan.estimatedCost, budget)
+                                           + " (raise --budget or provider.budget, or build fewer targets)", at: nil)])
+        }
+        var summary = BuildSummary()
+        summary.targets = order.count
+        if options.dryRun {
+            summary.upToDate = plan.targets.filter { $0.status == .upToDate }.count
+            summary.seconds = seconds(since: started)
+            reporter.report(.finished(summary))
+            return summary
+        }
+
+        let run = BuildRun(engine: self, cache: cache, planner: planner, options: options)
+        summary = await run.execute(order: order, plan: plan)
+        try? cache.recordFileDigests(inputs.newRecords)
+        try finalize(cache: cache, selection: order, processed: run.processedTargets, summary: &summary)
+        summary.seconds = seconds(since: started)
+        reporter.report(.finished(summary))
+        if summary.failed > 0 || summary.interrupted {
+            throw BuildFailed(summary: summary, failures: run.failureMessages)
+        }
+        return summary
+    }
+
+    /// Removes outputs no longer declared, then writes the build record and lock file when they changed.
+    func finalize(cache: BuildCache, selection: [Int], processed: Set<String>, summary: inout BuildSummary) throws {
+        let records = try cache.materialized(buildRoot: workspace.buildRoot)
+        let states = try cache.targetStates()
+        let actions = try cache.actions(forKeys: Set(states.values.map(\.actionKey)))
+        // Declared: every output a current target produced (or may produce, if it was not processed).
+        var declared = Set<String>()
+        for t in manifest.targets {
+            if processed.contains(t.name), let state = states[t.name], let action = actions[state.actionKey] {
+                for image in action.images { declared.insert(t.outputPath(imageNumber: image.index + 1)) }
+            } else {
+                declared.formUnion(records.values.filter { $0.target == t.name }.map(\.path))
+            }
+        }
+        let materializer = Materializer(cache: cache, buildRoot: workspace.buildRoot)
+        let removed = materializer.removeStale(keeping: declared, records: records) { reporter.report(.warning($0)) }
+        if !removed.isEmpty {
+            try cache.removeMaterialized(paths: removed, buildRoot: workspace.buildRoot)
+            for path in removed { reporter.report(.outputRemoved(path: path)) }
+        }
+        let gone = states.keys.filter { manifest[$0] == nil }
+        if !gone.isEmpty { try cache.removeTargetStates(Array(gone)) }
+
+        let record = BuildRecord.make(manifest: manifest, states: states.filter { manifest[$0.key] != nil }, actions: actions)
+        if !record.targets.isEmpty || FileOps.exists(workspace.buildRoot) {
+            try BuildRecord.writeIfChanged(record.encoded(), to: workspace.buildRoot + "/assetbuild.json")
+        }
+        try BuildRecord.writeIfChanged(Data(record.lockFile().utf8), to: manifest.directory + "/assetbuild.lock")
+    }
+
+    func seconds(since start: Duration) -> Double {
+        let d = clock.now() - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

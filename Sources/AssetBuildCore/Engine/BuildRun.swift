@@ -1,0 +1,139 @@
+import Foundation
+
+/// One build's execution: runs targets in dependency order, deciding each again once its upstream
+/// outputs are real (an upstream rebuild with identical bytes makes the downstream up to date).
+final class BuildRun: @unchecked Sendable {
+    let engine: BuildEngine
+    let cache: BuildCache
+    let planner: Planner
+    let options: BuildOptions
+    let gate: RequestGate
+    let runner: ActionRunner
+    let materializer: Materializer
+    let stats = BuildStats()
+
+    private let lock = NSLock()
+    private var outputs: [String: TargetOutput] = [:]
+    private var materialized: [String: MaterializedRecord]
+    private var processed = Set<String>()
+    private var failures: [String] = []
+    private var built = 0, restored = 0, upToDate = 0
+
+    init(engine: BuildEngine, cache: BuildCache, planner: Planner, options: BuildOptions) {
+        self.engine = engine
+        self.cache = cache
+        self.planner = planner
+        self.options = options
+        let provider = engine.manifest.provider
+        self.gate = RequestGate(concurrency: options.jobs ?? provider.concurrency)
+        self.runner = ActionRunner(
+            cache: cache, images: engine.images, text: engine.text, gate: gate,
+            retry: RetryPolicy(maxAttempts: provider.maxAttempts, maxTotal: .seconds(provider.maxRetrySeconds)),
+            clock: engine.clock, reporter: engine.reporter, stats: stats)
+        self.materializer = Materializer(cache: cache, buildRoot: engine.workspace.buildRoot)
+        self.materialized = planner.materialized
+    }
+
+    var processedTargets: Set<String> { lock.withLock { processed } }
+    var failureMessages: [String] { lock.withLock { failures } }
+
+    func execute(order: [Int], plan: PlanReport) async -> BuildSummary {
+        let manifest = engine.manifest
+        let graph = engine.workspace.graph
+        let scheduler = Scheduler(keepGoing: options.keepGoing)
+        let names = manifest.targets.map(\.name)
+        let outcomes = await withTaskCancellationHandler {
+            await scheduler.run(nodes: order, dependencies: graph.dependencies, name: { names[$0] }) { i in
+                try await self.buildTarget(manifest.targets[i])
+            }
+        } onCancel: {
+            Task { await self.gate.cancelAll() }
+        }
+        var summary = BuildSummary()
+        summary.targets = order.count
+        for (i, outcome) in outcomes {
+            switch outcome {
+            case .failed: summary.failed += 1
+            case .skipped(let because):
+                summary.skipped += 1
+                engine.reporter.report(.targetSkipped(target: names[i], because: because.map { "upstream '\($0)' failed" } ?? "the build stopped"))
+            case .cancelled: summary.interrupted = true
+            case .succeeded: break
+            }
+        }
+        lock.withLock {
+            summary.built = built
+            summary.restored = restored
+            summary.upToDate = upToDate
+        }
+        summary.requests = stats.requests
+        summary.retries = stats.retries
+        summary.imagesGenerated = stats.images
+        summary.spend = Double(stats.images) * 0   // priced per model in `finish`
+        return summary
+    }
+
+    private func buildTarget(_ target: Target) async throws {
+        let upstream = lock.withLock { outputs }
+        do {
+            var decision = try planner.decide(target, upstream: { upstream[$0] })
+            if decision.status == .pending {
+                throw InputError(target: target.name, message: "an upstream output is missing")
+            }
+            let records = lock.withLock { materialized }
+            var output: TargetOutput
+            switch decision.status {
+            case .upToDate:
+                output = decision.output!
+                lock.withLock { upToDate += 1 }
+            case .restore:
+                output = decision.output!
+                engine.reporter.report(.decided(target: target.name, status: .restore, reasons: decision.reasons))
+                let written = try materializer.materialize(target, output: output, existing: records)
+                try record(target, fingerprint: decision.fingerprint!, written: written)
+                engine.reporter.report(.targetRestored(target: target.name, files: written.count))
+                lock.withLock { restored += 1 }
+            case .run, .pending:
+                decision.status = .run
+                let result = try await runner.run(target, plan: decision)
+                output = result.output
+                let written = try materializer.materialize(target, output: output, existing: records)
+                if let shortfall = result.shortfall {
+                    try cache.recordMaterialized(written, buildRoot: engine.workspace.buildRoot)
+                    throw InputError(target: target.name, message: shortfall)
+                }
+                try record(target, fingerprint: decision.fingerprint!, written: written)
+                lock.withLock { built += 1 }
+            }
+            if target.text != nil, output.text == nil, let obj = output.images.first?.object {
+                output.text = String(decoding: try cache.objects.read(obj), as: UTF8.self)
+            }
+            lock.withLock {
+                outputs[target.name] = output
+                processed.insert(target.name)
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let message = "\(error)"
+            lock.withLock {
+                failures.append(message)
+                processed.insert(target.name)
+            }
+            engine.reporter.report(.targetFailed(target: target.name, message: message))
+            throw error
+        }
+    }
+
+    /// Records the target's new state and what was written for it, each in one short transaction.
+    private func record(_ target: Target, fingerprint: Fingerprint, written: [MaterializedRecord]) throws {
+        if !written.isEmpty {
+            try cache.recordMaterialized(written, buildRoot: engine.workspace.buildRoot)
+            lock.withLock { for r in written { materialized[r.path] = r } }
+        }
+        if planner.targetStates[target.name]?.actionKey != fingerprint.key {
+            try cache.recordTargetState(TargetStateRecord(target: target.name, actionKey: fingerprint.key,
+                                                          componentsJSON: fingerprint.recordJSON, builtAt: Date()))
+        }
+    }
+}

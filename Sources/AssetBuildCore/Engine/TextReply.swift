@@ -1,0 +1,65 @@
+import Foundation
+
+/// Checks a chat model's reply before it is cached: a code fence around JSON is tolerated, JSON
+/// targets must parse, and named schemas (storybook) are enforced. A rejected reply is saved so
+/// the user can see what the model said.
+public enum TextReply {
+    public struct Rejected: Error, Sendable, CustomStringConvertible {
+        public var target: String
+        public var problem: String
+        public var savedAt: String?
+        public var description: String {
+            "\(target): the model's reply was rejected: \(problem)" + (savedAt.map { "; the raw reply is saved in \($0)" } ?? "")
+        }
+    }
+
+    /// The reply to store: for JSON targets, the JSON text without any surrounding code fence.
+    static func validate(_ reply: String, spec: TextSpec, target: String, cache: BuildCache) throws -> String {
+        if case .text = spec.responseFormat { return reply }
+        let json = stripCodeFence(reply)
+        do {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) else {
+                throw Rejected(target: target, problem: "it is not valid JSON")
+            }
+            if spec.validation == "storybook" {
+                try StorybookShape.check(object, target: target)
+            }
+            return json
+        } catch var rejected as Rejected {
+            let dir = cache.directory.appendingPathComponent("rejected").path
+            let path = dir + "/\(target).txt"
+            if (try? FileOps.writeAtomically(Data(reply.utf8), to: path)) != nil { rejected.savedAt = path }
+            throw rejected
+        }
+    }
+
+    /// Removes a Markdown code fence (```json … ```) around the reply, if there is one.
+    public static func stripCodeFence(_ s: String) -> String {
+        let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix("```") else { return trimmed }
+        var lines = trimmed.split(separator: "\n", omittingEmptySubsequences: false)
+        lines.removeFirst()
+        if let last = lines.last, last.trimmingCharacters(in: .whitespaces).hasPrefix("```") { lines.removeLast() }
+        return lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The storybook story's shape: a title, a summary of at most 30 characters, 5–10 scenes and as
+/// many picture descriptions as scenes.
+public enum StorybookShape {
+    static func check(_ object: Any, target: String) throws {
+        func reject(_ p: String) -> TextReply.Rejected { TextReply.Rejected(target: target, problem: p) }
+        guard let story = object as? [String: Any] else { throw reject("it is not a JSON object") }
+        guard let title = story["title"] as? String, !title.isEmpty else { throw reject("'title' is missing or empty") }
+        guard let summary = story["summary"] as? String, !summary.isEmpty else { throw reject("'summary' is missing or empty") }
+        if summary.count > 30 { throw reject("'summary' has \(summary.count) characters; at most 30") }
+        guard let scenes = story["scenes"] as? [String] else { throw reject("'scenes' is missing or not a list of strings") }
+        guard let details = story["scenes_detail"] as? [String] else {
+            throw reject("'scenes_detail' is missing or not a list of strings")
+        }
+        if !(5...10).contains(scenes.count) { throw reject("\(scenes.count) scenes; a story has 5 to 10") }
+        if details.count != scenes.count {
+            throw reject("\(scenes.count) scenes but \(details.count) picture descriptions; they must match one to one")
+        }
+    }
+}

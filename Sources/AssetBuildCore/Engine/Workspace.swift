@@ -1,0 +1,37 @@
+import Foundation
+
+/// A manifest with its graph and the places it builds into: the cache (`.assetbuild/` beside the
+/// manifest unless overridden) and the build directory (`build/` beside the manifest).
+public struct Workspace: Sendable {
+    public var manifest: Manifest
+    public var graph: BuildGraph
+    public var cacheDirectory: URL
+    /// Absolute path of the build directory.
+    public var buildRoot: String
+
+    public init(manifest: Manifest, cacheDirectory: String? = nil, buildDirectory: String? = nil) throws(DiagnosticsError) {
+        self.manifest = manifest
+        self.graph = try BuildGraph(manifest: manifest)
+        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p }
+        self.cacheDirectory = URL(fileURLWithPath: cacheDirectory.map(absolute) ?? manifest.directory + "/.assetbuild")
+        self.buildRoot = URL(fileURLWithPath: buildDirectory.map(absolute) ?? manifest.directory + "/build").standardizedFileURL.path
+    }
+
+    /// The declaration indices of the named targets plus everything they need, in build order;
+    /// every target when `names` is empty. Unknown names are a usage error with a suggestion.
+    public func selection(_ names: [String]) throws(DiagnosticsError) -> [Int] {
+        if names.isEmpty { return graph.topologicalOrder }
+        var roots: [Int] = []
+        var problems: [Diagnostic] = []
+        for n in names {
+            if let i = graph.index(of: n) {
+                roots.append(i)
+            } else {
+                problems.append(.error("unknown target '\(n)'\(SpellCheck.didYouMean(n, in: manifest.targetNames))", at: nil))
+            }
+        }
+        if !problems.isEmpty { throw DiagnosticsError(problems) }
+        let closure = graph.closure(of: roots)
+        return graph.topologicalOrder.filter { closure.contains($0) }
+    }
+}

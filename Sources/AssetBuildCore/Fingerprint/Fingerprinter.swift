@@ -1,0 +1,155 @@
+import Foundation
+
+/// A finished target's output, as downstream targets see it.
+public struct TargetOutput: Sendable {
+    public var actionKey: String
+    /// Image targets: what arrived, sorted by index.
+    public var images: [ActionImage]
+    /// Text targets: the reply (JSON text for JSON targets).
+    public var text: String?
+
+    public init(actionKey: String, images: [ActionImage], text: String? = nil) {
+        self.actionKey = actionKey
+        self.images = images
+        self.text = text
+    }
+}
+
+/// The inputs of one action, resolved: what gets hashed and what gets sent.
+public struct ResolvedInputs: Sendable {
+    public enum Source: Sendable, Hashable {
+        case file(path: String, format: ImageFormat)
+        case object(ObjectID, format: ImageFormat)
+        case url(String)
+    }
+
+    public var prompt: String
+    public var system: String?
+    /// In order; a reference to a whole group contributes each of its images.
+    public var references: [(label: String, source: Source)]
+}
+
+/// Errors that stop one target (not the manifest): a missing field, a file that vanished.
+public struct InputError: Error, Sendable, CustomStringConvertible {
+    public var target: String
+    public var message: String
+    public var description: String { "\(target): \(message)" }
+}
+
+/// Computes action keys. Downstream keys use the upstream's output bytes, so an upstream rebuild
+/// that yields identical bytes changes nothing below it (early cutoff).
+public struct Fingerprinter: Sendable {
+    public var provider: String
+    public var directory: String
+    public var inputs: InputFiles
+
+    public init(provider: String, directory: String, inputs: InputFiles) {
+        self.provider = provider
+        self.directory = directory
+        self.inputs = inputs
+    }
+
+    /// The key and inputs of `target`, or nil when an upstream output is not known yet.
+    public func fingerprint(_ target: Target, upstream: (String) -> TargetOutput?) throws -> (Fingerprint, ResolvedInputs)? {
+        var unresolved = false
+        func field(_ name: String, _ path: [String]) throws -> String {
+            guard let out = upstream(name) else { unresolved = true; return "" }
+            guard let text = out.text else {
+                throw InputError(target: target.name, message: "'\(name)' has no text output for ${\(name).\(path.joined(separator: "."))}")
+            }
+            return try JSONField.extract(text, path: path, target: name, user: target.name)
+        }
+        switch target.kind {
+        case .image(let spec):
+            let prompt = try spec.prompt.render(field)
+            var refs: [(label: String, source: ResolvedInputs.Source)] = []
+            var hashes: [String] = []
+            for r in spec.references {
+                switch r.value.source {
+                case .file(let rel):
+                    let path = rel.hasPrefix("/") ? rel : directory + "/" + rel
+                    let f: InputFile
+                    do { f = try inputs.digest(path) } catch {
+                        throw InputError(target: target.name, message: "reference file '\(rel)' is missing or unreadable (\(error))")
+                    }
+                    refs.append((rel, .file(path: path, format: f.format ?? .jpeg)))
+                    hashes.append(f.sha256)
+                case .url(let url, _):
+                    refs.append((url, .url(url)))
+                    hashes.append("url:" + url)
+                case .target(let name, let index):
+                    guard let out = upstream(name) else { unresolved = true; continue }
+                    let chosen: [ActionImage]
+                    if let index {
+                        guard let image = out.images.first(where: { $0.index == index - 1 }) else {
+                            throw InputError(target: target.name, message: "reference '\(r.value.spelling)' names image \(index), but '\(name)' produced \(out.images.count) image(s)")
+                        }
+                        chosen = [image]
+                    } else {
+                        chosen = out.images
+                    }
+                    for image in chosen {
+                        let label = index != nil || out.images.count == 1 ? r.value.spelling : "\(name)[\(image.index + 1)]"
+                        refs.append((label, .object(image.object, format: .jpeg)))
+                        hashes.append(image.object.hex)
+                    }
+                }
+            }
+            if unresolved { return nil }
+            let c = ActionKeyComponents(
+                kind: "image", provider: provider, model: spec.modelInfo.id, prompt: prompt, size: spec.size.value,
+                images: spec.images, references: hashes, watermark: spec.watermark, optimizePrompt: spec.optimizePrompt,
+                seed: spec.seed, guidanceScale: spec.guidanceScale)
+            return (Fingerprint(components: c, referenceLabels: refs.map(\.label)),
+                    ResolvedInputs(prompt: prompt, system: nil, references: refs))
+        case .text(let spec):
+            let prompt = try spec.prompt.render(field)
+            let system = try spec.system?.render(field)
+            if unresolved { return nil }
+            let format: String
+            switch spec.responseFormat {
+            case .text: format = "text"
+            case .jsonObject: format = "json_object"
+            case .jsonSchema(let name, let schema, let strict):
+                format = "json_schema:\(name):\(strict):" + SHA256.hash(schema).hex
+            }
+            let c = ActionKeyComponents(
+                kind: "text", provider: provider, model: spec.model.value, prompt: prompt, system: system,
+                responseFormat: format, thinking: spec.thinking, temperature: spec.temperature, maxTokens: spec.maxTokens)
+            return (Fingerprint(components: c, referenceLabels: []), ResolvedInputs(prompt: prompt, system: system, references: []))
+        }
+    }
+}
+
+/// `${target.a.b}`: a field of a text target's JSON reply. Arrays join with newlines.
+public enum JSONField {
+    public static func extract(_ json: String, path: [String], target: String, user: String) throws -> String {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) else {
+            throw InputError(target: user, message: "the output of '\(target)' is not JSON, so ${\(target).\(path.joined(separator: "."))} cannot be read")
+        }
+        var node: Any = root
+        for key in path {
+            if let dict = node as? [String: Any], let next = dict[key] {
+                node = next
+            } else if let array = node as? [Any], let i = Int(key), i >= 1, i <= array.count {
+                node = array[i - 1]
+            } else {
+                let available = (node as? [String: Any]).map { " (it has " + $0.keys.sorted().map { "'\($0)'" }.joined(separator: ", ") + ")" } ?? ""
+                throw InputError(target: user, message: "the output of '\(target)' has no field '\(path.joined(separator: "."))'\(available)")
+            }
+        }
+        return render(node)
+    }
+
+    static func render(_ v: Any) -> String {
+        switch v {
+        case let s as String: return s
+        case let a as [Any]: return a.map(render).joined(separator: "\n")
+        case let n as NSNumber: return n.stringValue
+        case is NSNull: return ""
+        default:
+            let data = (try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}

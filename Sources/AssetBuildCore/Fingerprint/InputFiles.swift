@@ -1,0 +1,116 @@
+import Foundation
+
+/// The digest and shape of one input file.
+public struct InputFile: Sendable, Hashable {
+    public var path: String
+    public var sha256: String
+    public var size: Int64
+    public var format: ImageFormat?
+    public var width: Int
+    public var height: Int
+}
+
+/// Reference files, hashed by content and memoized by (path, size, mtime_ns, inode), so a build
+/// whose inputs did not change reads no image bytes. New digests are collected and written back
+/// in one transaction at the end.
+public final class InputFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var memo: [String: FileDigestRecord]
+    private var fresh: [String: FileDigestRecord] = [:]
+    private var cache: [String: InputFile] = [:]
+
+    public init(memo: [String: FileDigestRecord]) {
+        self.memo = memo
+    }
+
+    /// Records to write back: only files whose stat changed since they were last hashed.
+    public var newRecords: [FileDigestRecord] {
+        lock.withLock { Array(fresh.values) }
+    }
+
+    public enum Problem: Error, Sendable {
+        case missing
+        case unreadable(String)
+        case notAnImage(String)
+    }
+
+    /// The digest of the file at an absolute path; reads and probes it only when its stat changed.
+    public func digest(_ path: String) throws(Problem) -> InputFile {
+        if let hit = lock.withLock({ cache[path] }) { return hit }
+        guard let st = FileOps.stat(path), !st.isDirectory else { throw .missing }
+        if let m = lock.withLock({ memo[path] }), m.size == st.size, m.mtimeNs == st.mtimeNs, m.inode == st.inode,
+           let format = m.format.flatMap(ImageFormat.init(rawValue:)) {
+            let file = InputFile(path: path, sha256: m.sha256, size: m.size, format: format, width: m.width, height: m.height)
+            lock.withLock { cache[path] = file }
+            return file
+        }
+        let data: Data
+        do { data = try FileOps.read(path) } catch { throw .unreadable("\(error)") }
+        let info: ImageInfo
+        do { info = try ImageProbe.probe(data) } catch { throw .notAnImage("\(error)") }
+        let sha = SHA256.hash(data).hex
+        let file = InputFile(path: path, sha256: sha, size: Int64(data.count), format: info.format,
+                             width: info.width, height: info.height)
+        let record = FileDigestRecord(path: path, size: st.size, mtimeNs: st.mtimeNs, inode: st.inode, sha256: sha,
+                                      format: info.format.rawValue, width: info.width, height: info.height)
+        lock.withLock {
+            cache[path] = file
+            fresh[path] = record
+            memo[path] = record
+        }
+        return file
+    }
+
+    /// Checks every file reference of the manifest against its model's limits (ark-api.md §4).
+    /// Nothing is sent anywhere until these pass.
+    public func check(_ manifest: Manifest) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for target in manifest.targets {
+            guard let spec = target.image else { continue }
+            let m = spec.modelInfo
+            for ref in spec.references {
+                guard case .file(let rel) = ref.value.source else { continue }
+                let path = rel.hasPrefix("/") ? rel : manifest.directory + "/" + rel
+                do {
+                    let f = try digest(path)
+                    out += Self.limits(f, label: rel, model: m, at: ref.location)
+                } catch .missing {
+                    out.append(.error("reference file '\(rel)' not found (looked for \(path))", at: ref.location))
+                } catch .unreadable(let why) {
+                    out.append(.error("reference file '\(rel)' cannot be read: \(why)", at: ref.location))
+                } catch .notAnImage(let why) {
+                    out.append(.error("reference file '\(rel)' is not a usable image: \(why)", at: ref.location,
+                                      notes: ["references must be jpeg, png, webp, bmp, tiff or gif files"]))
+                }
+            }
+        }
+        return out
+    }
+
+    static func limits(_ f: InputFile, label: String, model m: ImageModel, at location: SourceLocation) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        if let format = f.format, !m.referenceFormats.contains(format.rawValue) {
+            let allowed = m.referenceFormats.sorted().joined(separator: ", ")
+            out.append(.error("reference '\(label)' is \(format.rawValue); \(m.id) takes \(allowed)", at: location))
+        }
+        if f.size > Int64(ModelCatalog.maxReferenceBytes) {
+            let mb = String(format: "%.1f", Double(f.size) / 1_048_576)
+            out.append(.error("reference '\(label)' is \(mb) MB; the service takes at most 10 MB", at: location))
+        }
+        if f.width <= ModelCatalog.minReferenceSide || f.height <= ModelCatalog.minReferenceSide {
+            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) pixels; width and height must each be more than 14",
+                              at: location))
+        }
+        if f.width * f.height > ModelCatalog.maxReferencePixels {
+            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) = \(f.width * f.height) pixels; the service takes at most 6000x6000 = 36000000",
+                              at: location))
+        }
+        let ratio = Double(f.width) / Double(max(1, f.height))
+        if f.width > 0, f.height > 0, !m.referenceAspectRange.contains(ratio) {
+            let range = m.referenceAspectRange.lowerBound < 0.1 ? "1:16 to 16:1" : "1:3 to 3:1"
+            out.append(.error("reference '\(label)' has aspect ratio \(SizeSpec.describeRatio(f.width, f.height)); \(m.id) takes \(range)",
+                              at: location))
+        }
+        return out
+    }
+}

@@ -1,0 +1,91 @@
+/// Why a target runs (or is restored), decided where staleness is decided and kept as data
+/// (llbuild's `RunReason`, Ninja's explanations). `description` is what `--explain`, `plan` and
+/// `status` print.
+public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
+    /// No build of this target was ever recorded.
+    case neverBuilt
+    case promptChanged
+    /// An option that is part of the action key changed.
+    case optionChanged(name: String, old: String, new: String)
+    /// A reference's bytes changed (a file edited, or an upstream image that came out different).
+    case referenceChanged(String)
+    /// References were added, removed or reordered.
+    case referencesChanged(old: Int, new: Int)
+    /// An upstream target produced new output (its images or text differ).
+    case upstreamRebuilt(String)
+    /// An upstream target is going to run, so this one's inputs are not known yet.
+    case upstreamPending(String)
+    case outputMissing(String)
+    case outputModified(String)
+    /// The provider changed (draft ↔ ark): their images are never interchangeable.
+    case providerChanged(old: String, new: String)
+    /// The last build of these exact inputs was cut short; what it received is kept.
+    case interrupted(received: Int, wanted: Int)
+    /// The last build of these exact inputs failed.
+    case failedBefore
+    /// These exact inputs were built before: the result comes from the cache, no request.
+    case restoredFromCache
+    /// Asked for on the command line (`--force`).
+    case forced
+
+    public var description: String {
+        switch self {
+        case .neverBuilt: return "never built"
+        case .promptChanged: return "prompt changed"
+        case .optionChanged(let name, let old, let new): return "option '\(name)' changed: \(old) -> \(new)"
+        case .referenceChanged(let label): return "reference '\(label)' changed"
+        case .referencesChanged(let old, let new): return "references changed (\(old) -> \(new))"
+        case .upstreamRebuilt(let name): return "upstream '\(name)' rebuilt"
+        case .upstreamPending(let name): return "waits for upstream '\(name)'"
+        case .outputMissing(let path): return "output '\(path)' missing"
+        case .outputModified(let path): return "output '\(path)' modified by hand"
+        case .providerChanged(let old, let new): return "provider changed: \(old) -> \(new)"
+        case .interrupted(let got, let wanted): return "last build interrupted (\(got) of \(wanted) images kept)"
+        case .failedBefore: return "last build failed"
+        case .restoredFromCache: return "restored from cache"
+        case .forced: return "forced"
+        }
+    }
+
+    /// Reasons that mean images must be generated (not merely restored from the cache).
+    public var costsRequests: Bool {
+        switch self {
+        case .outputMissing, .outputModified, .restoredFromCache: return false
+        default: return true
+        }
+    }
+
+    /// Field-by-field comparison of the last recorded inputs with the current ones.
+    public static func diff(old: ActionKeyComponents, oldLabels: [String],
+                            new: ActionKeyComponents, newLabels: [String]) -> [RebuildReason] {
+        var reasons: [RebuildReason] = []
+        if old.provider != new.provider { reasons.append(.providerChanged(old: old.provider, new: new.provider)) }
+        if old.prompt != new.prompt { reasons.append(.promptChanged) }
+        if old.system != new.system { reasons.append(.optionChanged(name: "system", old: "…", new: "…")) }
+        func opt<T: CustomStringConvertible & Equatable>(_ name: String, _ a: T?, _ b: T?) {
+            if a != b { reasons.append(.optionChanged(name: name, old: a?.description ?? "(none)", new: b?.description ?? "(none)")) }
+        }
+        opt("model", old.model, new.model)
+        opt("size", old.size, new.size)
+        opt("images", old.images, new.images)
+        opt("watermark", old.watermark, new.watermark)
+        opt("optimize_prompt", old.optimizePrompt, new.optimizePrompt)
+        opt("seed", old.seed, new.seed)
+        opt("guidance_scale", old.guidanceScale, new.guidanceScale)
+        opt("response_format", old.responseFormat, new.responseFormat)
+        opt("thinking", old.thinking, new.thinking)
+        opt("temperature", old.temperature, new.temperature)
+        opt("max_tokens", old.maxTokens, new.maxTokens)
+        let a = old.references ?? [], b = new.references ?? []
+        if a.count != b.count || (a != b && Set(a) == Set(b)) {
+            reasons.append(.referencesChanged(old: a.count, new: b.count))
+        } else {
+            for i in b.indices where a[i] != b[i] {
+                let label = i < newLabels.count ? newLabels[i] : "#\(i + 1)"
+                reasons.append(.referenceChanged(label))
+            }
+        }
+        if reasons.isEmpty, old.format != new.format { reasons.append(.optionChanged(name: "key format", old: "\(old.format)", new: "\(new.format)")) }
+        return reasons
+    }
+}

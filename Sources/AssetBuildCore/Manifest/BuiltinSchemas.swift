@@ -1,0 +1,20 @@
+/// JSON Schemas assetbuild knows by name, for text targets' `schema:`.
+public enum BuiltinSchemas {
+    public static let names = ["storybook"]
+
+    /// A story for a picture book: a title, a one-line summary, and 5–10 scenes, each with its page
+    /// text and a picture description (the two lists in the same order).
+    public static let storybook = """
+    {"type":"object","additionalProperties":false,\
+    "required":["title","summary","scenes","scenes_detail"],\
+    "properties":{\
+    "title":{"type":"string","minLength":1},\
+    "summary":{"type":"string","minLength":1,"maxLength":30},\
+    "scenes":{"type":"array","minItems":5,"maxItems":10,"items":{"type":"string","minLength":1}},\
+    "scenes_detail":{"type":"array","minItems":5,"maxItems":10,"items":{"type":"string","minLength":1}}}}
+    """
+
+    public static func schema(named name: String) -> String? {
+        name == "storybook" ? storybook : nil
+    }
+}

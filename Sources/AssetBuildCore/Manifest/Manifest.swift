@@ -1,0 +1,189 @@
+import Foundation
+
+/// A value from the manifest with the place it was written, so later checks can point at it.
+public struct Located<Value: Sendable>: Sendable {
+    public var value: Value
+    public var location: SourceLocation
+
+    public init(_ value: Value, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}
+
+extension Located: Equatable where Value: Equatable {}
+extension Located: Hashable where Value: Hashable {}
+
+/// A loaded, validated manifest: every target typed, every option checked against its model.
+public struct Manifest: Sendable {
+    /// Absolute path of the manifest file.
+    public var path: String
+    /// The folder relative paths are resolved against.
+    public var directory: String
+    public var version: Int
+    public var provider: ProviderSettings
+    /// Targets in the order they were declared.
+    public var targets: [Target]
+    /// Warnings found while loading (prompt length advice and the like).
+    public var warnings: [Diagnostic]
+    /// The manifest text, for rendering diagnostics found later.
+    public var source: String
+
+    private var indexByName: [String: Int]
+
+    public init(path: String, directory: String, version: Int, provider: ProviderSettings, targets: [Target],
+                warnings: [Diagnostic], source: String) {
+        self.path = path
+        self.directory = directory
+        self.version = version
+        self.provider = provider
+        self.targets = targets
+        self.warnings = warnings
+        self.source = source
+        var index: [String: Int] = [:]
+        for (i, t) in targets.enumerated() { index[t.name] = i }
+        self.indexByName = index
+    }
+
+    public subscript(name: String) -> Target? {
+        indexByName[name].map { targets[$0] }
+    }
+
+    public var targetNames: [String] { targets.map(\.name) }
+}
+
+public enum ProviderName: String, Sendable, CaseIterable, Codable {
+    /// Volcengine Ark, the real service.
+    case ark
+    /// The offline renderer: no key, no network, deterministic.
+    case draft
+}
+
+public struct ProviderSettings: Sendable {
+    public var name: ProviderName = .ark
+    public var baseURL: String = "https://ark.cn-beijing.volces.com/api/v3"
+    public var apiKeyEnv: String = "ARK_API_KEY"
+    /// Requests in flight at most.
+    public var concurrency: Int = 16
+    /// Images per minute per model id (the account's IPM); models not listed get `defaultRateLimit`.
+    public var rateLimits: [String: Int] = [:]
+    public var defaultRateLimit: Int = 500
+    /// Price per generated image, per model id; models not listed use the catalog's list price.
+    public var prices: [String: Double] = [:]
+    /// Refuse to start a build whose estimate exceeds this; stop admitting once spend reaches it.
+    public var budget: Double?
+    /// Endpoint ids (`ep-…`) and the model each serves, so its limits can be checked.
+    public var endpoints: [String: String] = [:]
+    /// Retries of one request (429, 5xx, network) before the target fails.
+    public var maxAttempts: Int = 4
+    /// Give up retrying a request after this long in total.
+    public var maxRetrySeconds: Double = 600
+    /// A stream that sends nothing for this long is treated as stalled.
+    public var stallTimeoutSeconds: Double = 300
+
+    public init() {}
+
+    public func rateLimit(for model: String) -> Int { rateLimits[model] ?? defaultRateLimit }
+
+    public func price(for model: String) -> Double {
+        if let p = prices[model] { return p }
+        let resolved = endpoints[model] ?? model
+        return prices[resolved] ?? ModelCatalog.model(id: resolved)?.defaultPrice ?? 0
+    }
+}
+
+/// One buildable thing.
+public struct Target: Sendable {
+    public var name: String
+    /// Where the target's key is written.
+    public var location: SourceLocation
+    public var kind: Kind
+    /// Ordering-only dependencies (`deps:`).
+    public var deps: [Located<String>]
+    /// `output:` relative to the build directory; `{n}` stands for the image number in a group.
+    public var output: Located<String>?
+
+    public enum Kind: Sendable {
+        case image(ImageSpec)
+        case text(TextSpec)
+    }
+
+    public var image: ImageSpec? {
+        if case .image(let s) = kind { return s }
+        return nil
+    }
+
+    public var text: TextSpec? {
+        if case .text(let s) = kind { return s }
+        return nil
+    }
+
+    /// How many images a build of this target asks for (0 for text targets).
+    public var requestedImages: Int { image?.images ?? 0 }
+
+    /// Names of every target this one needs built first: references, template fields and `deps:`.
+    public var dependencies: [Located<String>] {
+        var out: [Located<String>] = []
+        switch kind {
+        case .image(let s):
+            for r in s.references {
+                if case .target(let name, _) = r.value.source { out.append(Located(name, at: r.location)) }
+            }
+            out += s.prompt.fieldReferences
+        case .text(let s):
+            out += s.prompt.fieldReferences
+            if let sys = s.system { out += sys.fieldReferences }
+        }
+        return out + deps
+    }
+}
+
+/// An image target's options after defaults, vars and the model's rules were applied.
+public struct ImageSpec: Sendable {
+    public var model: Located<String>
+    /// The catalog entry the model id (or the endpoint it names) resolves to.
+    public var modelInfo: ImageModel
+    public var prompt: Template
+    public var references: [Located<Reference>]
+    /// `2K`, `4K`, `1K`, `WxH` or `adaptive`, as it will be sent.
+    public var size: Located<String>
+    /// 1 for a single image; > 1 is a group of at most this many.
+    public var images: Int
+    /// A group returning fewer images than this fails (what arrived is still kept).
+    public var minImages: Int
+    public var watermark: Bool
+    public var optimizePrompt: String?
+    public var seed: Int?
+    public var guidanceScale: Double?
+    public var stream: Bool
+    public var responseFormat: ResponseFormat
+}
+
+/// A text target: one chat completion, its reply stored as `build/<name>.json` (or `.txt`).
+public struct TextSpec: Sendable {
+    public var model: Located<String>
+    public var system: Template?
+    public var prompt: Template
+    public var responseFormat: TextResponseFormat
+    /// Named schema the reply is validated against after it arrives (`storybook`).
+    public var validation: String?
+    public var thinking: String?
+    public var temperature: Double?
+    public var maxTokens: Int?
+}
+
+/// Where a reference image comes from.
+public struct Reference: Sendable, Hashable {
+    public enum Source: Sendable, Hashable {
+        /// Another target's output; `index` is 1-based within a group, nil for all of its images.
+        case target(String, index: Int?)
+        /// A file, relative to the manifest directory (or absolute).
+        case file(String)
+        /// Passed to the service as given; `pin` hashes its bytes (downloaded once) instead of its text.
+        case url(String, pin: Bool)
+    }
+
+    public var source: Source
+    /// As written in the manifest, for messages (`poses[2]`, `refs/product.png`).
+    public var spelling: String
+}

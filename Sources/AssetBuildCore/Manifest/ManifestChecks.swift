@@ -1,0 +1,132 @@
+/// Checks that need every target at once: references and deps name real targets, fields come from
+/// text targets, outputs stay inside the build directory and never collide.
+struct ManifestChecks {
+    var targets: [Target]
+    var directory: String
+
+    mutating func run(tree: inout YAMLTree) {
+        var byName: [String: Target] = [:]
+        for t in targets { byName[t.name] = t }
+        let names = targets.map(\.name)
+
+        for t in targets {
+            if case .image(let spec) = t.kind {
+                checkReferences(of: t, spec: spec, byName: byName, names: names, tree: &tree)
+                for field in spec.prompt.fieldReferences { checkField(field, byName: byName, names: names, tree: &tree) }
+            }
+            if case .text(let spec) = t.kind {
+                for field in spec.prompt.fieldReferences + (spec.system?.fieldReferences ?? []) {
+                    checkField(field, byName: byName, names: names, tree: &tree)
+                }
+            }
+            for d in t.deps where byName[d.value] == nil {
+                tree.error("unknown target '\(d.value)' in deps\(SpellCheck.didYouMean(d.value, in: names))", at: d.location)
+            }
+            for d in t.dependencies where d.value == t.name {
+                tree.error("dependency cycle: \(t.name) -> \(t.name)", at: d.location)
+            }
+        }
+        checkOutputs(tree: &tree)
+    }
+
+    private func checkReferences(of t: Target, spec: ImageSpec, byName: [String: Target], names: [String],
+                                 tree: inout YAMLTree) {
+        var expandedCount = 0
+        for r in spec.references {
+            guard case .target(let name, let index) = r.value.source else {
+                expandedCount += 1
+                continue
+            }
+            guard let other = byName[name] else {
+                let looksLikeFile = name.contains("_") == false && name.count > 0
+                tree.error("unknown target '\(name)' in references\(SpellCheck.didYouMean(name, in: names))", at: r.location,
+                           notes: looksLikeFile ? ["a file reference needs a '/' or an extension, e.g. './\(name).png'"] : [])
+                continue
+            }
+            guard let otherSpec = other.image else {
+                tree.error("'\(name)' is a text target; references must be images (use ${\(name).field} in the prompt instead)",
+                           at: r.location)
+                continue
+            }
+            if let index {
+                if index < 1 || index > otherSpec.images {
+                    let range = otherSpec.images == 1 ? "it makes one image: use '\(name)'" : "it makes \(otherSpec.images) images: use \(name)[1] to \(name)[\(otherSpec.images)]"
+                    tree.error("reference '\(r.value.spelling)' is out of range; \(range)", at: r.location)
+                }
+                expandedCount += 1
+            } else {
+                expandedCount += otherSpec.images
+            }
+        }
+        // A reference to a whole group sends every image of it.
+        if expandedCount > spec.references.count {
+            let location = spec.references.first?.location ?? t.location
+            let m = spec.modelInfo
+            if expandedCount > m.referenceCount.upperBound {
+                tree.error("references expand to \(expandedCount) images (a group reference sends all of its images); \(m.id) takes at most \(m.referenceCount.upperBound)",
+                           at: location)
+            } else if spec.images > 1, expandedCount + spec.images > ModelCatalog.maxReferencesPlusImages {
+                tree.error("references expand to \(expandedCount) images + \(spec.images) to generate is \(expandedCount + spec.images); the service allows 15 in all",
+                           at: location)
+            }
+        }
+    }
+
+    private func checkField(_ field: Located<String>, byName: [String: Target], names: [String], tree: inout YAMLTree) {
+        guard let other = byName[field.value] else {
+            tree.error("unknown target '\(field.value)' in ${\(field.value).…}\(SpellCheck.didYouMean(field.value, in: names))",
+                       at: field.location)
+            return
+        }
+        if other.text == nil {
+            tree.error("'${\(field.value).…}' reads a field of a text target, but '\(field.value)' is an image target", at: field.location)
+        }
+    }
+
+    private func checkOutputs(tree: inout YAMLTree) {
+        var owner: [String: String] = [:]
+        for t in targets {
+            let location = t.output?.location ?? t.location
+            let pattern = t.outputPattern
+            if let output = t.output {
+                if let problem = Self.pathProblem(output.value) {
+                    tree.error("output '\(output.value)' \(problem)", at: location)
+                    continue
+                }
+                if t.image != nil {
+                    let lower = output.value.lowercased()
+                    if !(lower.hasSuffix(".jpeg") || lower.hasSuffix(".jpg")) {
+                        tree.error("output '\(output.value)' must end in .jpeg or .jpg: the service returns JPEG images", at: location)
+                    }
+                    if t.requestedImages > 1, !pattern.contains("{n}") {
+                        tree.error("output '\(output.value)' of a group must contain '{n}' so each image gets its own file, e.g. 'img/\(t.name)-{n}.jpeg'",
+                                   at: location)
+                        continue
+                    }
+                }
+            }
+            for path in t.possibleOutputPaths {
+                let key = path.lowercased()
+                if let other = owner[key] {
+                    tree.error("output '\(path)' is also written by target '\(other)'", at: location)
+                    break
+                }
+                owner[key] = t.name
+            }
+        }
+        if let clash = owner.keys.first(where: { $0 == "assetbuild.json" || $0 == "assetbuild.lock" }) {
+            tree.error("output '\(clash)' is reserved for assetbuild's build record", at: targets.first { $0.possibleOutputPaths.map { $0.lowercased() }.contains(clash) }?.location ?? targets[0].location)
+        }
+    }
+
+    /// Why a relative output path is unusable, or nil when it is fine.
+    static func pathProblem(_ path: String) -> String? {
+        if path.isEmpty { return "is empty" }
+        if path.hasPrefix("/") || path.hasPrefix("~") { return "must be relative to the build directory" }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.contains("..") { return "must stay inside the build directory (no '..')" }
+        if parts.contains(where: { $0.isEmpty || $0 == "." }) { return "has an empty or '.' path component" }
+        if path.contains("\\") || path.contains("\0") { return "contains a backslash or NUL character" }
+        return nil
+    }
+}

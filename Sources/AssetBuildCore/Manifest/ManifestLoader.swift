@@ -1,0 +1,207 @@
+import Foundation
+import Yams
+
+/// Reads `assetbuild.yaml` into a checked `Manifest`. Every problem is collected (not just the
+/// first) with its position; nothing is sent anywhere until the manifest is clean.
+public enum ManifestLoader {
+    public static let defaultFileName = "assetbuild.yaml"
+    static let topLevelKeys = ["version", "provider", "defaults", "vars", "targets"]
+    static let providerKeys = ["name", "base_url", "api_key_env", "concurrency", "rate_limits", "prices", "budget",
+                               "endpoints", "max_attempts", "max_retry_seconds", "stall_timeout"]
+
+    /// Loads and checks the manifest at `path`; `displayName` is how diagnostics name the file.
+    public static func load(path: String, displayName: String? = nil) throws(DiagnosticsError) -> Manifest {
+        let name = displayName ?? path
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw DiagnosticsError([.error(exists ? "cannot read '\(name)': it is not UTF-8 text or not readable"
+                                            : "no manifest at '\(name)'; create one or pass -f FILE / -C DIR",
+                                           at: nil)])
+        }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let directory = URL(fileURLWithPath: absolute).deletingLastPathComponent().path
+        return try parse(text: text, file: name, path: absolute, directory: directory)
+    }
+
+    /// Parses and checks manifest text; `directory` anchors relative paths.
+    public static func parse(text: String, file: String, path: String, directory: String) throws(DiagnosticsError) -> Manifest {
+        var tree = YAMLTree(file: file)
+        let fail = { (tree: YAMLTree) in DiagnosticsError(sorted(tree.diagnostics), sources: [file: text]) }
+        guard let root = tree.compose(text) else {
+            if tree.diagnostics.isEmpty {
+                tree.error("the manifest is empty; it needs 'version: 1' and 'targets:'", at: SourceLocation(file: file, line: 1, column: 1))
+            }
+            throw fail(tree)
+        }
+        guard let top = tree.entries(of: root, context: "the manifest") else { throw fail(tree) }
+        tree.checkKeys(top, known: topLevelKeys)
+        func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
+
+        // version
+        if let v = value("version") {
+            if let n = tree.int(v, for: "version"), n != 1 {
+                tree.error("unsupported manifest version \(n); this assetbuild (\(AssetBuildVersion.current)) reads version 1", at: v)
+            }
+        } else {
+            tree.error("the manifest has no 'version'; add 'version: 1' at the top", at: root)
+        }
+
+        let provider = value("provider").map { parseProvider($0, tree: &tree) } ?? ProviderSettings()
+
+        // vars first: every string below may use them.
+        var rawVars: [(name: String, value: String, node: Node)] = []
+        if let v = value("vars"), let entries = tree.entries(of: v, context: "'vars'") {
+            for e in entries {
+                guard TemplateParser.isIdentifier(e.key) else {
+                    tree.error("var name '\(e.key)' may use letters, digits, '_' and '-' only", at: e.keyNode)
+                    continue
+                }
+                guard case .scalar(let s) = e.value else {
+                    tree.error("var '\(e.key)' must be a string, found \(tree.describe(e.value))", at: e.value)
+                    continue
+                }
+                rawVars.append((e.key, s.string, e.value))
+            }
+        }
+        let vars = TemplateParser.expandVars(rawVars, tree: &tree)
+        let templates = TemplateParser(vars: vars)
+
+        let defaults = value("defaults").map {
+            TargetOptions.parse($0, context: "'defaults'", allowOutput: false, templates: templates, tree: &tree)
+        } ?? TargetOptions()
+
+        // targets
+        var targets: [Target] = []
+        var outputs: [(target: String, options: TargetOptions)] = []
+        let resolver = TargetResolver(provider: provider, directory: directory)
+        if let t = value("targets") {
+            if let entries = tree.entries(of: t, context: "'targets'") {
+                if entries.isEmpty { tree.error("'targets' is empty; declare at least one target", at: t) }
+                for e in entries {
+                    let location = tree.location(e.keyNode)
+                    if !isValidTargetName(e.key) {
+                        tree.error("target name '\(e.key)' must start with a lowercase letter or digit and use only a-z, 0-9, '_' and '-'",
+                                   at: e.keyNode)
+                    }
+                    let own = TargetOptions.parse(e.value, context: "target '\(e.key)'", allowOutput: true,
+                                                  templates: templates, tree: &tree)
+                    let isText = own.kind?.value == "text"
+                    let options = own.overlaying(isText ? defaults.textDefaults() : defaults.imageDefaults())
+                    guard let kind = resolver.resolve(name: e.key, location: location, options: options, tree: &tree) else { continue }
+                    targets.append(Target(name: e.key, location: location, kind: kind, deps: options.deps ?? [],
+                                          output: options.output))
+                    outputs.append((e.key, options))
+                }
+            }
+        } else {
+            tree.error("the manifest has no 'targets'; declare what to build under 'targets:'", at: root)
+        }
+
+        var checks = ManifestChecks(targets: targets, directory: directory)
+        checks.run(tree: &tree)
+
+        let errors = tree.diagnostics.filter { $0.severity == .error }
+        if !errors.isEmpty { throw fail(tree) }
+        return Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
+                        warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text)
+    }
+
+    public static func isValidTargetName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first,
+              ("a"..."z").contains(first) || ("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+    }
+
+    /// Diagnostics in source order, duplicates (one default reported for many targets) dropped.
+    static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        var seen = Set<Diagnostic>()
+        let unique = diagnostics.filter { seen.insert($0).inserted }
+        return unique.enumerated().sorted { a, b in
+            switch (a.element.location, b.element.location) {
+            case let (x?, y?): return x == y ? a.offset < b.offset : x < y
+            case (nil, _?): return true
+            case (_?, nil): return false
+            case (nil, nil): return a.offset < b.offset
+            }
+        }.map(\.element)
+    }
+
+    private static func parseProvider(_ node: Node, tree: inout YAMLTree) -> ProviderSettings {
+        var p = ProviderSettings()
+        guard let entries = tree.entries(of: node, context: "'provider'") else { return p }
+        tree.checkKeys(entries, known: providerKeys, elsewhere: [
+            "api_key": "must not be in the manifest: the key is read from the environment (set provider.api_key_env to name the variable)",
+            "key": "must not be in the manifest: the key is read from the environment (set provider.api_key_env to name the variable)",
+        ])
+        let knownModels = ModelCatalog.imageModels.map(\.id)
+        func modelMap(_ v: Node, key: String) -> [(String, Node)] {
+            guard let inner = tree.entries(of: v, context: "'provider.\(key)'") else { return [] }
+            var out: [(String, Node)] = []
+            for e in inner {
+                if !e.key.hasPrefix("ep-"), ModelCatalog.model(id: e.key) == nil {
+                    tree.error("unknown model '\(e.key)' in provider.\(key)\(SpellCheck.didYouMean(e.key, in: knownModels))", at: e.keyNode)
+                    continue
+                }
+                out.append((e.key, e.value))
+            }
+            return out
+        }
+        for (key, _, v) in entries {
+            switch key {
+            case "name": if let n = tree.choice(v, for: key, ProviderName.allCases.map(\.rawValue)) { p.name = ProviderName(rawValue: n)! }
+            case "base_url":
+                if let s = tree.string(v, for: key) {
+                    if s.hasPrefix("https://") || s.hasPrefix("http://") {
+                        p.baseURL = s.hasSuffix("/") ? String(s.dropLast()) : s
+                    } else {
+                        tree.error("'base_url' must start with https:// (or http:// for a local server)", at: v)
+                    }
+                }
+            case "api_key_env":
+                if let s = tree.string(v, for: key) {
+                    if s.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil {
+                        p.apiKeyEnv = s
+                    } else {
+                        tree.error("'api_key_env' names an environment variable (such as ARK_API_KEY), not the key itself", at: v)
+                    }
+                }
+            case "concurrency": if let n = tree.int(v, for: key, range: 1...256) { p.concurrency = n }
+            case "rate_limits":
+                if case .scalar = v, let n = tree.int(v, for: key, range: 1...1_000_000) {
+                    p.defaultRateLimit = n
+                } else {
+                    for (model, n) in modelMap(v, key: key) {
+                        if let n = tree.int(n, for: "rate_limits.\(model)", range: 1...1_000_000) { p.rateLimits[model] = n }
+                    }
+                }
+            case "prices":
+                for (model, n) in modelMap(v, key: key) {
+                    if let d = tree.double(n, for: "prices.\(model)", range: 0...1000) { p.prices[model] = d }
+                }
+            case "budget": p.budget = tree.double(v, for: key, range: 0...1_000_000)
+            case "endpoints":
+                guard let inner = tree.entries(of: v, context: "'provider.endpoints'") else { break }
+                for e in inner {
+                    guard e.key.hasPrefix("ep-") else {
+                        tree.error("endpoint ids start with 'ep-'; '\(e.key)' does not", at: e.keyNode)
+                        continue
+                    }
+                    guard let model = tree.string(e.value, for: "endpoints.\(e.key)") else { continue }
+                    guard ModelCatalog.model(id: model) != nil else {
+                        tree.error("unknown model '\(model)'\(SpellCheck.didYouMean(model, in: knownModels))", at: e.value)
+                        continue
+                    }
+                    p.endpoints[e.key] = model
+                }
+            case "max_attempts": if let n = tree.int(v, for: key, range: 1...20) { p.maxAttempts = n }
+            case "max_retry_seconds": if let d = tree.double(v, for: key, range: 0...86_400) { p.maxRetrySeconds = d }
+            case "stall_timeout": if let d = tree.double(v, for: key, range: 5...3600) { p.stallTimeoutSeconds = d }
+            default: break
+            }
+        }
+        return p
+    }
+}

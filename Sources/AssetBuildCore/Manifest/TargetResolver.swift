@@ -1,0 +1,278 @@
+import Foundation
+
+/// Turns a target's options into a typed spec, applying the model's documented rules
+/// (ark-api.md §2–5). Every violation is reported at the option that caused it.
+struct TargetResolver {
+    var provider: ProviderSettings
+    var directory: String
+
+    func resolve(name: String, location: SourceLocation, options o: TargetOptions,
+                 tree: inout YAMLTree) -> Target.Kind? {
+        let kind = o.kind?.value ?? "image"
+        if kind == "text" { return resolveText(name: name, location: location, options: o, tree: &tree).map { .text($0) } }
+        return resolveImage(name: name, location: location, options: o, tree: &tree).map { .image($0) }
+    }
+
+    // MARK: Image targets
+
+    private func resolveImage(name: String, location: SourceLocation, options o: TargetOptions,
+                              tree: inout YAMLTree) -> ImageSpec? {
+        for (present, key) in [(o.system != nil, "system"), (o.systemFile != nil, "system_file"),
+                               (o.schema != nil, "schema"), (o.thinking != nil, "thinking"),
+                               (o.temperature != nil, "temperature"), (o.maxTokens != nil, "max_tokens")] where present {
+            tree.error("'\(key)' applies to text targets; add 'kind: text' to target '\(name)' or remove it", at: location)
+        }
+        let modelID = o.model ?? Located(ModelCatalog.defaultImageModel, at: location)
+        guard let model = imageModel(modelID, tree: &tree) else { return nil }
+        guard let prompt = o.prompt else {
+            tree.error("target '\(name)' has no 'prompt'", at: location)
+            return nil
+        }
+        let m = model.id == modelID.value ? modelID.value : "\(modelID.value) (\(model.id))"
+
+        let images = o.images?.value ?? 1
+        if images > 1, !model.supportsGroups {
+            tree.error("'images: \(images)' asks for a group, which \(m) cannot make; only seedream 4.5 and 4.0 generate groups", at: o.images!.location)
+        }
+        var minImages = o.minImages?.value ?? images
+        if let mi = o.minImages, mi.value > images {
+            tree.error("'min_images' (\(mi.value)) is more than 'images' (\(images))", at: mi.location)
+            minImages = images
+        }
+        let size = resolveSize(o.size, model: model, display: m, location: location, tree: &tree)
+
+        if let op = o.optimizePrompt, !model.optimizeModes.contains(op.value) {
+            if model.optimizeModes.isEmpty {
+                tree.error("'optimize_prompt' is not supported by \(m); only seedream 4.5 and 4.0 take it", at: op.location)
+            } else {
+                let list = model.optimizeModes.map { "'\($0)'" }.joined(separator: " or ")
+                tree.error("'optimize_prompt: \(op.value)' is not offered by \(m); it takes \(list)", at: op.location)
+            }
+        }
+        if let s = o.seed, !model.supportsSeed {
+            tree.error("'seed' is not supported by \(m); only seedream-3.0-t2i and seededit-3.0-i2i take it", at: s.location)
+        }
+        if let g = o.guidanceScale, !model.supportsGuidanceScale {
+            tree.error("'guidance_scale' is not supported by \(m); only seedream-3.0-t2i and seededit-3.0-i2i take it", at: g.location)
+        }
+        if let s = o.stream, s.value, !model.supportsStream {
+            tree.error("'stream' is not supported by \(m); only seedream 4.5 and 4.0 stream", at: s.location)
+        }
+        var responseFormat = ResponseFormat.b64Json
+        if let rf = o.responseFormat {
+            if let f = ResponseFormat(rawValue: rf.value) {
+                responseFormat = f
+            } else {
+                tree.error("'response_format: \(rf.value)' is for text targets; image targets take 'url' or 'b64_json'", at: rf.location)
+            }
+        }
+        let references = o.references?.value ?? []
+        checkReferenceCount(references, images: images, model: model, display: m,
+                            location: o.references?.location ?? location, target: name, tree: &tree)
+        if let text = prompt.literalText { adviseOnPromptLength(text, at: prompt.location, tree: &tree) }
+
+        return ImageSpec(
+            model: modelID, modelInfo: model, prompt: prompt, references: references, size: size,
+            images: images, minImages: minImages, watermark: o.watermark?.value ?? true,
+            optimizePrompt: o.optimizePrompt?.value, seed: o.seed?.value, guidanceScale: o.guidanceScale?.value,
+            stream: o.stream?.value ?? (images > 1 && model.supportsStream), responseFormat: responseFormat)
+    }
+
+    private func imageModel(_ id: Located<String>, tree: inout YAMLTree) -> ImageModel? {
+        if id.value.hasPrefix("ep-") {
+            guard let served = provider.endpoints[id.value] else {
+                tree.error("endpoint '\(id.value)' is not listed in provider.endpoints; add it with the model it serves so its limits can be checked",
+                           at: id.location, notes: ["provider:\n  endpoints:\n    \(id.value): doubao-seedream-4-5-251128"])
+                return nil
+            }
+            return ModelCatalog.model(id: served)
+        }
+        if let model = ModelCatalog.model(id: id.value) { return model }
+        let ids = ModelCatalog.imageModels.map(\.id)
+        if ModelCatalog.textModels.contains(id.value) {
+            tree.error("'\(id.value)' is a text model; image targets use \(ids.joined(separator: ", ")) (or add 'kind: text')", at: id.location)
+        } else {
+            tree.error("unknown model '\(id.value)'\(SpellCheck.didYouMean(id.value, in: ids) )",
+                       at: id.location, notes: ["image models: \(ids.joined(separator: ", ")), or an endpoint id 'ep-…' listed in provider.endpoints"])
+        }
+        return nil
+    }
+
+    /// Presets and `WxH` are mutually exclusive ways to ask for a size; each model has its own.
+    private func resolveSize(_ size: Located<String>?, model: ImageModel, display m: String,
+                             location: SourceLocation, tree: inout YAMLTree) -> Located<String> {
+        guard let size else { return Located(model.defaultSize, at: location) }
+        let raw = size.value.trimmingCharacters(in: .whitespaces)
+        let upper = raw.uppercased()
+        if ["1K", "2K", "4K"].contains(upper) {
+            if !model.presets.contains(upper) {
+                tree.error("size '\(raw)' is not offered by \(m); \(sizeAdvice(model))", at: size.location)
+            }
+            return Located(upper, at: size.location)
+        }
+        if raw.lowercased() == "adaptive" {
+            if model.family != .seededit30i2i {
+                tree.error("size 'adaptive' is only for seededit-3.0-i2i; \(sizeAdvice(model))", at: size.location)
+            }
+            return Located("adaptive", at: size.location)
+        }
+        guard let (w, h) = SizeSpec.parsePixels(raw) else {
+            tree.error("size '\(raw)' must be 1K, 2K, 4K or WxH such as 2048x2048; \(sizeAdvice(model))", at: size.location)
+            return size
+        }
+        let normalized = Located("\(w)x\(h)", at: size.location)
+        guard let range = model.pixelRange else {
+            tree.error("size '\(raw)' cannot be given to \(m); \(sizeAdvice(model))", at: size.location)
+            return normalized
+        }
+        let pixels = w * h
+        if !range.contains(pixels) {
+            let lo = SizeSpec.describePixels(range.lowerBound), hi = SizeSpec.describePixels(range.upperBound)
+            tree.error("size '\(raw)' is \(pixels) pixels; \(m) takes \(range.lowerBound) (\(lo)) to \(range.upperBound) (\(hi))",
+                       at: size.location)
+        }
+        if let ar = model.aspectRange {
+            let ratio = Double(w) / Double(h)
+            if !ar.contains(ratio) {
+                tree.error("size '\(raw)' has aspect ratio \(SizeSpec.describeRatio(w, h)); \(m) takes 1:16 to 16:1", at: size.location)
+            }
+        }
+        return normalized
+    }
+
+    private func sizeAdvice(_ model: ImageModel) -> String {
+        switch model.family {
+        case .seededit30i2i: return "seededit-3.0-i2i takes only 'adaptive' (the output follows the reference's shape)"
+        case .seedream30t2i: return "seedream-3.0-t2i takes WxH from 512x512 to 2048x2048 pixels in total, e.g. 1024x1024"
+        default:
+            let presets = model.presets.joined(separator: ", ")
+            return "\(model.id) takes \(presets) or WxH, e.g. \(model.recommendedSizes.map { "\($0.width)x\($0.height)" }.prefix(3).joined(separator: ", "))"
+        }
+    }
+
+    private func checkReferenceCount(_ refs: [Located<Reference>], images: Int, model: ImageModel, display m: String,
+                                     location: SourceLocation, target: String, tree: inout YAMLTree) {
+        let count = refs.count
+        if model.referenceCount.upperBound == 0, count > 0 {
+            tree.error("\(m) generates from text only and takes no references", at: location)
+            return
+        }
+        if count < model.referenceCount.lowerBound {
+            tree.error("target '\(target)' needs exactly one reference image: \(m) edits an image", at: location)
+            return
+        }
+        if count > model.referenceCount.upperBound {
+            let limit = model.referenceCount.upperBound
+            tree.error("\(count) references; \(m) takes at most \(limit)", at: location)
+            return
+        }
+        if images > 1, count + images > ModelCatalog.maxReferencesPlusImages {
+            tree.error("\(count) references + \(images) images is \(count + images); the service allows 15 in all, so at most \(ModelCatalog.maxReferencesPlusImages - count) images here",
+                       at: location)
+        }
+    }
+
+    /// The guide advises at most 300 Chinese characters or 600 English words: longer prompts lose detail.
+    private func adviseOnPromptLength(_ text: String, at location: SourceLocation, tree: inout YAMLTree) {
+        let cjk = text.unicodeScalars.filter { (0x4E00...0x9FFF).contains($0.value) || (0x3400...0x4DBF).contains($0.value) }.count
+        let words = text.split(whereSeparator: { $0.isWhitespace }).count
+        if cjk > ModelCatalog.promptAdviceChineseCharacters {
+            tree.warning("prompt has \(cjk) Chinese characters; the service advises at most 300 (details get lost)", at: location)
+        } else if words > ModelCatalog.promptAdviceEnglishWords {
+            tree.warning("prompt has \(words) words; the service advises at most 600 (details get lost)", at: location)
+        }
+    }
+
+    // MARK: Text targets
+
+    private func resolveText(name: String, location: SourceLocation, options o: TargetOptions,
+                             tree: inout YAMLTree) -> TextSpec? {
+        let imageOnly: [(Bool, String, SourceLocation?)] = [
+            (o.references != nil, "references", o.references?.location), (o.size != nil, "size", o.size?.location),
+            (o.images != nil, "images", o.images?.location), (o.minImages != nil, "min_images", o.minImages?.location),
+            (o.optimizePrompt != nil, "optimize_prompt", o.optimizePrompt?.location), (o.seed != nil, "seed", o.seed?.location),
+            (o.guidanceScale != nil, "guidance_scale", o.guidanceScale?.location), (o.stream != nil, "stream", o.stream?.location),
+        ]
+        for (present, key, loc) in imageOnly where present {
+            tree.error("'\(key)' applies to image targets, not to text target '\(name)'", at: loc ?? location)
+        }
+        let model = o.model ?? Located(ModelCatalog.defaultTextModel, at: location)
+        if ModelCatalog.model(id: model.value) != nil {
+            tree.error("'\(model.value)' is an image model; text targets use a chat model such as \(ModelCatalog.defaultTextModel)", at: model.location)
+        }
+        guard let prompt = o.prompt else {
+            tree.error("text target '\(name)' has no 'prompt'", at: location)
+            return nil
+        }
+        var system = o.system
+        if let file = o.systemFile {
+            if system != nil { tree.error("give 'system' or 'system_file', not both", at: file.location) }
+            let path = file.value.hasPrefix("/") ? file.value : directory + "/" + file.value
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                system = TemplateParser(vars: [:]).parse(text, location: { _ in file.location }, tree: &tree,
+                                                         templateLocation: file.location)
+            } else {
+                tree.error("system_file '\(file.value)' cannot be read (looked for \(path))", at: file.location)
+            }
+        }
+        var format: TextResponseFormat = .text
+        var validation: String?
+        let requested = o.responseFormat?.value ?? (o.schema != nil ? "json_schema" : "json_object")
+        switch requested {
+        case "text": format = .text
+        case "json_object": format = .jsonObject
+        case "json_schema":
+            guard let schema = o.schema else {
+                tree.error("'response_format: json_schema' needs a 'schema' (a mapping, a .json file or 'storybook')",
+                           at: o.responseFormat!.location)
+                return nil
+            }
+            switch schema.value {
+            case .named(let n):
+                format = .jsonSchema(name: n, schema: BuiltinSchemas.schema(named: n) ?? "{}", strict: true)
+                validation = n
+            case .inline(let json):
+                format = .jsonSchema(name: name, schema: json, strict: true)
+            case .file(let f):
+                let path = f.hasPrefix("/") ? f : directory + "/" + f
+                if let text = try? String(contentsOfFile: path, encoding: .utf8),
+                   (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil {
+                    format = .jsonSchema(name: name, schema: text, strict: true)
+                } else {
+                    tree.error("schema file '\(f)' is missing or not valid JSON (looked for \(path))", at: schema.location)
+                }
+            }
+        default:
+            tree.error("'response_format: \(requested)' is for image targets; text targets take 'text', 'json_object' or 'json_schema'",
+                       at: o.responseFormat?.location ?? location)
+        }
+        if let schema = o.schema, case .named(let n) = schema.value, validation == nil { validation = n }
+        return TextSpec(model: model, system: system, prompt: prompt, responseFormat: format, validation: validation,
+                        thinking: o.thinking?.value, temperature: o.temperature?.value, maxTokens: o.maxTokens?.value)
+    }
+}
+
+/// Parsing and describing `WxH` sizes.
+public enum SizeSpec {
+    /// `2048x2048` (also `2048X2048`, `2048×2048`, `2048*2048`) → (2048, 2048).
+    public static func parsePixels(_ s: String) -> (Int, Int)? {
+        let parts = s.split(whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" || $0 == "*" })
+        guard parts.count == 2, let w = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+              let h = Int(parts[1].trimmingCharacters(in: .whitespaces)), w > 0, h > 0 else { return nil }
+        return (w, h)
+    }
+
+    static func describePixels(_ n: Int) -> String {
+        let side = Int(Double(n).squareRoot())
+        if side * side == n { return "\(side)x\(side)" }
+        if n == 3_686_400 { return "2560x1440" }
+        if n == 921_600 { return "1280x720" }
+        return "\(n) px"
+    }
+
+    static func describeRatio(_ w: Int, _ h: Int) -> String {
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        let g = gcd(w, h)
+        return "\(w / g):\(h / g)"
+    }
+}

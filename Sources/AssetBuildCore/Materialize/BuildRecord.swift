@@ -1,0 +1,91 @@
+import Foundation
+
+/// `build/assetbuild.json`: what was built, from what, and how it came out (DESIGN §2).
+/// Machine-readable; no secret ever appears in it.
+public struct BuildRecord: Codable, Sendable {
+    public struct Output: Codable, Sendable, Hashable {
+        public var path: String
+        public var sha256: String
+        public var width: Int?
+        public var height: Int?
+        public var bytes: Int
+    }
+
+    public struct Entry: Codable, Sendable {
+        public var kind: String
+        public var actionKey: String
+        public var provider: String
+        public var model: String
+        public var prompt: String
+        public var size: String?
+        public var imagesRequested: Int?
+        public var outputs: [Output]
+        public var failures: [ImageFailure]
+        public var usage: Usage?
+        public var requestIds: [String]
+        public var generatedAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case kind, actionKey = "action_key", provider, model, prompt, size, imagesRequested = "images_requested"
+            case outputs, failures, usage, requestIds = "request_ids", generatedAt = "generated_at"
+        }
+    }
+
+    public var version = 1
+    public var generator = "assetbuild \(AssetBuildVersion.current)"
+    public var manifest: String
+    public var targets: [String: Entry]
+
+    /// Builds the record from each target's last successful state and its cached action.
+    public static func make(manifest: Manifest, states: [String: TargetStateRecord],
+                            actions: [String: ActionRecord]) -> BuildRecord {
+        var entries: [String: Entry] = [:]
+        let iso = ISO8601DateFormatter()
+        for t in manifest.targets {
+            guard let state = states[t.name], let action = actions[state.actionKey],
+                  let (components, _) = Fingerprint.decode(recordJSON: state.componentsJSON) else { continue }
+            let outputs = action.images.map { img in
+                Output(path: t.outputPath(imageNumber: img.index + 1), sha256: img.object.hex,
+                       width: action.kind == .text ? nil : img.width, height: action.kind == .text ? nil : img.height,
+                       bytes: img.byteCount)
+            }
+            entries[t.name] = Entry(
+                kind: components.kind, actionKey: state.actionKey, provider: components.provider,
+                model: action.model ?? components.model, prompt: components.prompt, size: components.size,
+                imagesRequested: components.images, outputs: outputs, failures: action.failures, usage: action.usage,
+                requestIds: action.requestIDs, generatedAt: iso.string(from: action.finishedAt ?? action.createdAt))
+        }
+        return BuildRecord(manifest: (manifest.path as NSString).lastPathComponent, targets: entries)
+    }
+
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = (try? encoder.encode(self)) ?? Data()
+        data.append(0x0A)
+        return data
+    }
+
+    /// `assetbuild.lock` beside the manifest (checked in, like `dvc.lock`): per target the action
+    /// key and the sha256 of each output. Deterministic text, so diffs read well in review.
+    public func lockFile() -> String {
+        var out = "# assetbuild.lock: written by assetbuild; commit it, do not edit it.\n"
+        out += "# Per target: the action key of its inputs and the sha256 of each output.\n"
+        out += "version: 1\ntargets:\n"
+        for (name, e) in targets.sorted(by: { $0.key < $1.key }) {
+            out += "  \(name):\n    key: \(e.actionKey)\n    outputs:\n"
+            for o in e.outputs {
+                out += "      - path: \(o.path)\n        sha256: \(o.sha256)\n"
+            }
+        }
+        return out
+    }
+
+    /// Writes `data` to `path` only when it differs, so a no-op build writes nothing.
+    @discardableResult
+    public static func writeIfChanged(_ data: Data, to path: String) throws -> Bool {
+        if let old = FileManager.default.contents(atPath: path), old == data { return false }
+        try FileOps.writeAtomically(data, to: path)
+        return true
+    }
+}

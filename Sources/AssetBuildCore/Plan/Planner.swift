@@ -1,0 +1,191 @@
+import Foundation
+
+/// What a build will do with one target.
+public enum TargetStatus: String, Sendable, Codable {
+    /// Outputs are in place and match the current inputs.
+    case upToDate = "up-to-date"
+    /// The result is in the cache: outputs are written from it, no request is sent.
+    case restore
+    /// Images (or text) must be generated: requests cost money.
+    case run
+    /// An upstream target will run first; whether this one runs depends on what it produces.
+    case pending
+}
+
+/// The decision for one target, with the reasons behind it.
+public struct TargetPlan: Sendable {
+    public var target: String
+    public var status: TargetStatus
+    public var reasons: [RebuildReason]
+    public var fingerprint: Fingerprint?
+    public var inputs: ResolvedInputs?
+    /// The cached action for this key, if any (complete, partial or interrupted).
+    public var action: ActionRecord?
+    /// Images the next request will ask for (the group's size, less what an interrupted run kept).
+    public var imagesToGenerate: Int
+    /// Requests to send (0 or 1 per target; `pending` counts as the worst case).
+    public var requests: Int
+    public var model: String?
+    public var estimatedCost: Double
+
+    /// The output when the target needs no request.
+    public var output: TargetOutput? {
+        guard status == .upToDate || status == .restore, let action, let fingerprint else { return nil }
+        return TargetOutput(actionKey: fingerprint.key, images: action.images, text: nil)
+    }
+}
+
+/// Decides, target by target in dependency order, what is stale and why (Ninja's DependencyScan,
+/// llbuild's RunReason). It only reads: the cache, the file-digest memo, and stats of outputs.
+public struct Planner: Sendable {
+    public var manifest: Manifest
+    public var fingerprinter: Fingerprinter
+    public var cache: BuildCache
+    public var buildRoot: String
+    public var targetStates: [String: TargetStateRecord]
+    public var materialized: [String: MaterializedRecord]
+    public var forced: Set<String> = []
+    /// Actions fetched up front in one query (the keys each target had last time), so a build
+    /// where nothing changed makes no per-target query.
+    public var knownActions: [String: ActionRecord] = [:]
+
+    public init(manifest: Manifest, fingerprinter: Fingerprinter, cache: BuildCache, buildRoot: String,
+                targetStates: [String: TargetStateRecord], materialized: [String: MaterializedRecord]) {
+        self.manifest = manifest
+        self.fingerprinter = fingerprinter
+        self.cache = cache
+        self.buildRoot = buildRoot
+        self.targetStates = targetStates
+        self.materialized = materialized
+    }
+
+    /// Loads the actions every target had last time, in one query.
+    public mutating func prefetchActions() throws {
+        knownActions = try cache.actions(forKeys: Set(targetStates.values.map(\.actionKey)))
+    }
+
+    /// Plans `targets` (declaration indices, in topological order) as if nothing ran yet.
+    public func plan(_ order: [Int], graph: BuildGraph) throws -> [TargetPlan] {
+        var plans: [String: TargetPlan] = [:]
+        var outputs: [String: TargetOutput] = [:]
+        var out: [TargetPlan] = []
+        for i in order {
+            let t = manifest.targets[i]
+            let pendingUpstream = graph.dependencies[i].map { manifest.targets[$0].name }
+                .first { plans[$0]?.status == .run || plans[$0]?.status == .pending }
+            var p: TargetPlan
+            if let up = pendingUpstream {
+                p = pendingPlan(t, reason: .upstreamPending(up))
+            } else {
+                p = try decide(t, upstream: { outputs[$0] })
+            }
+            if let o = try p.output.map({ try withText($0, target: t) }) { outputs[t.name] = o }
+            plans[t.name] = p
+            out.append(p)
+        }
+        return out
+    }
+
+    /// Text outputs carry their reply, read from the object store (small JSON).
+    func withText(_ o: TargetOutput, target: Target) throws -> TargetOutput {
+        guard target.text != nil, let obj = o.images.first?.object else { return o }
+        var copy = o
+        copy.text = String(decoding: try cache.objects.read(obj), as: UTF8.self)
+        return copy
+    }
+
+    func pendingPlan(_ t: Target, reason: RebuildReason) -> TargetPlan {
+        let images = t.requestedImages
+        let model = t.image?.modelInfo.id ?? t.text?.model.value
+        return TargetPlan(target: t.name, status: .pending, reasons: [reason], fingerprint: nil, inputs: nil, action: nil,
+                          imagesToGenerate: images, requests: 1, model: model,
+                          estimatedCost: Double(images) * manifest.provider.price(for: t.image?.model.value ?? ""))
+    }
+
+    /// The decision for one target whose upstream outputs are all known.
+    public func decide(_ t: Target, upstream: (String) -> TargetOutput?) throws -> TargetPlan {
+        guard let (fp, inputs) = try fingerprinter.fingerprint(t, upstream: upstream) else {
+            return pendingPlan(t, reason: .upstreamPending(t.dependencies.first?.value ?? "?"))
+        }
+        let action = try knownActions[fp.key] ?? cache.actions(forKeys: [fp.key])[fp.key]
+        let model = t.image?.modelInfo.id ?? t.text?.model.value
+        let wanted = max(1, t.requestedImages)
+        let minimum = t.image?.minImages ?? 1
+        var plan = TargetPlan(target: t.name, status: .run, reasons: [], fingerprint: fp, inputs: inputs, action: action,
+                              imagesToGenerate: t.text == nil ? wanted : 0, requests: 1, model: model, estimatedCost: 0)
+
+        let have = action?.images.count ?? 0
+        let usable = action.map { a in
+            a.kind == .text ? a.textObject != nil : (have >= wanted || (a.status != .running && have >= minimum))
+        } ?? false
+
+        if usable && !forced.contains(t.name), let action {
+            plan.requests = 0
+            plan.imagesToGenerate = 0
+            let state = targetStates[t.name]
+            let outputProblems = checkOutputs(t, action: action)
+            if state?.actionKey == fp.key, outputProblems.isEmpty {
+                plan.status = .upToDate
+            } else {
+                plan.status = .restore
+                if state?.actionKey != fp.key {
+                    plan.reasons = changeReasons(t, fp: fp) + [.restoredFromCache]
+                }
+                plan.reasons += outputProblems
+            }
+            return plan
+        }
+
+        if forced.contains(t.name) { plan.reasons.append(.forced) }
+        if let action, have > 0 {
+            // Resume: ask only for what did not arrive; what did is kept and never paid for again.
+            plan.reasons.append(action.status == .running ? .interrupted(received: have, wanted: wanted) : .failedBefore)
+            plan.imagesToGenerate = max(1, wanted - have)
+        } else if let action, action.status == .failed || action.status == .partial {
+            plan.reasons.append(.failedBefore)
+        }
+        plan.reasons = changeReasons(t, fp: fp) + plan.reasons
+        if plan.reasons.isEmpty { plan.reasons = [.neverBuilt] }
+        plan.estimatedCost = Double(plan.imagesToGenerate) * manifest.provider.price(for: t.image?.model.value ?? "")
+        return plan
+    }
+
+    /// What changed since this target was last built, field by field.
+    func changeReasons(_ t: Target, fp: Fingerprint) -> [RebuildReason] {
+        guard let state = targetStates[t.name] else { return [.neverBuilt] }
+        guard state.actionKey != fp.key else { return [] }
+        guard let (old, oldLabels) = Fingerprint.decode(recordJSON: state.componentsJSON) else {
+            return [.optionChanged(name: "inputs", old: "unknown", new: "current")]
+        }
+        let targetNames = Set(manifest.targetNames)
+        return RebuildReason.diff(old: old, oldLabels: oldLabels, new: fp.components, newLabels: fp.referenceLabels).map {
+            if case .referenceChanged(let label) = $0 {
+                let base = label.split(separator: "[").first.map(String.init) ?? label
+                if targetNames.contains(base) { return .upstreamRebuilt(base) }
+            }
+            return $0
+        }
+    }
+
+    /// Outputs missing or changed by hand, judged by stat alone (no bytes read unless stat moved).
+    func checkOutputs(_ t: Target, action: ActionRecord) -> [RebuildReason] {
+        var problems: [RebuildReason] = []
+        for image in action.images {
+            let rel = t.outputPath(imageNumber: image.index + 1)
+            guard let rec = materialized[rel], rec.target == t.name, rec.object == image.object else {
+                problems.append(FileOps.exists(buildRoot + "/" + rel) ? .outputModified(rel) : .outputMissing(rel))
+                continue
+            }
+            guard let st = FileOps.stat(buildRoot + "/" + rel) else {
+                problems.append(.outputMissing(rel))
+                continue
+            }
+            if st.size != rec.size || st.mtimeNs != rec.mtimeNs || st.inode != rec.inode {
+                // Touched: compare bytes before calling it modified.
+                let same = (try? SHA256.hash(fileAt: buildRoot + "/" + rel).hex) == image.object.hex
+                if !same { problems.append(.outputModified(rel)) }
+            }
+        }
+        return problems
+    }
+}

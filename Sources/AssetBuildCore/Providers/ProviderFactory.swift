@@ -1,0 +1,46 @@
+import Foundation
+
+/// Stands in for a provider that cannot be used (no API key): `plan` and `status` still work, and a
+/// build that needs a request stops before sending anything, saying what to do.
+public struct UnavailableProvider: ImageProvider, TextProvider {
+    public let name: String
+    public let reason: String
+
+    public func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary {
+        throw ProviderError(.missingCredentials, target: request.target, message: reason)
+    }
+
+    public func complete(_ request: TextRequest) async throws -> TextCompletion {
+        throw ProviderError(.missingCredentials, target: request.target, message: reason)
+    }
+}
+
+public enum ProviderFactory {
+    /// The provider a build uses: `--provider` wins over `provider.name`.
+    public static func choose(_ settings: ProviderSettings, override: ProviderName?) -> ProviderName {
+        override ?? settings.name
+    }
+
+    /// Makes the image and text providers. The key is read from the environment variable the
+    /// manifest names (never from the manifest); `ARK_BASE_URL` overrides `provider.base_url`.
+    public static func make(_ settings: ProviderSettings, override: ProviderName?,
+                            environment: [String: String]) -> (images: any ImageProvider, text: any TextProvider) {
+        switch choose(settings, override: override) {
+        case .draft:
+            let draft = DraftProvider()
+            return (draft, draft)
+        case .ark:
+            guard let key = environment[settings.apiKeyEnv], !key.trimmingCharacters(in: .whitespaces).isEmpty else {
+                let missing = UnavailableProvider(
+                    name: "ark",
+                    reason: "no API key: the environment variable \(settings.apiKeyEnv) is not set; export it (export \(settings.apiKeyEnv)=…) or build offline drafts with --provider draft")
+                return (missing, missing)
+            }
+            let base = environment["ARK_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.baseURL
+            let stall = Duration.seconds(settings.stallTimeoutSeconds)
+            let client = ArkClient(baseURL: base, apiKey: key, transport: CurlTransport(),
+                                   timeouts: ArkClient.Timeouts(generationStall: stall))
+            return (client, client)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import AssetBuildCore
+import Foundation
+
+struct Build: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build what is stale, and what it needs.",
+        discussion: """
+        Only stale targets send requests; everything else is left alone or restored from the cache.
+        Ctrl-C stops cleanly: images already received are kept, and the next build resumes.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Targets to build, with what they need (default: every target).")
+    var targets: [String] = []
+
+    @Option(name: [.short, .customLong("jobs")], help: "Requests in flight at most (default: provider.concurrency).")
+    var jobs: Int?
+
+    @Flag(name: [.short, .customLong("keep-going")], help: "Keep going past failures: build everything that does not depend on them.")
+    var keepGoing = false
+
+    @Flag(name: [.short, .customLong("dry-run")], help: "Say what would be built and why; send nothing, write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print why each target runs or is restored.")
+    var explain = false
+
+    @Flag(help: "Print build events as JSON Lines on standard output (schema: docs/events.md).")
+    var json = false
+
+    @Option(help: "Refuse to start a build whose estimated cost exceeds this amount (overrides provider.budget).")
+    var budget: Double?
+
+    @Flag(name: [.customShort("B"), .customLong("force")], help: "Rebuild the targets named even when up to date (costs requests).")
+    var force = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("-j must be at least 1") }
+        if let budget, budget < 0 { throw ValidationError("--budget cannot be negative") }
+    }
+
+    mutating func run() async throws {
+        let workspace = try global.workspace()
+        global.printWarnings(workspace.manifest)
+        let style = ConsoleReporter.Style.detect(explain: explain || dryRun, environment: global.environment)
+        let console = ConsoleReporter(style: json ? ConsoleReporter.Style(live: false, color: false, explain: explain) : style)
+        let reporter: any BuildReporter = json ? FanOutReporter([JSONLinesReporter()]) : console
+        let engine = global.engine(workspace, reporter: reporter)
+        var options = BuildOptions()
+        options.targets = targets
+        options.jobs = jobs
+        options.keepGoing = keepGoing
+        options.dryRun = dryRun
+        options.force = force
+        options.budget = budget
+        options.command = (["assetbuild"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let opts = options
+        let task = Task { try await engine.build(opts) }
+        let interrupts = InterruptHandler { task.cancel() }
+        defer { interrupts.stop() }
+        _ = try await task.value
+    }
+}
+
+/// First Ctrl-C cancels the build (what arrived is kept, in-flight requests are abandoned);
+/// a second one exits at once.
+final class InterruptHandler: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private var count = 0
+
+    init(onInterrupt: @escaping @Sendable () -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [unowned self] in
+                self.count += 1
+                if self.count > 1 { _exit(130) }
+                FileHandle.standardError.write(Data("\nassetbuild: interrupted; keeping what arrived (Ctrl-C again to quit now)\n".utf8))
+                onInterrupt()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func stop() {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import AssetBuildCore
+import Foundation
+
+struct Clean: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove the outputs assetbuild wrote into the build directory. The cache stays, so the next build restores them with no request.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let workspace = try global.workspace()
+        let cache = try BuildCache.open(directory: workspace.cacheDirectory)
+        let lock = try cache.acquireBuildLock(command: "assetbuild clean", wait: true) { holder in
+            FileHandle.standardError.write(Data((holder.waitingMessage(cacheDirectory: workspace.cacheDirectory) + "\n").utf8))
+        }
+        defer { lock.release() }
+        let records = try cache.materialized(buildRoot: workspace.buildRoot)
+        let materializer = Materializer(cache: cache, buildRoot: workspace.buildRoot)
+        let removed = materializer.removeStale(keeping: [], records: records) {
+            FileHandle.standardError.write(Data("warning: \($0)\n".utf8))
+        }
+        try cache.removeMaterialized(paths: removed, buildRoot: workspace.buildRoot)
+        let recordPath = workspace.buildRoot + "/assetbuild.json"
+        if FileOps.exists(recordPath) { try FileOps.remove(recordPath) }
+        rmdir(workspace.buildRoot)
+        print("removed \(removed.count) output file(s); the cache in \(workspace.cacheDirectory.path) is kept")
+    }
+}
+
+struct Cache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect and maintain the cache.",
+        subcommands: [Stats.self, GC.self, Verify.self])
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Size and contents of the cache.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let workspace = try global.workspace()
+            let cache = try BuildCache.open(directory: workspace.cacheDirectory)
+            print("cache: \(workspace.cacheDirectory.path)")
+            print(try cache.stats())
+        }
+    }
+
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Delete cached images no current target uses (and, with options, old or excess ones).",
+            discussion: "Objects referenced by files in the build directory are never deleted.")
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Also delete results of the current targets older than this many days.")
+        var olderThanDays: Double?
+
+        @Option(help: "Then delete the oldest objects until the cache is at most this size, e.g. 500M or 2G.")
+        var maxSize: String?
+
+        func run() throws {
+            let workspace = try global.workspace()
+            let cache = try BuildCache.open(directory: workspace.cacheDirectory)
+            let lock = try cache.acquireBuildLock(command: "assetbuild cache gc", wait: true) { _ in }
+            defer { lock.release() }
+            let keep = Set(try cache.targetStates().filter { workspace.manifest[$0.key] != nil }.map(\.value.actionKey))
+            var bytes: Int64?
+            if let maxSize {
+                guard let b = Self.parseSize(maxSize) else { throw ValidationError("--max-size must be like 500M or 2G") }
+                bytes = b
+            }
+            let cutoff = olderThanDays.map { Date().addingTimeInterval(-$0 * 86_400) }
+            print(try cache.collectGarbage(keepingActions: keep, olderThan: cutoff, maxBytes: bytes))
+        }
+
+        static func parseSize(_ s: String) -> Int64? {
+            let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+            var text = s.uppercased()
+            if text.hasSuffix("B") { text.removeLast() }
+            if let u = text.last, let mult = units[u], let n = Double(text.dropLast()) { return Int64(n * Double(mult)) }
+            return Int64(text)
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-hash every cached object and check the index; exit 1 on any problem.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let workspace = try global.workspace()
+            let cache = try BuildCache.open(directory: workspace.cacheDirectory)
+            let problems = try cache.verify()
+            for p in problems { print(p) }
+            print(problems.isEmpty ? "cache ok" : "\(problems.count) problem(s)")
+            if !problems.isEmpty { throw ExitCode(1) }
+        }
+    }
+}

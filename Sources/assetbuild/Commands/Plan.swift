@@ -1,0 +1,112 @@
+import ArgumentParser
+import AssetBuildCore
+import Foundation
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say what a build would do and why: images, requests and estimated cost. Sends nothing.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Targets to plan (default: every target).")
+    var targets: [String] = []
+
+    @Flag(help: "Print the plan as JSON.")
+    var json = false
+
+    func run() throws {
+        let workspace = try global.workspace()
+        global.printWarnings(workspace.manifest)
+        let report = try global.engine(workspace, reporter: RecordingReporter()).plan(targets: targets)
+        if json {
+            print(PlanPrinter.json(report, manifest: workspace.manifest))
+        } else {
+            print(PlanPrinter.text(report, manifest: workspace.manifest, onlyStale: true), terminator: "")
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show each target: up to date, stale (and why), or never built.",
+        discussion: "With --check, exit 1 when anything is stale (for pull-request checks).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Exit 1 when any target is stale.")
+    var check = false
+
+    @Flag(help: "Print the status as JSON.")
+    var json = false
+
+    func run() throws {
+        let workspace = try global.workspace()
+        let report = try global.engine(workspace, reporter: RecordingReporter()).plan()
+        if json {
+            print(PlanPrinter.json(report, manifest: workspace.manifest))
+        } else {
+            print(PlanPrinter.text(report, manifest: workspace.manifest, onlyStale: false), terminator: "")
+        }
+        if check, report.targets.contains(where: { $0.status != .upToDate }) { throw ExitCode(1) }
+    }
+}
+
+/// The text and JSON forms of a plan, shared by `plan` and `status`.
+enum PlanPrinter {
+    static func text(_ report: PlanReport, manifest: Manifest, onlyStale: Bool) -> String {
+        var out = ""
+        let width = min(32, report.targets.map(\.target.count).max() ?? 0)
+        for p in report.targets where !(onlyStale && p.status == .upToDate) {
+            let name = p.target.padding(toLength: max(width, p.target.count), withPad: " ", startingAt: 0)
+            var line = "\(name)  \(label(p.status))"
+            if !p.reasons.isEmpty { line += ": " + p.reasons.map(\.description).joined(separator: "; ") }
+            if p.status == .run || p.status == .pending, p.imagesToGenerate > 0 {
+                line += "  [\(p.imagesToGenerate) image\(p.imagesToGenerate == 1 ? "" : "s")]"
+            }
+            out += line + "\n"
+        }
+        let upToDate = report.targets.filter { $0.status == .upToDate }.count
+        if onlyStale, upToDate == report.targets.count {
+            out += "all \(report.targets.count) target(s) up to date; nothing to do\n"
+            return out
+        }
+        if onlyStale, upToDate > 0 { out += "(\(upToDate) target(s) up to date)\n" }
+        out += "\n\(report.requests) request(s), up to \(report.imagesToGenerate) image(s) to generate"
+        let costs = report.costByModel
+        if !costs.isEmpty {
+            out += String(format: ", estimated $%.2f", report.estimatedCost) + "\n"
+            for c in costs {
+                out += String(format: "  %@: %d image(s), $%.2f\n", c.model, c.images, c.cost)
+            }
+            out += "  (prices are defaults to override with provider.prices)\n"
+        } else {
+            out += "\n"
+        }
+        return out
+    }
+
+    static func label(_ s: TargetStatus) -> String {
+        switch s {
+        case .upToDate: return "up to date"
+        case .restore: return "restore from cache"
+        case .run: return "build"
+        case .pending: return "build if upstream changes"
+        }
+    }
+
+    static func json(_ report: PlanReport, manifest: Manifest) -> String {
+        let targets: [[String: Any]] = report.targets.map { p in
+            var o: [String: Any] = ["target": p.target, "status": p.status.rawValue,
+                                    "reasons": p.reasons.map(\.description), "images": p.imagesToGenerate,
+                                    "requests": p.requests, "estimated_cost": p.estimatedCost]
+            if let m = p.model { o["model"] = m }
+            if let k = p.fingerprint?.key { o["action_key"] = k }
+            return o
+        }
+        let o: [String: Any] = ["targets": targets, "images": report.imagesToGenerate, "requests": report.requests,
+                                "estimated_cost": report.estimatedCost,
+                                "by_model": report.costByModel.map { ["model": $0.model, "images": $0.images, "cost": $0.cost] }]
+        let data = (try? JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

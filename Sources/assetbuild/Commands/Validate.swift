@@ -1,0 +1,116 @@
+import ArgumentParser
+import AssetBuildCore
+import Foundation
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the manifest and its reference files against every documented limit. No network.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let workspace = try global.workspace()
+        let manifest = workspace.manifest
+        let problems = InputFiles(memo: [:]).check(manifest)
+        if !problems.isEmpty {
+            throw DiagnosticsError(problems, sources: [problems[0].location?.file ?? "": manifest.source])
+        }
+        global.printWarnings(manifest)
+        let images = manifest.targets.reduce(0) { $0 + $1.requestedImages }
+        print("\(global.file): ok (\(manifest.targets.count) target(s), up to \(images) image(s) per full build)")
+    }
+}
+
+struct Graph: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the dependency graph (Graphviz DOT, or Mermaid with --format mermaid).")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case dot, mermaid }
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "dot or mermaid.")
+    var format: Format = .dot
+
+    func run() throws {
+        let workspace = try global.workspace()
+        print(format == .dot ? GraphPrinter.dot(workspace.manifest) : GraphPrinter.mermaid(workspace.manifest), terminator: "")
+    }
+}
+
+/// The graph's text forms: targets as boxes, input files and URLs as notes; reference edges
+/// solid, `${target.field}` edges dotted, `deps:` dashed.
+enum GraphPrinter {
+    struct Edge: Hashable { var from: String; var to: String; var style: String }
+
+    static func edges(_ m: Manifest) -> (inputs: [String], edges: [Edge]) {
+        var inputs: [String] = []
+        var edges: [Edge] = []
+        for t in m.targets {
+            if let s = t.image {
+                for r in s.references {
+                    switch r.value.source {
+                    case .target(let name, _): edges.append(Edge(from: name, to: t.name, style: "reference"))
+                    case .file, .url:
+                        if !inputs.contains(r.value.spelling) { inputs.append(r.value.spelling) }
+                        edges.append(Edge(from: r.value.spelling, to: t.name, style: "input"))
+                    }
+                }
+                for f in s.prompt.fieldReferences { edges.append(Edge(from: f.value, to: t.name, style: "field")) }
+            }
+            if let s = t.text {
+                for f in s.prompt.fieldReferences + (s.system?.fieldReferences ?? []) {
+                    edges.append(Edge(from: f.value, to: t.name, style: "field"))
+                }
+            }
+            for d in t.deps { edges.append(Edge(from: d.value, to: t.name, style: "order")) }
+        }
+        var seen = Set<Edge>()
+        return (inputs, edges.filter { seen.insert($0).inserted })
+    }
+
+    static func describe(_ t: Target) -> String {
+        switch t.kind {
+        case .image(let s): return s.images > 1 ? "\(s.images) images" : "1 image"
+        case .text: return "text"
+        }
+    }
+
+    static func dot(_ m: Manifest) -> String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        var out = "digraph assetbuild {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n"
+        for t in m.targets { out += "  \(q(t.name)) [label=\(q(t.name + "\\n" + describe(t)))];\n" }
+        let (inputs, edges) = self.edges(m)
+        for i in inputs { out += "  \(q(i)) [shape=note];\n" }
+        for e in edges {
+            let attr: String
+            switch e.style {
+            case "field": attr = " [style=dotted]"
+            case "order": attr = " [style=dashed]"
+            default: attr = ""
+            }
+            out += "  \(q(e.from)) -> \(q(e.to))\(attr);\n"
+        }
+        return out + "}\n"
+    }
+
+    static func mermaid(_ m: Manifest) -> String {
+        var ids: [String: String] = [:]
+        func id(_ s: String) -> String {
+            if let v = ids[s] { return v }
+            let v = "n\(ids.count)"
+            ids[s] = v
+            return v
+        }
+        func label(_ s: String) -> String { s.replacingOccurrences(of: "\"", with: "#quot;") }
+        var out = "graph LR\n"
+        for t in m.targets { out += "  \(id(t.name))[\"\(label(t.name)) (\(describe(t)))\"]\n" }
+        let (inputs, edges) = self.edges(m)
+        for i in inputs { out += "  \(id(i))>\"\(label(i))\"]\n" }
+        for e in edges {
+            let arrow = e.style == "order" ? "-.->" : e.style == "field" ? "-. field .->" : "-->"
+            out += "  \(id(e.from)) \(arrow) \(id(e.to))\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import AssetBuildCore
+import Foundation
+
+/// Where the manifest, cache and build directory are; shared by every subcommand.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("file")], help: ArgumentHelp("The manifest to read.", valueName: "file"))
+    var file: String = ManifestLoader.defaultFileName
+
+    @Option(name: [.customShort("C"), .customLong("directory")],
+            help: ArgumentHelp("Change to this directory before doing anything.", valueName: "dir"))
+    var directory: String?
+
+    @Option(name: .customLong("cache-dir"),
+            help: ArgumentHelp("The cache directory (default: .assetbuild beside the manifest; env ASSETBUILD_CACHE_DIR).", valueName: "dir"))
+    var cacheDir: String?
+
+    @Option(name: .customLong("build-dir"),
+            help: ArgumentHelp("Where outputs are written (default: build beside the manifest).", valueName: "dir"))
+    var buildDir: String?
+
+    @Option(name: .customLong("provider"), help: "Override provider.name: 'ark' (the real service) or 'draft' (offline).")
+    var provider: ProviderName?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// Loads the manifest (exit 2 with diagnostics when it is wrong) and its workspace.
+    func workspace() throws -> Workspace {
+        if let directory {
+            guard FileManager.default.changeCurrentDirectoryPath(directory) else {
+                throw DiagnosticsError([.error("cannot change to directory '\(directory)'", at: nil)])
+            }
+        }
+        let manifest = try ManifestLoader.load(path: file, displayName: file)
+        return try Workspace(manifest: manifest, cacheDirectory: cacheDir ?? environment["ASSETBUILD_CACHE_DIR"],
+                             buildDirectory: buildDir)
+    }
+
+    func engine(_ workspace: Workspace, reporter: any BuildReporter) -> BuildEngine {
+        let (images, text) = ProviderFactory.make(workspace.manifest.provider, override: provider, environment: environment)
+        return BuildEngine(workspace: workspace, images: images, text: text, reporter: reporter)
+    }
+
+    /// Prints manifest warnings (prompt length advice and the like) to standard error.
+    func printWarnings(_ manifest: Manifest) {
+        guard !manifest.warnings.isEmpty else { return }
+        let text = DiagnosticsError(manifest.warnings, sources: [manifest.warnings[0].location?.file ?? "": manifest.source])
+        FileHandle.standardError.write(Data((text.render(color: false) + "\n").utf8))
+    }
+}
+
+extension ProviderName: ExpressibleByArgument {}
