@@ -9,8 +9,8 @@
 /// index tables are dropped and recreated, and `BuildCache.previousSchemaVersion` says so.
 enum Schema {
     /// Version history (bump on every change to `statements`):
-    /// * 1: Initial schema: file_digests, actions (with kind images|text), action_images,
-    ///      action_failures, action_requests, target_states, materialized.
+    /// * 1: Initial schema: file_digests, actions (kind images|text, request ids and usage
+    ///      aggregated on the row), action_images, action_failures, target_states, materialized.
     static let version: Int32 = 1
 
     /// Conventions: times are REAL seconds since 1970 (a `Date` round-trips exactly), `inode` is
@@ -40,7 +40,13 @@ enum Schema {
             status      TEXT NOT NULL,
             model       TEXT,
             created_at  REAL NOT NULL,
-            finished_at REAL
+            finished_at REAL,
+            -- Every request sent for the action (an interrupted one may take several): ids
+            -- newline-separated in order, usage summed over requests that reported it.
+            request_ids      TEXT,
+            generated_images INTEGER,
+            output_tokens    INTEGER,
+            total_tokens     INTEGER
         ) WITHOUT ROWID
         """,
         // Outputs of an action, by 0-based index. A text action has one row (index 0, 0×0).
@@ -66,20 +72,6 @@ enum Schema {
             PRIMARY KEY (action_key, idx)
         ) WITHOUT ROWID
         """,
-        // Every request sent for an action, in order (an interrupted action may take several).
-        """
-        CREATE TABLE action_requests (
-            id               INTEGER PRIMARY KEY,
-            action_key       TEXT NOT NULL,
-            request_id       TEXT,
-            model            TEXT,
-            generated_images INTEGER,
-            output_tokens    INTEGER,
-            total_tokens     INTEGER,
-            recorded_at      REAL NOT NULL
-        )
-        """,
-        "CREATE INDEX action_requests_by_action ON action_requests (action_key)",
         // The last successful state of each target, for "why is this stale" diffs.
         """
         CREATE TABLE target_states (
