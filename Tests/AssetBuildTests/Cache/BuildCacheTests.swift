@@ -212,6 +212,57 @@ import Testing
         #expect(dir.files(under: "objects/tmp").isEmpty)
     }
 
+    @Test func many_keys_load_by_scan_with_the_same_result_as_lookups() throws {
+        let dir = try TemporaryDirectory()
+        let cache = try BuildCache.open(directory: dir.url)
+        let count = BuildCache.lookupLimit * 2
+        for n in 0..<count {
+            try cache.beginAction(key: "k\(n)", target: "t\(n)", componentsJSON: "{\"n\":\(n)}")
+            if n % 3 != 0 { try cache.storeImage(imageBytes(n), key: "k\(n)", index: 0) }
+            if n % 3 == 2 { try cache.storeImage(imageBytes(n + 1000), key: "k\(n)", index: 1) }
+            if n % 5 == 0 { try cache.recordFailure(actionKey: "k\(n)", failure: ImageFailure(index: 2, code: "c\(n)", message: "m")) }
+            if n % 2 == 0 {
+                try cache.recordRequest(actionKey: "k\(n)", requestID: "r\(n)", usage: Usage(generatedImages: 1, outputTokens: 2, totalTokens: 3), model: "m")
+            }
+        }
+        let wanted = (0..<count).filter { $0 % 4 != 3 }.map { "k\($0)" } + ["absent-1", "absent-2"]
+        #expect(wanted.count > BuildCache.lookupLimit)
+
+        let scanned = try cache.actions(forKeys: wanted)
+
+        #expect(scanned.count == wanted.count - 2)
+        #expect(scanned["k3"] == nil)
+        for key in wanted.prefix(20) {
+            let single = try cache.actions(forKeys: [key])[key]
+            #expect(scanned[key]?.images == single?.images)
+            #expect(scanned[key]?.failures == single?.failures)
+            #expect(scanned[key]?.usage == single?.usage)
+            #expect(scanned[key]?.requestIDs == single?.requestIDs)
+            #expect(scanned[key]?.componentsJSON == single?.componentsJSON)
+        }
+        #expect(scanned["k8"]?.images.map(\.index) == [0, 1])
+        #expect(scanned["k0"]?.images == [])
+        #expect(scanned["k10"]?.failures.map(\.code) == ["c10"])
+        #expect(scanned["k10"]?.requestIDs == ["r10"])
+        #expect(scanned["k1"]?.usage == nil)
+        #expect(try cache.allActions().count == count)
+    }
+
+    @Test func a_write_blocked_past_the_busy_timeout_names_the_likely_cause() throws {
+        let dir = try TemporaryDirectory()
+        let holder = try BuildCache.open(directory: dir.url)
+        let blocked = try BuildCache(directory: dir.url, busyTimeout: .milliseconds(50), now: { Date() })
+        try holder.withDatabase { try $0.execute("BEGIN IMMEDIATE") }
+        defer { try? holder.withDatabase { try $0.execute("ROLLBACK") } }
+
+        let error = #expect(throws: CacheError.self) {
+            try blocked.beginAction(key: "k", target: "t", componentsJSON: "{}")
+        }
+
+        #expect(error?.description.contains("another assetbuild may be using this cache") == true)
+        #expect(try blocked.targetStates().isEmpty)  // WAL: reads go on while another writes
+    }
+
     @Test func a_second_open_of_the_same_cache_sees_committed_rows() throws {
         let dir = try TemporaryDirectory()
         let writer = try BuildCache.open(directory: dir.url)
