@@ -59,7 +59,7 @@ public struct ActionImage: Sendable, Hashable {
 }
 
 /// An action's record: its key, what it was built from and what it produced so far.
-public struct ActionRecord: Sendable {
+public struct ActionRecord: Sendable, Hashable {
     public var key: String
     public var target: String
     /// Canonical JSON of the key's components, for field-by-field "option changed" diffs.

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct BuildCacheTests {
     @Test func open_creates_the_directory_database_and_object_store() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cacheDir = dir.url.appendingPathComponent("nested/.assetbuild")
 
         let cache = try BuildCache.open(directory: cacheDir)
@@ -22,12 +22,12 @@ import Testing
     }
 
     @Test func action_round_trip_with_images_failures_requests_and_usage() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         try cache.beginAction(key: "k1", target: "poses", componentsJSON: #"{"prompt":"p"}"#)
 
-        let second = try cache.storeImage(imageBytes(2), key: "k1", index: 1, width: 2048, height: 1024)
-        let first = try cache.storeImage(imageBytes(1), key: "k1", index: 0, width: 2048, height: 2048)
+        let second = try cache.storeImage(cacheImageBytes(2), key: "k1", index: 1, width: 2048, height: 1024)
+        let first = try cache.storeImage(cacheImageBytes(1), key: "k1", index: 0, width: 2048, height: 2048)
         try cache.recordFailure(actionKey: "k1", failure: ImageFailure(index: 3, code: "OutputImageSensitiveContentDetected", message: "no"))
         try cache.recordRequest(actionKey: "k1", requestID: "req-1", usage: Usage(generatedImages: 2, outputTokens: 100, totalTokens: 100), model: "doubao-seedream-4-5-251128")
         try cache.recordRequest(actionKey: "k1", requestID: nil, usage: Usage(generatedImages: 1, outputTokens: 50, totalTokens: 60), model: nil)
@@ -46,14 +46,14 @@ import Testing
         #expect(record.model == "doubao-seedream-4-5-251128")
         #expect(record.finishedAt != nil)
         #expect(record.finishedAt! >= record.createdAt)
-        #expect(try cache.objects.read(record.images[1].object) == imageBytes(2))
+        #expect(try cache.objects.read(record.images[1].object) == cacheImageBytes(2))
     }
 
     @Test func beginning_an_existing_action_keeps_its_images_and_clears_old_failures() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         try cache.beginAction(key: "k", target: "t", componentsJSON: "{}")
-        let kept = try cache.storeImage(imageBytes(1), key: "k", index: 0)
+        let kept = try cache.storeImage(cacheImageBytes(1), key: "k", index: 0)
         try cache.recordFailure(actionKey: "k", failure: ImageFailure(index: 1, code: "InternalError", message: "x"))
         // No finishAction: the build was killed; the next build resumes the same key.
 
@@ -67,14 +67,14 @@ import Testing
         #expect(resumed.createdAt == interrupted.createdAt)
 
         try cache.recordFailure(actionKey: "k", failure: ImageFailure(index: 1, code: "InternalError", message: "x"))
-        let fixed = try cache.storeImage(imageBytes(2), key: "k", index: 1)
+        let fixed = try cache.storeImage(cacheImageBytes(2), key: "k", index: 1)
         let final = try #require(try cache.actions(forKeys: ["k"])["k"])
         #expect(final.images == [kept, fixed])
         #expect(final.failures.isEmpty)  // an image at the index supersedes its failure
     }
 
     @Test func text_actions_store_their_output_as_an_object() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         try cache.beginAction(key: "story", target: "story", componentsJSON: "{}", kind: .text)
         let json = #"{"title":"The robot","scenes":["a","b"]}"#
@@ -89,9 +89,9 @@ import Testing
     }
 
     @Test func records_for_an_unknown_action_are_refused() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
-        let id = try cache.objects.put(imageBytes(1))
+        let id = try cache.objects.put(cacheImageBytes(1))
         let image = ActionImage(index: 0, object: id, width: 1, height: 1, byteCount: 1)
 
         #expect(throws: CacheError.self) { try cache.recordImage(actionKey: "nope", image: image) }
@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func an_image_must_be_in_the_object_store_before_it_is_recorded() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         try cache.beginAction(key: "k", target: "t", componentsJSON: "{}")
         let absent = ObjectID(digest: SHA256.hash(Data("not stored".utf8)))
@@ -114,11 +114,11 @@ import Testing
     }
 
     @Test func forget_action_removes_every_row_of_it() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         for key in ["a", "b"] {
             try cache.beginAction(key: key, target: key, componentsJSON: "{}")
-            try cache.storeImage(imageBytes(key.hashValue & 0xFF), key: key)
+            try cache.storeImage(cacheImageBytes(key.hashValue & 0xFF), key: key)
             try cache.recordFailure(actionKey: key, failure: ImageFailure(index: 1, code: "c", message: "m"))
             try cache.recordRequest(actionKey: key, requestID: "r-\(key)", usage: nil, model: nil)
         }
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func file_digests_round_trip_in_bulk() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         let records = (0..<500).map {
             FileDigestRecord(path: "refs/\($0).png", size: Int64($0 * 100), mtimeNs: 1_700_000_000_123_456_789 + Int64($0),
@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func target_states_round_trip() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         let date = Date(timeIntervalSince1970: 1_764_000_000.123456)
         let mascot = TargetStateRecord(target: "mascot", actionKey: "k1", componentsJSON: #"{"a":1}"#, builtAt: date)
@@ -174,9 +174,9 @@ import Testing
     }
 
     @Test func materialized_rows_are_kept_per_build_root() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
-        let id = try cache.objects.put(imageBytes(1))
+        let id = try cache.objects.put(cacheImageBytes(1))
         let a = MaterializedRecord(path: "mascot.jpeg", target: "mascot", object: id, size: 73, mtimeNs: 5, inode: 9)
         let b = MaterializedRecord(path: "poses/1.jpeg", target: "poses", object: id, size: 73, mtimeNs: 6, inode: 10)
         try cache.recordMaterialized([a, b], buildRoot: "/p/build")
@@ -191,13 +191,13 @@ import Testing
     }
 
     @Test func images_recorded_from_200_concurrent_tasks_all_land() async throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         for group in 0..<10 { try cache.beginAction(key: "k\(group)", target: "t\(group)", componentsJSON: "{}") }
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             for n in 0..<200 {
-                tasks.addTask { try cache.storeImage(imageBytes(n), key: "k\(n % 10)", index: n / 10) }
+                tasks.addTask { try cache.storeImage(cacheImageBytes(n), key: "k\(n % 10)", index: n / 10) }
             }
             try await tasks.waitForAll()
         }
@@ -213,13 +213,13 @@ import Testing
     }
 
     @Test func many_keys_load_by_scan_with_the_same_result_as_lookups() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         let count = BuildCache.lookupLimit * 2
         for n in 0..<count {
             try cache.beginAction(key: "k\(n)", target: "t\(n)", componentsJSON: "{\"n\":\(n)}")
-            if n % 3 != 0 { try cache.storeImage(imageBytes(n), key: "k\(n)", index: 0) }
-            if n % 3 == 2 { try cache.storeImage(imageBytes(n + 1000), key: "k\(n)", index: 1) }
+            if n % 3 != 0 { try cache.storeImage(cacheImageBytes(n), key: "k\(n)", index: 0) }
+            if n % 3 == 2 { try cache.storeImage(cacheImageBytes(n + 1000), key: "k\(n)", index: 1) }
             if n % 5 == 0 { try cache.recordFailure(actionKey: "k\(n)", failure: ImageFailure(index: 2, code: "c\(n)", message: "m")) }
             if n % 2 == 0 {
                 try cache.recordRequest(actionKey: "k\(n)", requestID: "r\(n)", usage: Usage(generatedImages: 1, outputTokens: 2, totalTokens: 3), model: "m")
@@ -233,12 +233,7 @@ import Testing
         #expect(scanned.count == wanted.count - 2)
         #expect(scanned["k3"] == nil)
         for key in wanted.prefix(20) {
-            let single = try cache.actions(forKeys: [key])[key]
-            #expect(scanned[key]?.images == single?.images)
-            #expect(scanned[key]?.failures == single?.failures)
-            #expect(scanned[key]?.usage == single?.usage)
-            #expect(scanned[key]?.requestIDs == single?.requestIDs)
-            #expect(scanned[key]?.componentsJSON == single?.componentsJSON)
+            #expect(scanned[key] == (try cache.actions(forKeys: [key])[key]))
         }
         #expect(scanned["k8"]?.images.map(\.index) == [0, 1])
         #expect(scanned["k0"]?.images == [])
@@ -249,7 +244,7 @@ import Testing
     }
 
     @Test func a_write_blocked_past_the_busy_timeout_names_the_likely_cause() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let holder = try BuildCache.open(directory: dir.url)
         let blocked = try BuildCache(directory: dir.url, busyTimeout: .milliseconds(50), now: { Date() })
         try holder.withDatabase { try $0.execute("BEGIN IMMEDIATE") }
@@ -264,13 +259,13 @@ import Testing
     }
 
     @Test func a_second_open_of_the_same_cache_sees_committed_rows() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let writer = try BuildCache.open(directory: dir.url)
         let reader = try BuildCache.open(directory: dir.url)
         #expect(try reader.actions(forKeys: ["k"]).isEmpty)
 
         try writer.beginAction(key: "k", target: "t", componentsJSON: "{}")
-        let image = try writer.storeImage(imageBytes(1), key: "k")
+        let image = try writer.storeImage(cacheImageBytes(1), key: "k")
         try reader.recordTargetState(TargetStateRecord(target: "t", actionKey: "k", componentsJSON: "{}", builtAt: Date()))
 
         #expect(try reader.actions(forKeys: ["k"])["k"]?.images == [image])
@@ -278,11 +273,11 @@ import Testing
     }
 
     @Test func reopening_an_unchanged_cache_writes_nothing() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         do {
             let cache = try BuildCache.open(directory: dir.url)
             try cache.beginAction(key: "k", target: "t", componentsJSON: "{}")
-            try cache.storeImage(imageBytes(1), key: "k")
+            try cache.storeImage(cacheImageBytes(1), key: "k")
             try cache.recordTargetState(TargetStateRecord(target: "t", actionKey: "k", componentsJSON: "{}", builtAt: Date()))
         }  // closing the last connection checkpoints the WAL into cache.db
         let dbPath = dir.path + "/cache.db"
@@ -301,12 +296,12 @@ import Testing
     }
 
     @Test func another_schema_version_recreates_the_index_and_keeps_objects() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let id: ObjectID
         do {
             let cache = try BuildCache.open(directory: dir.url)
             try cache.beginAction(key: "k", target: "t", componentsJSON: "{}")
-            id = try cache.storeImage(imageBytes(1), key: "k").object
+            id = try cache.storeImage(cacheImageBytes(1), key: "k").object
             try cache.withDatabase { db in
                 try db.execute("CREATE TABLE legacy_rules (x)")
                 try db.execute("PRAGMA user_version = 99")
@@ -330,7 +325,7 @@ import Testing
     }
 
     @Test func a_corrupt_database_is_reported_with_what_to_do() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         try Data(repeating: 0x42, count: 8192).write(to: dir.url.appendingPathComponent("cache.db"))
 
         let error = #expect(throws: CacheError.self) { try BuildCache.open(directory: dir.url) }
@@ -347,19 +342,19 @@ import Testing
     }
 
     @Test func stats_count_objects_actions_and_rows() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
         try cache.beginAction(key: "a", target: "a", componentsJSON: "{}")
-        try cache.storeImage(imageBytes(1, size: 1000), key: "a")
+        try cache.storeImage(cacheImageBytes(1, size: 1000), key: "a")
         try cache.finishAction(key: "a", status: .complete)
         try cache.beginAction(key: "b", target: "b", componentsJSON: "{}")
-        try cache.storeImage(imageBytes(2, size: 1000), key: "b", index: 0)
-        try cache.storeImage(imageBytes(1, size: 1000), key: "b", index: 1)  // same bytes as a's: one object
+        try cache.storeImage(cacheImageBytes(2, size: 1000), key: "b", index: 0)
+        try cache.storeImage(cacheImageBytes(1, size: 1000), key: "b", index: 1)  // same bytes as a's: one object
 
         let stats = try cache.stats()
 
         #expect(stats.objectCount == 2)
-        #expect(stats.objectBytes == Int64(imageBytes(1, size: 1000).count + imageBytes(2, size: 1000).count))
+        #expect(stats.objectBytes == Int64(cacheImageBytes(1, size: 1000).count + cacheImageBytes(2, size: 1000).count))
         #expect(stats.actionsByStatus == [.complete: 1, .running: 1])
         #expect(stats.imageCount == 3)
         #expect(stats.databaseBytes > 0)

@@ -8,7 +8,7 @@ import Testing
 struct CacheBenchmarkTests {
     @Test func bulk_loads_of_10_000_rows() throws {
         let count = 10_000
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let keys = (0..<count).map { SHA256.hash("key-\($0)").hex }
         do {
             let cache = try BuildCache.open(directory: dir.url)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct CacheBuildLockTests {
     @Test func a_second_acquire_without_waiting_fails_naming_the_holder() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let first = try BuildCache.open(directory: dir.url)
         let second = try BuildCache.open(directory: dir.url)
         let lock = try first.acquireBuildLock(command: "assetbuild build", wait: false)
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func waiting_blocks_until_the_holder_releases() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let first = try BuildCache.open(directory: dir.url)
         let second = try BuildCache.open(directory: dir.url)
         let held = try first.acquireBuildLock(command: "assetbuild build", wait: false)
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func release_and_deinit_free_the_lock() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
 
         let lock = try cache.acquireBuildLock(command: "one", wait: false)

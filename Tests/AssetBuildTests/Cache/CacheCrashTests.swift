@@ -10,7 +10,7 @@ import Testing
         let executable = CommandLine.arguments[0]
         try #require(FileManager.default.isExecutableFile(atPath: executable) && executable.hasSuffix(".xctest"),
                      "needs the test binary to re-run as a writer: \(executable)")
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let observer = try BuildCache.open(directory: dir.url)
         var committedBeforeKill = 0
 
@@ -63,7 +63,7 @@ struct CacheCrashWriter {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 for index in 0..<4 {
                     tasks.addTask {
-                        try cache.storeImage(imageBytes(round * 1_000_000 + group * 4 + index, size: 20_000), key: key, index: index)
+                        try cache.storeImage(cacheImageBytes(round * 1_000_000 + group * 4 + index, size: 20_000), key: key, index: index)
                     }
                 }
                 try await tasks.waitForAll()

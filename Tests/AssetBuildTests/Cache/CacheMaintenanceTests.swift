@@ -10,23 +10,23 @@ import Testing
         func set(_ seconds: Double) { time.withLock { $0 = Date(timeIntervalSince1970: seconds) } }
     }
 
-    func openCache(_ dir: TemporaryDirectory, clock: Clock = Clock()) throws -> BuildCache {
+    func openCache(_ dir: CacheTemporaryDirectory, clock: Clock = Clock()) throws -> BuildCache {
         try BuildCache(directory: dir.url, busyTimeout: .seconds(5), now: { clock.time.withLock { $0 } })
     }
 
     @Test func gc_keeps_kept_target_and_materialized_objects_and_deletes_the_rest() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try openCache(dir)
         for key in ["kept", "current", "shown", "stale"] {
             try cache.beginAction(key: key, target: key, componentsJSON: "{}")
         }
-        let kept = try cache.storeImage(imageBytes(1), key: "kept").object
-        let current = try cache.storeImage(imageBytes(2), key: "current").object
-        let shown = try cache.storeImage(imageBytes(3), key: "shown").object
-        let stale = try cache.storeImage(imageBytes(4), key: "stale").object
-        let shared = try cache.storeImage(imageBytes(5), key: "stale", index: 1).object
-        try cache.storeImage(imageBytes(5), key: "kept", index: 1)
-        let orphan = try cache.objects.put(imageBytes(6))
+        let kept = try cache.storeImage(cacheImageBytes(1), key: "kept").object
+        let current = try cache.storeImage(cacheImageBytes(2), key: "current").object
+        let shown = try cache.storeImage(cacheImageBytes(3), key: "shown").object
+        let stale = try cache.storeImage(cacheImageBytes(4), key: "stale").object
+        let shared = try cache.storeImage(cacheImageBytes(5), key: "stale", index: 1).object
+        try cache.storeImage(cacheImageBytes(5), key: "kept", index: 1)
+        let orphan = try cache.objects.put(cacheImageBytes(6))
         try cache.recordTargetState(TargetStateRecord(target: "current", actionKey: "current", componentsJSON: "{}", builtAt: Date()))
         try cache.recordMaterialized([MaterializedRecord(path: "shown.jpeg", target: "shown", object: shown, size: 1, mtimeNs: 1, inode: 1)],
                                      buildRoot: "/other/build")
@@ -37,7 +37,7 @@ import Testing
         #expect(report.removedActions == 2)  // shown and stale
         #expect(report.removedObjects == 2)  // stale and orphan
         #expect(report.remainingObjects == 4)
-        #expect(report.removedBytes == Int64(imageBytes(4).count + imageBytes(6).count))
+        #expect(report.removedBytes == Int64(cacheImageBytes(4).count + cacheImageBytes(6).count))
         for id in [kept, current, shown, shared] { #expect(cache.objects.contains(id)) }
         for id in [stale, orphan] { #expect(!cache.objects.contains(id)) }
         #expect(Set(try cache.actions(forKeys: ["kept", "current", "shown", "stale"]).keys) == ["kept", "current"])
@@ -46,11 +46,11 @@ import Testing
     }
 
     @Test func gc_without_criteria_only_removes_unreferenced_objects() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try openCache(dir)
         try cache.beginAction(key: "a", target: "a", componentsJSON: "{}")
-        let used = try cache.storeImage(imageBytes(1), key: "a").object
-        let orphan = try cache.objects.put(imageBytes(2))
+        let used = try cache.storeImage(cacheImageBytes(1), key: "a").object
+        let orphan = try cache.objects.put(cacheImageBytes(2))
 
         let report = try cache.collectGarbage(keepingActions: nil, olderThan: nil, maxBytes: nil)
 
@@ -60,16 +60,16 @@ import Testing
     }
 
     @Test func gc_by_age_removes_actions_last_used_before_the_date() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let clock = Clock()
         let cache = try openCache(dir, clock: clock)
         clock.set(1_000)
         try cache.beginAction(key: "old", target: "old", componentsJSON: "{}")
-        let old = try cache.storeImage(imageBytes(1), key: "old").object
+        let old = try cache.storeImage(cacheImageBytes(1), key: "old").object
         try cache.finishAction(key: "old", status: .complete)
         clock.set(5_000)
         try cache.beginAction(key: "new", target: "new", componentsJSON: "{}")
-        let new = try cache.storeImage(imageBytes(2), key: "new").object
+        let new = try cache.storeImage(cacheImageBytes(2), key: "new").object
         try cache.finishAction(key: "new", status: .complete)
 
         let report = try cache.collectGarbage(keepingActions: nil, olderThan: Date(timeIntervalSince1970: 3_000), maxBytes: nil)
@@ -80,20 +80,20 @@ import Testing
     }
 
     @Test func gc_to_a_size_evicts_least_recently_used_first_but_never_materialized() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let clock = Clock()
         let cache = try openCache(dir, clock: clock)
         var ids: [ObjectID] = []
         for n in 0..<4 {
             clock.set(Double(1_000 + n))
             try cache.beginAction(key: "a\(n)", target: "t\(n)", componentsJSON: "{}")
-            ids.append(try cache.storeImage(imageBytes(n, size: 1000), key: "a\(n)").object)
+            ids.append(try cache.storeImage(cacheImageBytes(n, size: 1000), key: "a\(n)").object)
             try cache.finishAction(key: "a\(n)", status: .complete)
         }
         // The oldest is still on disk in a build directory.
         try cache.recordMaterialized([MaterializedRecord(path: "t0.jpeg", target: "t0", object: ids[0], size: 1, mtimeNs: 1, inode: 1)],
                                      buildRoot: "/b")
-        let each = Int64(imageBytes(0, size: 1000).count)
+        let each = Int64(cacheImageBytes(0, size: 1000).count)
 
         let report = try cache.collectGarbage(keepingActions: nil, olderThan: nil, maxBytes: 2 * each)
 
@@ -111,12 +111,12 @@ import Testing
     }
 
     @Test func verify_reports_corrupt_and_missing_objects() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let cache = try openCache(dir)
         try cache.beginAction(key: "k", target: "t", componentsJSON: "{}")
-        let good = try cache.storeImage(imageBytes(1), key: "k", index: 0).object
-        let tampered = try cache.storeImage(imageBytes(2), key: "k", index: 1).object
-        let lost = try cache.storeImage(imageBytes(3), key: "k", index: 2).object
+        let good = try cache.storeImage(cacheImageBytes(1), key: "k", index: 0).object
+        let tampered = try cache.storeImage(cacheImageBytes(2), key: "k", index: 1).object
+        let lost = try cache.storeImage(cacheImageBytes(3), key: "k", index: 2).object
         try cache.recordMaterialized([MaterializedRecord(path: "x.jpeg", target: "t", object: lost, size: 1, mtimeNs: 1, inode: 1)],
                                      buildRoot: "/b")
         #expect(try cache.verify().isEmpty)

@@ -4,9 +4,9 @@ import Testing
 
 @Suite struct CacheObjectStoreTests {
     @Test func put_then_read_round_trips_under_a_sharded_sha256_name() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let store = try ObjectStore(directory: dir.url.appendingPathComponent("objects"))
-        let data = imageBytes(1)
+        let data = cacheImageBytes(1)
 
         let id = try store.put(data)
 
@@ -19,12 +19,12 @@ import Testing
     }
 
     @Test func putting_the_same_bytes_twice_is_a_no_op() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let store = try ObjectStore(directory: dir.url)
-        let first = try store.put(imageBytes(2))
+        let first = try store.put(cacheImageBytes(2))
         let attributes = try FileManager.default.attributesOfItem(atPath: store.path(for: first))
 
-        let second = try store.put(imageBytes(2))
+        let second = try store.put(cacheImageBytes(2))
 
         #expect(first == second)
         let again = try FileManager.default.attributesOfItem(atPath: store.path(for: first))
@@ -33,12 +33,12 @@ import Testing
     }
 
     @Test func leaves_no_temporary_files_behind() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let store = try ObjectStore(directory: dir.url)
-        for i in 0..<10 { try store.put(imageBytes(i)) }
-        try store.put(imageBytes(3))
+        for i in 0..<10 { try store.put(cacheImageBytes(i)) }
+        try store.put(cacheImageBytes(3))
         let source = dir.url.appendingPathComponent("source.bin")
-        try imageBytes(99, size: 3_000_000).write(to: source)
+        try cacheImageBytes(99, size: 3_000_000).write(to: source)
         try store.put(fileAt: source)
         try store.put(fileAt: source)
 
@@ -47,9 +47,9 @@ import Testing
     }
 
     @Test func put_file_streams_and_matches_put_data() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let store = try ObjectStore(directory: dir.url.appendingPathComponent("objects"))
-        let data = imageBytes(7, size: 2_500_000)  // spans several 1 MiB chunks
+        let data = cacheImageBytes(7, size: 2_500_000)  // spans several 1 MiB chunks
         let source = dir.url.appendingPathComponent("big.jpeg")
         try data.write(to: source)
 
@@ -61,9 +61,9 @@ import Testing
     }
 
     @Test func verify_detects_tampering_and_put_repairs_a_truncated_object() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let store = try ObjectStore(directory: dir.url)
-        let data = imageBytes(4)
+        let data = cacheImageBytes(4)
         let id = try store.put(data)
         #expect(try store.verify(id))
 
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func reading_a_missing_object_names_it() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try CacheTemporaryDirectory()
         let store = try ObjectStore(directory: dir.url)
         let id = ObjectID(digest: SHA256.hash(Data("never stored".utf8)))
 

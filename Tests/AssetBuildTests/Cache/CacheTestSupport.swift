@@ -2,7 +2,7 @@ import Foundation
 @testable import AssetBuildCore
 
 /// A fresh directory under the system temporary directory, removed when the value goes away.
-final class TemporaryDirectory: Sendable {
+final class CacheTemporaryDirectory: Sendable {
     let url: URL
 
     init() throws {
@@ -30,7 +30,7 @@ final class TemporaryDirectory: Sendable {
 }
 
 /// Distinct fake image bytes.
-func imageBytes(_ seed: Int, size: Int = 64) -> Data {
+func cacheImageBytes(_ seed: Int, size: Int = 64) -> Data {
     Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed &* 7 &+ seed >> 8) }) + Data("image-\(seed)".utf8)
 }
 
