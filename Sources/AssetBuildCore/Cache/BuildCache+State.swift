@@ -1,0 +1,119 @@
+import Foundation
+
+// File-digest memo, target states and materialized outputs: each loads in one query, for the
+// planner, and each write of several rows is one transaction.
+
+extension BuildCache {
+    // MARK: File digests
+
+    /// Every remembered file digest, keyed by path.
+    public func fileDigests() throws -> [String: FileDigestRecord] {
+        try withDatabase { db in
+            var records: [String: FileDigestRecord] = [:]
+            try db.query("SELECT path, size, mtime_ns, inode, sha256 FROM file_digests") { row in
+                let path = row.text(0)
+                records[path] = FileDigestRecord(path: path, size: row.int64(1), mtimeNs: row.int64(2),
+                                                 inode: UInt64(bitPattern: row.int64(3)), sha256: row.text(4))
+            }
+            return records
+        }
+    }
+
+    /// Inserts or replaces the given digests in one transaction; `[]` writes nothing.
+    public func recordFileDigests(_ records: [FileDigestRecord]) throws {
+        if records.isEmpty { return }
+        try write { db in
+            for r in records {
+                try db.run("INSERT OR REPLACE INTO file_digests (path, size, mtime_ns, inode, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+                           [.text(r.path), .int(r.size), .int(r.mtimeNs), .int(Int64(bitPattern: r.inode)), .text(r.sha256)])
+            }
+        }
+    }
+
+    /// Forgets digests of files that are no longer referenced; `[]` writes nothing.
+    public func removeFileDigests(paths: [String]) throws {
+        if paths.isEmpty { return }
+        try write { db in
+            for path in paths { try db.run("DELETE FROM file_digests WHERE path = ?1", [.text(path)]) }
+        }
+    }
+
+    // MARK: Target states
+
+    /// The last successful state of every target, keyed by target name.
+    public func targetStates() throws -> [String: TargetStateRecord] {
+        try withDatabase { db in
+            var records: [String: TargetStateRecord] = [:]
+            try db.query("SELECT target, action_key, components, built_at FROM target_states") { row in
+                let target = row.text(0)
+                records[target] = TargetStateRecord(target: target, actionKey: row.text(1), componentsJSON: row.text(2),
+                                                    builtAt: Date(timeIntervalSince1970: row.double(3)))
+            }
+            return records
+        }
+    }
+
+    public func recordTargetState(_ record: TargetStateRecord) throws {
+        try recordTargetStates([record])
+    }
+
+    /// Inserts or replaces several target states in one transaction; `[]` writes nothing.
+    public func recordTargetStates(_ records: [TargetStateRecord]) throws {
+        if records.isEmpty { return }
+        try write { db in
+            for r in records {
+                try db.run("INSERT OR REPLACE INTO target_states (target, action_key, components, built_at) VALUES (?1, ?2, ?3, ?4)",
+                           [.text(r.target), .text(r.actionKey), .text(r.componentsJSON), .double(r.builtAt.timeIntervalSince1970)])
+            }
+        }
+    }
+
+    public func removeTargetStates(_ targets: [String]) throws {
+        if targets.isEmpty { return }
+        try write { db in
+            for target in targets { try db.run("DELETE FROM target_states WHERE target = ?1", [.text(target)]) }
+        }
+    }
+
+    // MARK: Materialized outputs
+
+    /// What assetbuild wrote into the build directory `buildRoot`, keyed by relative path.
+    /// Rows are per build root: one cache may serve several build directories.
+    public func materialized(buildRoot: String) throws -> [String: MaterializedRecord] {
+        try withDatabase { db in
+            var records: [String: MaterializedRecord] = [:]
+            try db.query("""
+                SELECT path, target, object, size, mtime_ns, inode FROM materialized WHERE build_root = ?1
+                """, [.text(buildRoot)]) { row in
+                let path = row.text(0)
+                records[path] = MaterializedRecord(path: path, target: row.text(1), object: ObjectID(trusted: row.text(2)),
+                                                   size: row.int64(3), mtimeNs: row.int64(4),
+                                                   inode: UInt64(bitPattern: row.int64(5)))
+            }
+            return records
+        }
+    }
+
+    /// Inserts or replaces rows for `buildRoot` in one transaction; `[]` writes nothing.
+    public func recordMaterialized(_ records: [MaterializedRecord], buildRoot: String) throws {
+        if records.isEmpty { return }
+        try write { db in
+            for r in records {
+                try db.run("""
+                    INSERT OR REPLACE INTO materialized (build_root, path, target, object, size, mtime_ns, inode)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    """, [.text(buildRoot), .text(r.path), .text(r.target), .text(r.object.hex),
+                          .int(r.size), .int(r.mtimeNs), .int(Int64(bitPattern: r.inode))])
+            }
+        }
+    }
+
+    public func removeMaterialized(paths: [String], buildRoot: String) throws {
+        if paths.isEmpty { return }
+        try write { db in
+            for path in paths {
+                try db.run("DELETE FROM materialized WHERE build_root = ?1 AND path = ?2", [.text(buildRoot), .text(path)])
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Synchronization
+
+/// Who holds a cache's build lock, as written into `<cache>/lock` by the holder.
+public struct LockHolder: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var pid: Int32
+    public var hostname: String
+    /// The holder's command line, e.g. `assetbuild build`.
+    public var command: String
+    public var startedAt: Date
+
+    public init(pid: Int32, hostname: String, command: String, startedAt: Date) {
+        self.pid = pid
+        self.hostname = hostname
+        self.command = command
+        self.startedAt = startedAt
+    }
+
+    /// A holder that has not written its details yet (or wrote something unreadable).
+    public static let unknown = LockHolder(pid: 0, hostname: "", command: "", startedAt: Date(timeIntervalSince1970: 0))
+
+    /// `pid 1234 (assetbuild build, started 12:03:04)`, plus `on host NAME` when it is not this host.
+    public var description: String {
+        if self == .unknown { return "another process" }
+        var text = "pid \(pid) (\(command), started \(Self.format(startedAt)))"
+        if !hostname.isEmpty && hostname != currentHostname() { text += " on host \(hostname)" }
+        return text
+    }
+
+    /// `waiting for the build lock held by pid 1234 (assetbuild build, started 12:03:04) on <dir>`.
+    public func waitingMessage(cacheDirectory: URL) -> String {
+        "waiting for the build lock held by \(self) on \(cacheDirectory.path)"
+    }
+
+    /// Local time: `12:03:04` today, `2026-11-23 12:03:04` on another day.
+    static func format(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var now = time(nil)
+        var parts = tm()
+        var today = tm()
+        localtime_r(&seconds, &parts)
+        localtime_r(&now, &today)
+        let clock = String(format: "%02d:%02d:%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)
+        if parts.tm_year == today.tm_year && parts.tm_yday == today.tm_yday { return clock }
+        return String(format: "%04d-%02d-%02d ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday) + clock
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pid, hostname, command
+        case startedAt = "started_at"
+    }
+}
+
+/// An exclusive `flock` on `<cache>/lock`, held for one build. Released by `release()` or when
+/// the object goes away; the kernel releases it if the process dies, so a stale lock file never
+/// blocks anyone (its contents are only informative).
+public final class BuildLock: Sendable {
+    public let path: String
+    private let descriptor: Mutex<Int32>
+
+    init(descriptor: Int32, path: String) {
+        self.descriptor = Mutex(descriptor)
+        self.path = path
+    }
+
+    deinit { release() }
+
+    public var isHeld: Bool { descriptor.withLock { $0 >= 0 } }
+
+    public func release() {
+        descriptor.withLock { fd in
+            guard fd >= 0 else { return }
+            _ = ftruncate(fd, 0)
+            _ = flock(fd, LOCK_UN)
+            close(fd)
+            fd = -1
+        }
+    }
+
+    /// Takes the lock at `path`: a non-blocking attempt first; if another holder has it, either
+    /// fails naming the holder or tells `onWait` who it is and blocks until it is free.
+    static func acquire(path: String, cacheDirectory: String, command: String, wait: Bool,
+                        onWait: (LockHolder) -> Void) throws -> BuildLock {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CacheError.posix(path, "open") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK else {
+                let error = CacheError.posix(path, "flock")
+                close(fd)
+                throw error
+            }
+            let holder = readHolder(fd)
+            guard wait else {
+                close(fd)
+                throw CacheError.lockHeld(holder, directory: cacheDirectory)
+            }
+            onWait(holder)
+            while flock(fd, LOCK_EX) != 0 {
+                if errno == EINTR { continue }
+                let error = CacheError.posix(path, "flock")
+                close(fd)
+                throw error
+            }
+        }
+        let me = LockHolder(pid: getpid(), hostname: currentHostname(), command: command, startedAt: Date())
+        writeHolder(me, to: fd)
+        return BuildLock(descriptor: fd, path: path)
+    }
+
+    /// The holder writes its details just after taking the lock: give it a moment to do so.
+    private static func readHolder(_ fd: Int32) -> LockHolder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        for attempt in 0..<20 {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            if n > 0, let holder = try? decoder.decode(LockHolder.self, from: Data(buffer[0..<n])) {
+                return holder
+            }
+            if attempt < 19 { usleep(5_000) }
+        }
+        return .unknown
+    }
+
+    private static func writeHolder(_ holder: LockHolder, to fd: Int32) {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        guard var data = try? encoder.encode(holder) else { return }
+        data.append(0x0A)
+        _ = ftruncate(fd, 0)
+        _ = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+}
+
+func currentHostname() -> String {
+    var buffer = [UInt8](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+    return String(decoding: buffer.prefix(while: { $0 != 0 }), as: UTF8.self)
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Everything the cache can fail with.
+public enum CacheError: Error, Sendable {
+    /// SQLite reported an error other than busy or corrupt.
+    case sqlite(path: String, code: Int32, message: String, during: String)
+    /// The database stayed locked past the busy timeout.
+    case busy(path: String)
+    /// The database file is not a database or is damaged. The cache does not delete it by itself:
+    /// it is the only record of which paid images belong to which action, and
+    /// `sqlite3 cache.db .recover` may still save it.
+    case corruptDatabase(path: String)
+    /// A system call on a cache file failed.
+    case file(path: String, operation: String, errno: Int32)
+    /// `read` of an object that is not in the store.
+    case missingObject(ObjectID, path: String)
+    /// A record was asked for on an action key that `beginAction` never created.
+    case unknownAction(key: String)
+    /// Not a 64-character lowercase sha256 hex string.
+    case invalidObjectID(String)
+    /// `acquireBuildLock(wait: false)` found the lock taken.
+    case lockHeld(LockHolder, directory: String)
+}
+
+extension CacheError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .sqlite(let path, let code, let message, let during):
+            return "\(path): sqlite error \(code): \(message) (while running '\(Self.abbreviated(during))')"
+        case .busy(let path):
+            return "\(path): the database is locked; another assetbuild may be using this cache"
+        case .corruptDatabase(let path):
+            let directory = (path as NSString).deletingLastPathComponent
+            return "\(path): the cache index is corrupt or not a database; delete \(directory)/cache.db: "
+                + "the objects are kept and the next build re-indexes what it can"
+        case .file(let path, let operation, let code):
+            return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+        case .missingObject(let id, let path):
+            return "\(path): object '\(id)' is not in the cache"
+        case .unknownAction(let key):
+            return "no action '\(key)' in the cache; beginAction must come first"
+        case .invalidObjectID(let text):
+            return "'\(text)' is not a sha256 object id"
+        case .lockHeld(let holder, let directory):
+            return "the build lock is held by \(holder) on \(directory)"
+        }
+    }
+
+    private static func abbreviated(_ sql: String) -> String {
+        let flat = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return flat.count > 80 ? flat.prefix(77) + "..." : flat
+    }
+
+    /// The current `errno` as a cache error naming the path.
+    static func posix(_ path: String, _ operation: String) -> CacheError {
+        .file(path: path, operation: operation, errno: errno)
+    }
+}

@@ -1,0 +1,99 @@
+/// The SQLite index of the cache (`<cache>/cache.db`).
+///
+/// The index maps action keys to the objects they produced, remembers file digests, the last
+/// state of each target and what each build directory holds. Image bytes never live here: they
+/// are files in `objects/`, which stay on disk when the index is recreated.
+///
+/// The version is stored in `PRAGMA user_version`. Opening a database reads it first and writes
+/// nothing when it matches; on any other version (older, or newer from another assetbuild) the
+/// index tables are dropped and recreated, and `BuildCache.previousSchemaVersion` says so.
+enum Schema {
+    /// Version history (bump on every change to `statements`):
+    /// * 1: Initial schema: file_digests, actions (kind images|text, request ids and usage
+    ///      aggregated on the row), action_images, action_failures, target_states, materialized.
+    static let version: Int32 = 1
+
+    /// Conventions: times are REAL seconds since 1970 (a `Date` round-trips exactly), `inode` is
+    /// the 64-bit value's bit pattern, object columns hold lowercase sha256 hex. Keyed tables are
+    /// `WITHOUT ROWID` so bulk loads walk one b-tree. There are no foreign keys: `BuildCache`
+    /// deletes an action's child rows in the same transaction as the action.
+    static let statements: [String] = [
+        // (path, size, mtime, inode) → sha256, so a no-op build reads no image bytes.
+        """
+        CREATE TABLE file_digests (
+            path     TEXT    NOT NULL PRIMARY KEY,
+            size     INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            inode    INTEGER NOT NULL,
+            sha256   TEXT    NOT NULL
+        ) WITHOUT ROWID
+        """,
+        // One row per action key (a constructive trace: the key's inputs → its outputs).
+        // status: running | complete | partial | failed; running at the start of a later build
+        // means the build that began it was interrupted. kind: images | text.
+        """
+        CREATE TABLE actions (
+            key         TEXT NOT NULL PRIMARY KEY,
+            target      TEXT NOT NULL,
+            components  TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            status      TEXT NOT NULL,
+            model       TEXT,
+            created_at  REAL NOT NULL,
+            finished_at REAL,
+            -- Every request sent for the action (an interrupted one may take several): ids
+            -- newline-separated in order, usage summed over requests that reported it.
+            request_ids      TEXT,
+            generated_images INTEGER,
+            output_tokens    INTEGER,
+            total_tokens     INTEGER
+        ) WITHOUT ROWID
+        """,
+        // Outputs of an action, by 0-based index. A text action has one row (index 0, 0×0).
+        """
+        CREATE TABLE action_images (
+            action_key TEXT    NOT NULL,
+            idx        INTEGER NOT NULL,
+            object     TEXT    NOT NULL,
+            width      INTEGER NOT NULL,
+            height     INTEGER NOT NULL,
+            byte_count INTEGER NOT NULL,
+            PRIMARY KEY (action_key, idx)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX action_images_by_object ON action_images (object)",
+        // Per-image failures of the latest attempt (cleared by beginAction, or by an image at the index).
+        """
+        CREATE TABLE action_failures (
+            action_key TEXT    NOT NULL,
+            idx        INTEGER NOT NULL,
+            code       TEXT    NOT NULL,
+            message    TEXT    NOT NULL,
+            PRIMARY KEY (action_key, idx)
+        ) WITHOUT ROWID
+        """,
+        // The last successful state of each target, for "why is this stale" diffs.
+        """
+        CREATE TABLE target_states (
+            target     TEXT NOT NULL PRIMARY KEY,
+            action_key TEXT NOT NULL,
+            components TEXT NOT NULL,
+            built_at   REAL NOT NULL
+        ) WITHOUT ROWID
+        """,
+        // Files assetbuild wrote into a build directory (path relative to build_root).
+        """
+        CREATE TABLE materialized (
+            build_root TEXT    NOT NULL,
+            path       TEXT    NOT NULL,
+            target     TEXT    NOT NULL,
+            object     TEXT    NOT NULL,
+            size       INTEGER NOT NULL,
+            mtime_ns   INTEGER NOT NULL,
+            inode      INTEGER NOT NULL,
+            PRIMARY KEY (build_root, path)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX materialized_by_object ON materialized (object)",
+    ]
+}

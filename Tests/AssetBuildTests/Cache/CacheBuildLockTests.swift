@@ -1,0 +1,99 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+@testable import AssetBuildCore
+
+@Suite struct CacheBuildLockTests {
+    @Test func a_second_acquire_without_waiting_fails_naming_the_holder() throws {
+        let dir = try CacheTemporaryDirectory()
+        let first = try BuildCache.open(directory: dir.url)
+        let second = try BuildCache.open(directory: dir.url)
+        let lock = try first.acquireBuildLock(command: "assetbuild build", wait: false)
+        defer { lock.release() }
+
+        let error = #expect(throws: CacheError.self) {
+            try second.acquireBuildLock(command: "assetbuild build hero", wait: false)
+        }
+
+        guard case .lockHeld(let holder, let directory)? = error else {
+            Issue.record("expected lockHeld, got \(String(describing: error))")
+            return
+        }
+        #expect(holder.pid == getpid())
+        #expect(holder.command == "assetbuild build")
+        #expect(directory == dir.path)
+        let message = error?.description ?? ""
+        #expect(message.hasPrefix("the build lock is held by pid \(getpid()) (assetbuild build, started "))
+        #expect(message.hasSuffix(") on \(dir.path)"))
+    }
+
+    @Test func waiting_blocks_until_the_holder_releases() throws {
+        let dir = try CacheTemporaryDirectory()
+        let first = try BuildCache.open(directory: dir.url)
+        let second = try BuildCache.open(directory: dir.url)
+        let held = try first.acquireBuildLock(command: "assetbuild build", wait: false)
+        let told = DispatchSemaphore(value: 0)
+        let acquired = DispatchSemaphore(value: 0)
+        let message = Mutex<String?>(nil)
+        let outcome = Mutex<String?>(nil)
+
+        let waiter = Thread {
+            do {
+                let lock = try second.acquireBuildLock(command: "assetbuild build", wait: true) { holder in
+                    message.withLock { $0 = holder.waitingMessage(cacheDirectory: dir.url) }
+                    told.signal()
+                }
+                outcome.withLock { $0 = lock.isHeld ? "held" : "not held" }
+                lock.release()
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+            }
+            acquired.signal()
+        }
+        waiter.start()
+
+        #expect(told.wait(timeout: .now() + 10) == .success)
+        let text = message.withLock { $0 } ?? ""
+        #expect(text.hasPrefix("waiting for the build lock held by pid \(getpid()) (assetbuild build, started "))
+        #expect(text.hasSuffix(") on \(dir.path)"))
+        #expect(acquired.wait(timeout: .now() + .milliseconds(100)) == .timedOut)  // still blocked
+
+        held.release()
+
+        #expect(acquired.wait(timeout: .now() + 10) == .success)
+        #expect(outcome.withLock { $0 } == "held")
+    }
+
+    @Test func release_and_deinit_free_the_lock() throws {
+        let dir = try CacheTemporaryDirectory()
+        let cache = try BuildCache.open(directory: dir.url)
+
+        let lock = try cache.acquireBuildLock(command: "one", wait: false)
+        lock.release()
+        lock.release()  // idempotent
+        #expect(!lock.isHeld)
+        do {
+            _ = try cache.acquireBuildLock(command: "two", wait: false)
+        }  // dropped: released by deinit
+        let again = try cache.acquireBuildLock(command: "three", wait: false)
+        #expect(again.isHeld)
+        let contents = try String(contentsOfFile: dir.path + "/lock", encoding: .utf8)
+        #expect(contents.contains("\"command\":\"three\""))
+        #expect(contents.contains("\"pid\":\(getpid())"))
+    }
+
+    @Test func holder_description_shows_time_and_foreign_host() {
+        let now = Date()
+        let local = LockHolder(pid: 1234, hostname: currentHostname(), command: "assetbuild build", startedAt: now)
+        #expect(local.description == "pid 1234 (assetbuild build, started \(LockHolder.format(now)))")
+        #expect(LockHolder.format(now).count == 8)  // HH:MM:SS today
+
+        let remote = LockHolder(pid: 7, hostname: "ci-runner-9", command: "assetbuild build", startedAt: now)
+        #expect(remote.description.hasSuffix(" on host ci-runner-9"))
+
+        let old = Date(timeIntervalSinceNow: -3 * 86_400)
+        #expect(LockHolder.format(old).count == 19)  // YYYY-MM-DD HH:MM:SS
+        #expect(LockHolder.unknown.description == "another process")
+    }
+}
