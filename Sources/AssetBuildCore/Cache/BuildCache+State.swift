@@ -10,10 +10,13 @@ extension BuildCache {
     public func fileDigests() throws -> [String: FileDigestRecord] {
         try withDatabase { db in
             var records: [String: FileDigestRecord] = [:]
-            try db.query("SELECT path, size, mtime_ns, inode, sha256 FROM file_digests") { row in
+            try db.query("SELECT path, size, mtime_ns, inode, sha256, format, width, height FROM file_digests") { row in
                 let path = row.text(0)
+                let format = row.text(5)
                 records[path] = FileDigestRecord(path: path, size: row.int64(1), mtimeNs: row.int64(2),
-                                                 inode: UInt64(bitPattern: row.int64(3)), sha256: row.text(4))
+                                                 inode: UInt64(bitPattern: row.int64(3)), sha256: row.text(4),
+                                                 format: format.isEmpty ? nil : format,
+                                                 width: Int(row.int64(6)), height: Int(row.int64(7)))
             }
             return records
         }
@@ -24,8 +27,12 @@ extension BuildCache {
         if records.isEmpty { return }
         try write { db in
             for r in records {
-                try db.run("INSERT OR REPLACE INTO file_digests (path, size, mtime_ns, inode, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
-                           [.text(r.path), .int(r.size), .int(r.mtimeNs), .int(Int64(bitPattern: r.inode)), .text(r.sha256)])
+                try db.run("""
+                    INSERT OR REPLACE INTO file_digests (path, size, mtime_ns, inode, sha256, format, width, height)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                    """,
+                           [.text(r.path), .int(r.size), .int(r.mtimeNs), .int(Int64(bitPattern: r.inode)), .text(r.sha256),
+                            .text(r.format ?? ""), .int(Int64(r.width)), .int(Int64(r.height))])
             }
         }
     }

@@ -9,13 +9,21 @@ public struct FileDigestRecord: Sendable, Hashable {
     public var inode: UInt64
     /// Lowercase hex.
     public var sha256: String
+    /// The image format the header showed (`jpeg`, `png`, …); nil when not probed.
+    public var format: String?
+    public var width: Int
+    public var height: Int
 
-    public init(path: String, size: Int64, mtimeNs: Int64, inode: UInt64, sha256: String) {
+    public init(path: String, size: Int64, mtimeNs: Int64, inode: UInt64, sha256: String,
+                format: String? = nil, width: Int = 0, height: Int = 0) {
         self.path = path
         self.size = size
         self.mtimeNs = mtimeNs
         self.inode = inode
         self.sha256 = sha256
+        self.format = format
+        self.width = width
+        self.height = height
     }
 }
 

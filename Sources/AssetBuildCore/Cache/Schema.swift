@@ -11,7 +11,9 @@ enum Schema {
     /// Version history (bump on every change to `statements`):
     /// * 1: Initial schema: file_digests, actions (kind images|text, request ids and usage
     ///      aggregated on the row), action_images, action_failures, target_states, materialized.
-    static let version: Int32 = 1
+    /// * 2: file_digests remembers each file's image format and pixel size, so reference limits
+    ///      are checked on a no-op build without reading the file.
+    static let version: Int32 = 2
 
     /// Conventions: times are REAL seconds since 1970 (a `Date` round-trips exactly), `inode` is
     /// the 64-bit value's bit pattern, object columns hold lowercase sha256 hex. Keyed tables are
@@ -25,7 +27,10 @@ enum Schema {
             size     INTEGER NOT NULL,
             mtime_ns INTEGER NOT NULL,
             inode    INTEGER NOT NULL,
-            sha256   TEXT    NOT NULL
+            sha256   TEXT    NOT NULL,
+            format   TEXT,
+            width    INTEGER NOT NULL DEFAULT 0,
+            height   INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID
         """,
         // One row per action key (a constructive trace: the key's inputs → its outputs).
