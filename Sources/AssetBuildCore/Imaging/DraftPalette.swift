@@ -39,8 +39,9 @@ enum DraftPalette {
         return (hsv(hue, 0.55, 0.82), hsv(partner, 0.70, 0.42))
     }
 
-    /// Colours named in `text`, in order of appearance, without repeats: `#RRGGBB` codes, English
-    /// colour words and Chinese colour characters.
+    /// Colours named in `text`, in order of appearance: `#RRGGBB` codes, English colour words and
+    /// Chinese colour characters. A colour close to an earlier one ("teal #0FB5AE") is dropped, so the
+    /// first two entries always make a visible gradient.
     static func namedColors(in text: String) -> [RGBColor] {
         var found: [(position: Int, color: RGBColor)] = []
         let chars = Array(text)
@@ -63,8 +64,15 @@ enum DraftPalette {
             i += 1
         }
         var unique: [RGBColor] = []
-        for entry in found where !unique.contains(entry.color) { unique.append(entry.color) }
+        for entry in found where !unique.contains(where: { distance($0, entry.color) < 60 }) {
+            unique.append(entry.color)
+        }
         return unique
+    }
+
+    /// Sum of the channel differences.
+    static func distance(_ a: RGBColor, _ b: RGBColor) -> Int {
+        abs(Int(a.r) - Int(b.r)) + abs(Int(a.g) - Int(b.g)) + abs(Int(a.b) - Int(b.b))
     }
 
     /// Six hex digits at `start` not followed by a seventh.

@@ -15,6 +15,8 @@ public enum ImageProbe {
             info = try probeJPEG(bytes)
         } else if bytes.starts(with: Array("RIFF".utf8)), bytes.matches(Array("WEBP".utf8), at: 8) {
             info = try probeWebP(bytes)
+        } else if bytes.starts(with: Array("RIFF".utf8)), bytes.count < 12 {
+            throw .truncated  // a RIFF file cut before its form type
         } else if bytes.starts(with: Array("GIF87a".utf8)) || bytes.starts(with: Array("GIF89a".utf8)) {
             info = ImageInfo(format: .gif, width: try bytes.u16le(6), height: try bytes.u16le(8))
         } else if bytes.starts(with: Array("BM".utf8)) {

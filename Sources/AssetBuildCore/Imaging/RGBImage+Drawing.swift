@@ -83,20 +83,43 @@ extension RGBImage {
     /// table, so the inner loop is one load and one store per byte.
     public mutating func blendRect(_ rect: PixelRect, color: RGBColor, alpha: Double) {
         let r = rect.intersection(bounds)
+        guard !r.isEmpty else { return }
+        blendRows(color: color, alpha: alpha, rows: r.y..<r.maxY) { _ in (r.x, r.maxX) }
+    }
+
+    /// Lays `color` over the disc of `radius` around (`centerX`, `centerY`) with opacity `alpha`;
+    /// each row is one span, so the cost is that of a rectangle of the same area.
+    public mutating func blendCircle(centerX: Int, centerY: Int, radius: Int, color: RGBColor, alpha: Double) {
+        guard radius > 0 else { return }
+        let rows = max(0, centerY - radius)..<min(height, centerY + radius + 1)
+        guard !rows.isEmpty else { return }
+        blendRows(color: color, alpha: alpha, rows: rows) { y in
+            let dy = Double(y - centerY)
+            let half = Int((Double(radius * radius) - dy * dy).squareRoot())
+            return (centerX - half, centerX + half + 1)
+        }
+    }
+
+    /// Blends `color` over the span `[x0, x1)` that `span` gives for each row in `rows` (clipped).
+    private mutating func blendRows(color: RGBColor, alpha: Double, rows: Range<Int>,
+                                    span: (Int) -> (Int, Int)) {
         let a = Int((min(max(alpha, 0), 1) * 256).rounded())
-        guard !r.isEmpty, a > 0 else { return }
-        if a >= 256 { return fillRect(r, color: color) }
+        guard a > 0 else { return }
         var table = [UInt8](repeating: 0, count: 768)
         for (channel, c) in [Int(color.r), Int(color.g), Int(color.b)].enumerated() {
-            for v in 0..<256 { table[channel * 256 + v] = UInt8((v * (256 - a) + c * a + 128) >> 8) }
+            for v in 0..<256 { table[channel * 256 + v] = UInt8(min(255, (v * (256 - a) + c * a + 128) >> 8)) }
         }
         let stride = width * 3
+        let rows = rows.clamped(to: 0..<height)
         table.withUnsafeBufferPointer { tb in
             let tr = tb.baseAddress!, tg = tr + 256, tbl = tr + 512
             pixels.withUnsafeMutableBufferPointer { buf in
-                for y in r.y..<r.maxY {
-                    var p = buf.baseAddress! + y * stride + r.x * 3
-                    let end = p + r.width * 3
+                for y in rows {
+                    let (from, to) = span(y)
+                    let x0 = max(0, from), x1 = min(width, to)
+                    guard x0 < x1 else { continue }
+                    var p = buf.baseAddress! + y * stride + x0 * 3
+                    let end = p + (x1 - x0) * 3
                     while p < end {
                         p[0] = tr[Int(p[0])]
                         p[1] = tg[Int(p[1])]
