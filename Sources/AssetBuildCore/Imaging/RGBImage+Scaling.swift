@@ -11,43 +11,62 @@ extension RGBImage {
         if newWidth == width && newHeight == height { return self }
 
         // [start, end) of the source columns/rows covered by each output column/row; never empty.
-        func spans(_ source: Int, _ target: Int) -> [(Int, Int)] {
-            (0..<target).map { i in
-                let start = min(source - 1, i * source / target)
-                return (start, max(start + 1, (i + 1) * source / target))
+        func spans(_ source: Int, _ target: Int) -> (starts: [Int], ends: [Int]) {
+            var starts = [Int](repeating: 0, count: target), ends = starts
+            for i in 0..<target {
+                starts[i] = min(source - 1, i * source / target)
+                ends[i] = max(starts[i] + 1, (i + 1) * source / target)
             }
+            return (starts, ends)
         }
         let columns = spans(width, newWidth), rows = spans(height, newHeight)
         var out = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
         var sums = [UInt32](repeating: 0, count: newWidth * 3)
-        let stride = width * 3
+        let stride = width * 3, outStride = newWidth * 3
 
         pixels.withUnsafeBufferPointer { srcBuf in
             out.withUnsafeMutableBufferPointer { outBuf in
                 sums.withUnsafeMutableBufferPointer { sumBuf in
-                    let src = srcBuf.baseAddress!, dst = outBuf.baseAddress!, acc = sumBuf.baseAddress!
-                    for (oy, (y0, y1)) in rows.enumerated() {
-                        acc.update(repeating: 0, count: newWidth * 3)
-                        for sy in y0..<y1 {
-                            let line = src + sy * stride
-                            for (ox, (x0, x1)) in columns.enumerated() {
-                                var r: UInt32 = 0, g: UInt32 = 0, b: UInt32 = 0
-                                var p = line + x0 * 3
-                                let end = line + x1 * 3
-                                while p < end {
-                                    r &+= UInt32(p[0]); g &+= UInt32(p[1]); b &+= UInt32(p[2])
-                                    p += 3
+                    columns.starts.withUnsafeBufferPointer { xs in
+                        columns.ends.withUnsafeBufferPointer { xe in
+                            let src = srcBuf.baseAddress!, dst = outBuf.baseAddress!, acc = sumBuf.baseAddress!
+                            let x0s = xs.baseAddress!, x1s = xe.baseAddress!
+                            for oy in 0..<newHeight {
+                                let y0 = rows.starts[oy], y1 = rows.ends[oy]
+                                let line = dst + oy * outStride
+                                // Growing vertically: this row repeats the previous one.
+                                if oy > 0, y1 - y0 == 1, rows.starts[oy - 1] == y0, rows.ends[oy - 1] == y1 {
+                                    memcpy(line, line - outStride, outStride)
+                                    continue
                                 }
-                                acc[ox * 3] &+= r; acc[ox * 3 + 1] &+= g; acc[ox * 3 + 2] &+= b
+                                acc.update(repeating: 0, count: outStride)
+                                for sy in y0..<y1 {
+                                    let srcLine = src + sy * stride
+                                    var ox = 0
+                                    while ox < newWidth {
+                                        var p = srcLine + x0s[ox] * 3
+                                        let end = srcLine + x1s[ox] * 3
+                                        var r: UInt32 = 0, g: UInt32 = 0, b: UInt32 = 0
+                                        while p < end {
+                                            r &+= UInt32(p[0]); g &+= UInt32(p[1]); b &+= UInt32(p[2])
+                                            p += 3
+                                        }
+                                        let a = acc + ox * 3
+                                        a[0] &+= r; a[1] &+= g; a[2] &+= b
+                                        ox += 1
+                                    }
+                                }
+                                let rowArea = UInt32(y1 - y0)
+                                var ox = 0
+                                while ox < newWidth {
+                                    let area = rowArea * UInt32(x1s[ox] - x0s[ox]), half = area / 2
+                                    let a = acc + ox * 3, o = line + ox * 3
+                                    o[0] = UInt8((a[0] + half) / area)
+                                    o[1] = UInt8((a[1] + half) / area)
+                                    o[2] = UInt8((a[2] + half) / area)
+                                    ox += 1
+                                }
                             }
-                        }
-                        let rowArea = UInt32(y1 - y0)
-                        let line = dst + oy * newWidth * 3
-                        for (ox, (x0, x1)) in columns.enumerated() {
-                            let area = rowArea * UInt32(x1 - x0), half = area / 2
-                            line[ox * 3] = UInt8((acc[ox * 3] + half) / area)
-                            line[ox * 3 + 1] = UInt8((acc[ox * 3 + 1] + half) / area)
-                            line[ox * 3 + 2] = UInt8((acc[ox * 3 + 2] + half) / area)
                         }
                     }
                 }

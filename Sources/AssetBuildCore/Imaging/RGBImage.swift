@@ -111,6 +111,14 @@ public struct RGBImage: Sendable, Hashable {
         }
     }
 
+    /// The part of the image inside `rect` (clipped; may be empty), copied row by row.
+    public func cropped(to rect: PixelRect) -> RGBImage {
+        let r = rect.intersection(bounds)
+        var out = RGBImage(width: r.width, height: r.height)
+        out.draw(self, atX: -r.x, y: -r.y)
+        return out
+    }
+
     /// The mean colour of the image (black when empty); used by tests and to pick contrasting text.
     public var averageColor: RGBColor {
         guard !pixels.isEmpty else { return .black }

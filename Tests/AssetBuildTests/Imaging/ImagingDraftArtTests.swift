@@ -71,9 +71,27 @@ import Testing
         #expect(elapsed < .milliseconds(400))
     }
 
+    /// Several renders at once share the text renderer and still give identical bytes.
+    @Test func concurrent_renders_agree() async throws {
+        let spec = Self.spec(width: 640, height: 360, index: 3, count: 4, references: Self.references)
+        let expected = try DraftArt.render(spec)
+        try await withThrowingTaskGroup(of: Data.self) { group in
+            for _ in 0..<6 { group.addTask { try DraftArt.render(spec) } }
+            for try await data in group { #expect(data == expected) }
+        }
+    }
+
     /// With ASSETBUILD_DRAFT_SAMPLES=1, writes one PNG per layout to /tmp for a person to look at.
     @Test func writes_layout_samples_on_request() throws {
         guard ProcessInfo.processInfo.environment["ASSETBUILD_DRAFT_SAMPLES"] != nil else { return }
+        let heavy = [DraftArtReference(label: "big.png", data: ImageFixtures.png(width: 2048, height: 2048)),
+                     DraftArtReference(label: "big.jpeg", data: ImageFixtures.jpeg(width: 4096, height: 2304))]
+        for side in [2048, 4096] {
+            let spec = Self.spec(width: side, height: side, index: 1, count: 2, references: heavy + Self.references)
+            let start = ContinuousClock.now
+            let data = try DraftArt.render(spec)
+            print("draft \(side)x\(side) with 2048² png + 4096×2304 jpeg references: \(ContinuousClock.now - start), \(data.count) bytes")
+        }
         let sizes = [(720, 1280), (2560, 1440), (4096, 256), (256, 4096), (1024, 1024)]
         for (i, (w, h)) in sizes.enumerated() {
             let prompt = i == 4 ? "一只红色的机器人吉祥物，在蓝色的天空下挥手。" : "Website hero: the mascot from image 1 beside the product in image 2, "
@@ -86,6 +104,8 @@ import Testing
             let preview = image.scaled(width: max(1, image.width * 1024 / max(image.width, image.height)),
                                        height: max(1, image.height * 1024 / max(image.width, image.height)))
             try PNGCodec.encode(preview).write(to: URL(fileURLWithPath: "/tmp/draft-sample-\(w)x\(h).png"))
+            let corner = image.cropped(to: PixelRect(x: 0, y: 0, width: min(w, 1600), height: min(h, 1000)))
+            try PNGCodec.encode(corner).write(to: URL(fileURLWithPath: "/tmp/draft-sample-\(w)x\(h)-corner.png"))
         }
     }
 }
