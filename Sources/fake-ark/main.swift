@@ -38,8 +38,7 @@ while !args.isEmpty {
 }
 
 let server = try await FakeArkServer.start(behavior, port: port)
-print(server.baseURL)
-fflush(stdout)
+FileHandle.standardOutput.write(Data((server.baseURL + "\n").utf8))
 while true {
     try await Task.sleep(for: .seconds(3600))
 }
