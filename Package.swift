@@ -36,7 +36,7 @@ let package = Package(
         ]),
         // A loopback server that speaks Ark's wire protocol, with its errors and faults.
         .target(name: "FakeArk", dependencies: [
-            "AssetBuildCore",
+            "AssetBuildCore", "CTurboJPEG",
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
         .executableTarget(name: "fake-ark", dependencies: ["FakeArk"]),

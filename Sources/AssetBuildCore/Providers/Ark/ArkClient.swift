@@ -1,0 +1,349 @@
+import Foundation
+
+/// The real Volcengine Ark client: Seedream image generation (plain and streamed) and chat
+/// completions, over any `HTTPTransport` (`CurlTransport` in production).
+///
+/// It never retries: the scheduler owns retries and must see every attempt. Every image that
+/// arrives goes to the sink at once, before any later failure is thrown. The API key goes only into
+/// the `Authorization` header of requests to `baseURL`; it is never sent to image download hosts
+/// and is scrubbed from every error message.
+public final class ArkClient: ImageProvider, TextProvider {
+    public let name = "ark"
+    public let baseURL: String
+    private let apiKey: String
+    private let transport: any HTTPTransport
+    private let userAgent: String
+    private let timeouts: Timeouts
+
+    /// How long each phase may take.
+    public struct Timeouts: Sendable {
+        public var connect: Duration
+        /// No byte for this long fails a generation or completion. Response heads come only when
+        /// the first image (or the whole group) is done, so this must exceed a whole generation.
+        public var generationStall: Duration
+        /// No byte for this long fails an image download.
+        public var downloadStall: Duration
+
+        public init(connect: Duration = .seconds(10), generationStall: Duration = .seconds(600),
+                    downloadStall: Duration = .seconds(60)) {
+            self.connect = connect
+            self.generationStall = generationStall
+            self.downloadStall = downloadStall
+        }
+    }
+
+    public init(baseURL: String, apiKey: String, transport: any HTTPTransport,
+                userAgent: String = "assetbuild/\(AssetBuildVersion.current)", timeouts: Timeouts = Timeouts()) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.apiKey = apiKey
+        self.transport = transport
+        self.userAgent = userAgent
+        self.timeouts = timeouts
+    }
+
+    // MARK: images
+
+    public func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary {
+        let clientID = ArkWire.makeClientRequestID()
+        let post = TransportRequest(
+            method: "POST", url: baseURL + "/images/generations",
+            headers: headers(clientID, accept: request.stream ? "text/event-stream" : "application/json"),
+            body: ArkWire.imageBody(request).encoded(),
+            connectTimeout: timeouts.connect, stallTimeout: timeouts.generationStall)
+        let run = GenerationRun(target: request.target, sink: sink, clientID: clientID)
+        do {
+            if request.stream {
+                let stream = try await transport.stream(post)
+                run.requestID = ArkWire.requestID(stream.headers, sent: clientID)
+                let contentType = stream.headers["Content-Type"]?.lowercased() ?? ""
+                if stream.status != 200 || contentType.contains("json") {
+                    let body = try await stream.collect()
+                    let answer = TransportResponse(status: stream.status, headers: stream.headers, body: body)
+                    try await handleWhole(answer, run: run, singleImage: request.maxImages <= 1)
+                } else {
+                    try await handleStream(stream.body, run: run)
+                }
+            } else {
+                let answer = try await transport.send(post)
+                run.requestID = ArkWire.requestID(answer.headers, sent: clientID)
+                try await handleWhole(answer, run: run, singleImage: request.maxImages <= 1)
+            }
+        } catch {
+            throw mapped(error, run: run)
+        }
+        return GenerationSummary(usage: run.usage, requestID: run.requestID, model: run.model)
+    }
+
+    /// A non-streamed answer: an error status, or `data[]` in order.
+    private func handleWhole(_ answer: TransportResponse, run: GenerationRun, singleImage: Bool) async throws {
+        guard answer.status == 200 else {
+            let error = httpError(answer, target: run.target, sentID: run.clientID)
+            // A refused single image may come as this 400 instead of `data[0].error`: report it
+            // the same way before throwing.
+            if error.code == "OutputImageSensitiveContentDetected" && singleImage {
+                await run.sink.imageFailed(ImageFailure(index: 0, code: error.code!, message: error.message))
+            }
+            throw error
+        }
+        guard let json = ArkJSON.parse(answer.body), json.object != nil else {
+            let looksCut = answer.body.first == UInt8(ascii: "{") || answer.body.first == UInt8(ascii: "[")
+            throw ProviderError(looksCut ? .truncated : .protocolViolation, target: run.target,
+                                message: looksCut ? "the JSON answer was cut short" : "the answer is not JSON: "
+                                    + scrub(ArkWire.plainText(answer.body, limit: 120)),
+                                requestID: run.requestID)
+        }
+        run.model = json["model"]?.string
+        run.usage = ArkWire.parseUsage(json["usage"])
+        for (index, item) in (json["data"]?.array ?? []).enumerated() {
+            if let e = item["error"], let body = ArkWire.parseError(["error": e]) {
+                await run.sink.imageFailed(ImageFailure(index: index, code: body.code ?? "UnknownError",
+                                                        message: scrub(body.message ?? "")))
+                continue
+            }
+            await deliver(item, index: index, run: run)
+        }
+        if let body = ArkWire.parseError(json), json["error"] != nil {
+            throw ProviderError(.service, target: run.target, code: body.code, message: scrub(body.message ?? "service error"),
+                                param: nonEmpty(body.param), requestID: run.requestID, imagesReceived: run.imagesReceived)
+        }
+        if let deferred = run.deferredError { throw deferred }
+    }
+
+    /// An SSE answer: dispatch on `data.type`, deliver each image as its event arrives.
+    private func handleStream(_ body: AsyncThrowingStream<Data, any Error>, run: GenerationRun) async throws {
+        var decoder = SSEDecoder()
+        var sawDone = false
+        do {
+            reading: for try await chunk in body {
+                for event in decoder.push(chunk) {
+                    if try await handleEvent(event, run: run) {
+                        sawDone = true
+                        break reading
+                    }
+                }
+            }
+        } catch let error as TransportError {
+            throw ProviderError(.truncated, target: run.target, code: nil,
+                                message: "the stream broke off (curl \(error.code): \(scrub(error.message)))",
+                                requestID: run.requestID, imagesReceived: run.imagesReceived)
+        }
+        if !sawDone, let last = decoder.finish(), last.data.trimmingCharacters(in: .whitespaces) == "[DONE]" {
+            sawDone = true
+        }
+        guard sawDone else {
+            throw ProviderError(.truncated, target: run.target, message: "the stream ended before [DONE]",
+                                requestID: run.requestID, imagesReceived: run.imagesReceived)
+        }
+        if let deferred = run.deferredError { throw deferred }
+    }
+
+    /// Returns true at `[DONE]`.
+    private func handleEvent(_ event: SSEEvent, run: GenerationRun) async throws -> Bool {
+        let data = event.data.trimmingCharacters(in: .whitespacesAndNewlines)
+        if data == "[DONE]" { return true }
+        guard let json = ArkJSON.parse(Data(data.utf8)), json.object != nil else { return false }
+        if let model = json["model"]?.string { run.model = model }
+        let type = json["type"]?.string
+        switch type {
+        case "image_generation.partial_succeeded":
+            let index = json["image_index"]?.int ?? run.eventsSeen
+            run.eventsSeen += 1
+            await deliver(json, index: index, run: run)
+        case "image_generation.partial_failed":
+            let index = json["image_index"]?.int ?? run.eventsSeen
+            run.eventsSeen += 1
+            let body = ArkWire.parseError(json) ?? ArkWire.ErrorBody()
+            // Moderation lets the group go on; an internal error ends it, and the service then
+            // finishes the stream itself, so keep reading either way.
+            await run.sink.imageFailed(ImageFailure(index: index, code: body.code ?? "UnknownError",
+                                                    message: scrub(body.message ?? "")))
+        case "image_generation.completed":
+            if let usage = ArkWire.parseUsage(json["usage"]) { run.usage = usage }
+        case nil where json["error"] != nil, "error":
+            let body = ArkWire.parseError(json) ?? ArkWire.ErrorBody()
+            throw ProviderError(.service, target: run.target, code: body.code,
+                                message: scrub(body.message ?? "the stream reported an error"),
+                                param: nonEmpty(body.param), requestID: run.requestID,
+                                imagesReceived: run.imagesReceived)
+        default:
+            break  // partial_image and anything new
+        }
+        return false
+    }
+
+    /// One successful image item (`url` or `b64_json`, optional `size`): bytes in hand, then the sink.
+    /// A failed download or undecodable item is kept as the error to throw at the end, so the
+    /// rest of the group still arrives.
+    private func deliver(_ item: ArkJSON, index: Int, run: GenerationRun) async {
+        let size = ArkWire.parseSize(item["size"]?.string)
+        let bytes: Data
+        do {
+            if let b64 = item["b64_json"]?.string {
+                guard let decoded = Data(base64Encoded: b64, options: .ignoreUnknownCharacters) else {
+                    throw ProviderError(.protocolViolation, target: run.target,
+                                        message: "image \(index) is not valid base64", requestID: run.requestID)
+                }
+                bytes = decoded
+            } else if let url = item["url"]?.string {
+                bytes = try await download(url, index: index, run: run)
+            } else {
+                throw ProviderError(.protocolViolation, target: run.target,
+                                    message: "image \(index) has neither url nor b64_json", requestID: run.requestID)
+            }
+            try await run.sink.imageReceived(ReceivedImage(index: index, data: bytes,
+                                                           reportedWidth: size?.width, reportedHeight: size?.height))
+            run.imagesReceived += 1
+        } catch {
+            if run.deferredError == nil { run.deferredError = mapped(error, run: run) }
+        }
+    }
+
+    /// GETs a generated image's URL at once (they expire). No API key goes to that host.
+    private func download(_ url: String, index: Int, run: GenerationRun) async throws -> Data {
+        let get = TransportRequest(method: "GET", url: url,
+                                   headers: [("User-Agent", userAgent), ("Accept", "image/jpeg, image/*;q=0.9, */*;q=0.1")],
+                                   connectTimeout: timeouts.connect, stallTimeout: timeouts.downloadStall)
+        let answer: TransportResponse
+        do {
+            answer = try await transport.send(get)
+        } catch let error as TransportError {
+            throw ProviderError(error.isTruncation ? .truncated : .transport(code: error.code), target: run.target,
+                                message: "downloading image \(index): \(scrub(error.message))", requestID: run.requestID)
+        }
+        guard answer.status == 200 else {
+            throw ProviderError(.http(status: answer.status), target: run.target, code: "ImageDownloadFailed",
+                                message: "downloading image \(index) failed", requestID: run.requestID)
+        }
+        guard !answer.body.isEmpty else {
+            throw ProviderError(.truncated, target: run.target, message: "image \(index) downloaded empty",
+                                requestID: run.requestID)
+        }
+        return answer.body
+    }
+
+    // MARK: text
+
+    public func complete(_ request: TextRequest) async throws -> TextCompletion {
+        guard let body = ArkWire.chatBody(request) else {
+            throw ProviderError(.protocolViolation, target: request.target, message: "the JSON schema is not valid JSON")
+        }
+        let clientID = ArkWire.makeClientRequestID()
+        let post = TransportRequest(method: "POST", url: baseURL + "/chat/completions",
+                                    headers: headers(clientID, accept: "application/json"), body: body.encoded(),
+                                    connectTimeout: timeouts.connect, stallTimeout: timeouts.generationStall)
+        let run = GenerationRun(target: request.target, sink: NoImages(), clientID: clientID)
+        let answer: TransportResponse
+        do {
+            answer = try await transport.send(post)
+        } catch {
+            throw mapped(error, run: run)
+        }
+        let requestID = ArkWire.requestID(answer.headers, sent: clientID)
+        guard answer.status == 200 else { throw httpError(answer, target: request.target, sentID: clientID) }
+        guard let json = ArkJSON.parse(answer.body) else {
+            throw ProviderError(.protocolViolation, target: request.target, message: "the answer is not JSON",
+                                requestID: requestID)
+        }
+        if json["choices"] == nil, let e = ArkWire.parseError(json), json["error"] != nil {
+            throw ProviderError(.service, target: request.target, code: e.code, message: scrub(e.message ?? ""),
+                                param: nonEmpty(e.param), requestID: requestID)
+        }
+        guard let content = json["choices"]?[0]?["message"]?["content"]?.string else {
+            throw ProviderError(.protocolViolation, target: request.target,
+                                message: "the answer has no choices[0].message.content", requestID: requestID)
+        }
+        let text = request.responseFormat == .text ? content : ArkWire.unfenced(content)
+        return TextCompletion(content: text, requestID: requestID,
+                              promptTokens: json["usage"]?["prompt_tokens"]?.int,
+                              completionTokens: json["usage"]?["completion_tokens"]?.int)
+    }
+
+    // MARK: helpers
+
+    private func headers(_ clientID: String, accept: String) -> [(name: String, value: String)] {
+        [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json"), ("Accept", accept),
+         ("User-Agent", userAgent), ("X-Client-Request-Id", clientID)]
+    }
+
+    private func httpError(_ answer: TransportResponse, target: String, sentID: String) -> ProviderError {
+        let body = ArkWire.parseError(answer.body)
+        return ProviderError(.http(status: answer.status), target: target, code: nonEmpty(body.code),
+                             message: scrub(body.message ?? ArkWire.reasonPhrase(answer.status)),
+                             param: nonEmpty(body.param), requestID: ArkWire.requestID(answer.headers, sent: sentID),
+                             retryAfter: ArkWire.parseRetryAfter(answer.headers["Retry-After"]))
+    }
+
+    /// Maps transport failures and cancellation to `ProviderError`; other errors (the sink's) pass.
+    private func mapped(_ error: any Error, run: GenerationRun) -> any Error {
+        switch error {
+        case var e as ProviderError:
+            e.imagesReceived = max(e.imagesReceived, run.imagesReceived)
+            e.message = scrub(e.message)
+            return e
+        case let e as TransportError:
+            return ProviderError(e.isTruncation ? .truncated : .transport(code: e.code), target: run.target,
+                                 message: scrub(e.message), requestID: run.requestID,
+                                 imagesReceived: run.imagesReceived)
+        case is CancellationError:
+            return ProviderError(.cancelled, target: run.target, message: "the request was cancelled",
+                                 requestID: run.requestID, imagesReceived: run.imagesReceived)
+        default:
+            return error
+        }
+    }
+
+    /// Removes the API key from text that came from elsewhere (defence in depth).
+    private func scrub(_ text: String) -> String {
+        guard apiKey.count >= 4 else { return text }
+        return text.replacingOccurrences(of: apiKey, with: "[redacted]")
+    }
+
+    private func nonEmpty(_ s: String?) -> String? {
+        guard let s, !s.isEmpty else { return nil }
+        return s
+    }
+}
+
+/// What one `generate` call has seen so far. Used by one task only.
+private final class GenerationRun {
+    let target: String
+    let sink: any ImageSink
+    let clientID: String
+    var requestID: String?
+    var model: String?
+    var usage: Usage?
+    var imagesReceived = 0
+    var eventsSeen = 0
+    var deferredError: (any Error)?
+
+    init(target: String, sink: any ImageSink, clientID: String) {
+        self.target = target
+        self.sink = sink
+        self.clientID = clientID
+    }
+}
+
+private struct NoImages: ImageSink {
+    func imageReceived(_ image: ReceivedImage) async throws {}
+    func imageFailed(_ failure: ImageFailure) async {}
+}
+
+extension ArkWire {
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 408: return "Request Timeout"
+        case 429: return "Too Many Requests"
+        case 500: return "Internal Server Error"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "HTTP status \(status)"
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+
+/// Ark's wire format (ark-api.md): request bodies, error bodies, headers. Pure functions.
+enum ArkWire {
+    // MARK: request bodies
+
+    /// The body of `POST /images/generations`: exactly the fields the request means, no nulls,
+    /// `watermark` always (the service defaults it to true).
+    static func imageBody(_ r: ImageRequest) -> ArkJSON {
+        var o: [String: ArkJSON] = [
+            "model": .string(r.model),
+            "prompt": .string(r.prompt),
+            "response_format": .string(r.responseFormat.rawValue),
+            "watermark": .bool(r.watermark),
+        ]
+        let images = r.references.map { ArkJSON.string(referenceString($0)) }
+        if images.count == 1 { o["image"] = images[0] } else if images.count > 1 { o["image"] = .array(images) }
+        if let size = r.size { o["size"] = .string(size) }
+        if r.maxImages > 1 {
+            o["sequential_image_generation"] = "auto"
+            o["sequential_image_generation_options"] = ["max_images": .int(r.maxImages)]
+        }
+        if r.stream { o["stream"] = true }
+        if let mode = r.optimizePromptMode { o["optimize_prompt_options"] = ["mode": .string(mode)] }
+        if let seed = r.seed { o["seed"] = .int(seed) }
+        if let g = r.guidanceScale { o["guidance_scale"] = .double(g) }
+        return .object(o)
+    }
+
+    /// A URL as given; bytes as `data:image/<lowercase format>;base64,…`.
+    static func referenceString(_ ref: ReferenceInput) -> String {
+        switch ref {
+        case .url(let url):
+            return url
+        case .bytes(let data, let format):
+            var fmt = format.lowercased()
+            if fmt == "jpg" { fmt = "jpeg" } else if fmt == "tif" { fmt = "tiff" }
+            return "data:image/\(fmt);base64,\(data.base64EncodedString())"
+        }
+    }
+
+    /// The body of `POST /chat/completions`. Nil when a JSON schema is not valid JSON.
+    static func chatBody(_ r: TextRequest) -> ArkJSON? {
+        var messages: [ArkJSON] = []
+        if let system = r.system { messages.append(["role": "system", "content": .string(system)]) }
+        messages.append(["role": "user", "content": .string(r.prompt)])
+        var o: [String: ArkJSON] = ["model": .string(r.model), "messages": .array(messages)]
+        switch r.responseFormat {
+        case .text:
+            break
+        case .jsonObject:
+            o["response_format"] = ["type": "json_object"]
+        case .jsonSchema(let name, let schema, let strict):
+            guard let parsed = ArkJSON.parse(Data(schema.utf8)), parsed.object != nil else { return nil }
+            o["response_format"] = [
+                "type": "json_schema",
+                "json_schema": ["name": .string(name), "schema": parsed, "strict": .bool(strict)],
+            ]
+        }
+        if let thinking = r.thinking { o["thinking"] = ["type": .string(thinking)] }
+        if let t = r.temperature { o["temperature"] = .double(t) }
+        if let m = r.maxTokens { o["max_tokens"] = .int(m) }
+        return .object(o)
+    }
+
+    // MARK: headers
+
+    /// `yyyyMMddHHmmss` (UTC) followed by 20 random ASCII letters and digits, as the SDKs send.
+    static func makeClientRequestID(now: Date = Date()) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: now)
+        func two(_ v: Int?) -> String { let s = String(v ?? 0); return s.count < 2 ? "0" + s : s }
+        let stamp = String(c.year ?? 1970) + two(c.month) + two(c.day) + two(c.hour) + two(c.minute) + two(c.second)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var g = SystemRandomNumberGenerator()
+        return stamp + String((0..<20).map { _ in alphabet.randomElement(using: &g)! })
+    }
+
+    /// `Retry-After` as delta-seconds or an HTTP-date (IMF-fixdate, RFC 850 or asctime).
+    static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
+        guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+        if let seconds = Double(v) {
+            guard seconds.isFinite, seconds >= 0 else { return nil }
+            return .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: v) {
+                let ms = max(0, (date.timeIntervalSince(now) * 1000).rounded())
+                return .milliseconds(Int64(ms))
+            }
+        }
+        return nil
+    }
+
+    /// The service's id for the request: `X-Request-Id`, else the echoed `X-Client-Request-Id`,
+    /// else the one we sent.
+    static func requestID(_ headers: HTTPHeaderFields, sent: String) -> String {
+        if let id = headers["X-Request-Id"], !id.isEmpty { return id }
+        if let id = headers["X-Client-Request-Id"], !id.isEmpty { return id }
+        return sent
+    }
+
+    // MARK: answers
+
+    struct ErrorBody: Equatable {
+        var code: String?
+        var message: String?
+        var param: String?
+        var type: String?
+    }
+
+    /// Reads `{"error":{"code","message","param","type"}}`, tolerating missing fields, an `error`
+    /// that is a bare string, a flat `{"code","message"}`, non-JSON text and HTML pages.
+    static func parseError(_ body: Data) -> ErrorBody {
+        if let json = ArkJSON.parse(body) {
+            return parseError(json) ?? ErrorBody()
+        }
+        let text = plainText(body)
+        return ErrorBody(message: text.isEmpty ? nil : text)
+    }
+
+    static func parseError(_ json: ArkJSON) -> ErrorBody? {
+        func text(_ v: ArkJSON?) -> String? {
+            guard let v else { return nil }
+            if let s = v.string { return s }
+            if let i = v.int { return String(i) }
+            return nil
+        }
+        if let e = json["error"] {
+            if let s = e.string { return ErrorBody(message: s) }
+            guard e.object != nil else { return nil }
+            return ErrorBody(code: text(e["code"]), message: text(e["message"]), param: text(e["param"]),
+                             type: text(e["type"]))
+        }
+        if json["message"] != nil || json["code"] != nil {
+            return ErrorBody(code: text(json["code"]), message: text(json["message"]), param: text(json["param"]))
+        }
+        return nil
+    }
+
+    /// A short one-line rendering of a non-JSON body (an HTML error page's title, or its text).
+    static func plainText(_ body: Data, limit: Int = 200) -> String {
+        var s = String(decoding: body.prefix(64 * 1024), as: UTF8.self)
+        if let start = s.range(of: "<title>", options: .caseInsensitive),
+           let end = s.range(of: "</title>", options: .caseInsensitive, range: start.upperBound..<s.endIndex) {
+            s = String(s[start.upperBound..<end.lowerBound])
+        } else if s.contains("<") {
+            s = s.replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
+        }
+        let words = s.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+        let line = words.joined(separator: " ")
+        return line.count > limit ? String(line.prefix(limit)) + "…" : line
+    }
+
+    /// `"2496x1664"` (also with `×` or `X`) → (2496, 1664).
+    static func parseSize(_ value: String?) -> (width: Int, height: Int)? {
+        guard let v = value else { return nil }
+        let parts = v.split(whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" || $0 == "*" })
+        guard parts.count == 2,
+              let w = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+              let h = Int(parts[1].trimmingCharacters(in: .whitespaces)), w > 0, h > 0 else { return nil }
+        return (w, h)
+    }
+
+    static func parseUsage(_ json: ArkJSON?) -> Usage? {
+        guard let u = json, u.object != nil else { return nil }
+        let images = u["generated_images"]?.int ?? 0
+        let output = u["output_tokens"]?.int ?? 0
+        return Usage(generatedImages: images, outputTokens: output, totalTokens: u["total_tokens"]?.int ?? output)
+    }
+
+    /// The text inside a Markdown code fence (```json … ```), or the text itself.
+    static func unfenced(_ content: String) -> String {
+        let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix("```"), trimmed.hasSuffix("```"), trimmed.count >= 6 else { return content }
+        var inner = trimmed.dropFirst(3).dropLast(3)
+        if let newline = inner.firstIndex(of: "\n") {
+            let tag = inner[..<newline].trimmingCharacters(in: .whitespaces)
+            if tag.allSatisfy({ $0.isLetter }) { inner = inner[inner.index(after: newline)...] }
+        }
+        return inner.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,401 @@
+import CCurl
+import Foundation
+
+/// `HTTPTransport` over libcurl: one `curl_multi` handle driven by one dedicated thread, so every
+/// request shares one connection cache (keep-alive reuse) and no thread blocks per request.
+///
+/// Options applied to every transfer: `NOSIGNAL`, `CONNECTTIMEOUT_MS`, stall detection through
+/// `LOW_SPEED_LIMIT`=1 byte/s for `LOW_SPEED_TIME` (no total timeout unless the request sets one),
+/// `ACCEPT_ENCODING ""` (every encoding curl supports), TCP keep-alive probes, HTTP(S) only, the
+/// system CA bundle (or `caBundlePath`). Request bodies go through a read callback with no seek
+/// callback, so curl cannot silently resend a POST on a reused connection that died: the caller
+/// sees the failure (curl 65 or 52) and decides. Call `shutdown()` when done (deinit does too).
+public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Open connections at most, over all hosts (`CURLMOPT_MAX_TOTAL_CONNECTIONS`).
+        public var maxConnections: Int
+        /// A PEM bundle to trust instead of the system's.
+        public var caBundlePath: String?
+        /// A kept-alive connection idle for longer than this is not reused (`CURLOPT_MAXAGE_CONN`).
+        public var maxIdleReuse: Duration
+
+        public init(maxConnections: Int = 32, caBundlePath: String? = nil, maxIdleReuse: Duration = .seconds(50)) {
+            self.maxConnections = maxConnections
+            self.caBundlePath = caBundlePath
+            self.maxIdleReuse = maxIdleReuse
+        }
+    }
+
+    private let loop: CurlLoop
+    private let configuration: Configuration
+
+    public init(configuration: Configuration = Configuration()) {
+        CurlLoop.initializeCurlOnce()
+        self.configuration = configuration
+        self.loop = CurlLoop(maxConnections: configuration.maxConnections)
+    }
+
+    deinit { loop.shutdown() }
+
+    /// Fails every transfer in flight, stops the thread and frees the multi handle. Idempotent.
+    public func shutdown() { loop.shutdown() }
+
+    /// libcurl's version line, e.g. `libcurl/7.88.1 OpenSSL/3.0.19 zlib/1.2.13 …`.
+    public static var curlVersion: String { String(cString: curl_version()) }
+
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let transfer = try CurlTransfer(request, configuration: configuration, streaming: false)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<TransportResponse, any Error>) in
+                transfer.wholeContinuation = c
+                loop.submit(transfer)
+            }
+        } onCancel: {
+            loop.cancel(transfer)
+        }
+    }
+
+    public func stream(_ request: TransportRequest) async throws -> TransportStream {
+        let transfer = try CurlTransfer(request, configuration: configuration, streaming: true)
+        let (body, bodyContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+        transfer.bodyContinuation = bodyContinuation
+        let loop = self.loop
+        bodyContinuation.onTermination = { _ in loop.cancel(transfer) }
+        let head = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int, HTTPHeaderFields), any Error>) in
+                transfer.headContinuation = c
+                loop.submit(transfer)
+            }
+        } onCancel: {
+            loop.cancel(transfer)
+        }
+        return TransportStream(status: head.0, headers: head.1, body: body)
+    }
+}
+
+/// The multi handle and its thread. Everything but `submit`, `cancel` and `shutdown` runs on the
+/// loop thread only.
+final class CurlLoop: @unchecked Sendable {
+    private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
+    static func initializeCurlOnce() { _ = globalInit }
+
+    private let multi: UnsafeMutableRawPointer
+    private let lock = NSLock()
+    private var incoming: [CurlTransfer] = []
+    private var cancelling: [CurlTransfer] = []
+    private var stopping = false
+    private let exited = DispatchSemaphore(value: 0)
+    private var thread: Thread?
+    /// Loop thread only.
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+
+    init(maxConnections: Int) {
+        multi = curl_multi_init()!
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        let thread = Thread { [self] in run() }
+        thread.name = "assetbuild.curl"
+        self.thread = thread
+        thread.start()
+    }
+
+    func submit(_ transfer: CurlTransfer) {
+        lock.lock()
+        let refused = stopping
+        if !refused { incoming.append(transfer) }
+        lock.unlock()
+        if refused {
+            transfer.finish(error: TransportError(code: -1, message: "the HTTP transport was shut down"))
+            transfer.cleanup()
+        } else {
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    func cancel(_ transfer: CurlTransfer) {
+        lock.lock()
+        transfer.cancelRequested = true
+        cancelling.append(transfer)
+        let isStopping = stopping
+        lock.unlock()
+        if !isStopping { curl_multi_wakeup(multi) }
+    }
+
+    func shutdown() {
+        lock.lock()
+        let first = !stopping
+        stopping = true
+        lock.unlock()
+        guard first else { return }
+        curl_multi_wakeup(multi)
+        if Thread.current !== thread { exited.wait() }
+    }
+
+    private func run() {
+        var running: Int32 = 0
+        while true {
+            lock.lock()
+            let added = incoming
+            let cancelled = cancelling
+            let stop = stopping
+            incoming.removeAll()
+            cancelling.removeAll()
+            lock.unlock()
+
+            for transfer in added {
+                if transfer.isCancelRequested(lock) {
+                    transfer.finish(error: CancellationError())
+                    transfer.cleanup()
+                } else {
+                    active[transfer.easy] = transfer
+                    curl_multi_add_handle(multi, transfer.easy)
+                }
+            }
+            for transfer in cancelled {
+                // The identity check matters: a finished transfer's handle address may be reused.
+                guard active[transfer.easy] === transfer else { continue }
+                active.removeValue(forKey: transfer.easy)
+                curl_multi_remove_handle(multi, transfer.easy)
+                transfer.finish(error: CancellationError())
+                transfer.cleanup()
+            }
+            if stop { break }
+
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let message = curl_multi_info_read(multi, &left) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let transfer = active.removeValue(forKey: easy) else { continue }
+                let code = message.pointee.data.result
+                curl_multi_remove_handle(multi, easy)
+                if code == CURLE_OK {
+                    transfer.finishSuccessfully()
+                } else {
+                    transfer.finish(error: transfer.transportError(code))
+                }
+                transfer.cleanup()
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        for (easy, transfer) in active {
+            curl_multi_remove_handle(multi, easy)
+            transfer.finish(error: TransportError(code: -1, message: "the HTTP transport was shut down"))
+            transfer.cleanup()
+        }
+        active.removeAll()
+        lock.lock()
+        let late = incoming
+        incoming.removeAll()
+        lock.unlock()
+        for transfer in late {
+            transfer.finish(error: TransportError(code: -1, message: "the HTTP transport was shut down"))
+            transfer.cleanup()
+        }
+        curl_multi_cleanup(multi)
+        exited.signal()
+    }
+}
+
+/// One request in flight: its easy handle, the buffers curl writes into, and the continuations
+/// waiting for it. Created by the submitter, then touched only by the loop thread.
+final class CurlTransfer: @unchecked Sendable {
+    let easy: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let requestBody: Data
+    private var bodyOffset = 0
+    private let streaming: Bool
+
+    private var status = 0
+    private var headers = HTTPHeaderFields()
+    private var received = Data()
+    private var isFinished = false
+
+    var wholeContinuation: CheckedContinuation<TransportResponse, any Error>?
+    var headContinuation: CheckedContinuation<(Int, HTTPHeaderFields), any Error>?
+    var bodyContinuation: AsyncThrowingStream<Data, any Error>.Continuation?
+    /// Guarded by the loop's lock.
+    var cancelRequested = false
+
+    func isCancelRequested(_ lock: NSLock) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelRequested
+    }
+
+    init(_ request: TransportRequest, configuration: CurlTransport.Configuration, streaming: Bool) throws {
+        guard let easy = curl_easy_init() else {
+            throw TransportError(code: 2, message: "curl_easy_init failed")
+        }
+        self.easy = easy
+        self.streaming = streaming
+        self.requestBody = request.body ?? Data()
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        configure(request, configuration)
+    }
+
+    private func configure(_ request: TransportRequest, _ configuration: CurlTransport.Configuration) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = ccurl_setopt_str(easy, CURLOPT_URL, request.url)
+        _ = ccurl_setopt_str(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.curlMilliseconds)
+        _ = ccurl_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, request.stallTimeout.curlMilliseconds / 1000))
+        if let total = request.totalTimeout {
+            _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, total.curlMilliseconds))
+        }
+        _ = ccurl_setopt_str(easy, CURLOPT_ACCEPT_ENCODING, "")
+        _ = ccurl_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_TCP_KEEPIDLE, 30)
+        _ = ccurl_setopt_long(easy, CURLOPT_TCP_KEEPINTVL, 15)
+        _ = ccurl_setopt_long(easy, CURLOPT_MAXAGE_CONN, max(1, configuration.maxIdleReuse.curlMilliseconds / 1000))
+        if let ca = configuration.caBundlePath { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, ca) }
+        _ = ccurl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in request.headers {
+            list = curl_slist_append(list, "\(name): \(value)")
+        }
+        // Never wait for "100 Continue" before sending a large body.
+        list = curl_slist_append(list, "Expect:")
+        headerList = list
+        _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+
+        switch request.method.uppercased() {
+        case "GET" where request.body == nil:
+            _ = ccurl_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        case "POST":
+            _ = ccurl_setopt_long(easy, CURLOPT_POST, 1)
+        default:
+            _ = ccurl_setopt_str(easy, CURLOPT_CUSTOMREQUEST, request.method)
+            if request.body != nil { _ = ccurl_setopt_long(easy, CURLOPT_UPLOAD, 0); _ = ccurl_setopt_long(easy, CURLOPT_POST, 1) }
+        }
+        if request.body != nil || request.method.uppercased() == "POST" {
+            _ = ccurl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(requestBody.count))
+            let read: curl_read_callback = { buffer, size, count, userdata in
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+                return transfer.fillRequestBody(buffer!, capacity: size * count)
+            }
+            _ = ccurl_setopt_ptr(easy, CURLOPT_READFUNCTION, unsafeBitCast(read, to: UnsafeMutableRawPointer.self))
+            _ = ccurl_setopt_ptr(easy, CURLOPT_READDATA, me)
+        }
+
+        _ = ccurl_setopt_write(easy) { buffer, size, count, userdata in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+            let n = size * count
+            transfer.bodyReceived(UnsafeRawBufferPointer(start: buffer, count: n))
+            return n
+        }
+        _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
+        _ = ccurl_setopt_header(easy) { buffer, size, count, userdata in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+            let n = size * count
+            transfer.headerLineReceived(UnsafeRawBufferPointer(start: buffer, count: n))
+            return n
+        }
+        _ = ccurl_setopt_ptr(easy, CURLOPT_HEADERDATA, me)
+    }
+
+    // MARK: callbacks (loop thread)
+
+    private func fillRequestBody(_ buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        let n = min(capacity, requestBody.count - bodyOffset)
+        guard n > 0 else { return 0 }
+        requestBody.withUnsafeBytes { raw in
+            let start = raw.baseAddress!.advanced(by: bodyOffset)
+            UnsafeMutableRawPointer(buffer).copyMemory(from: start, byteCount: n)
+        }
+        bodyOffset += n
+        return n
+    }
+
+    private func headerLineReceived(_ bytes: UnsafeRawBufferPointer) {
+        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            // A new response head (after 1xx, or the first one).
+            headers = HTTPHeaderFields()
+            let parts = line.split(separator: " ", maxSplits: 2)
+            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        } else if line.isEmpty {
+            if status >= 200 { deliverHead() }
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers.append(name: name, value: value)
+        }
+    }
+
+    private func bodyReceived(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        if streaming {
+            deliverHead()
+            bodyContinuation?.yield(Data(bytes))
+        } else {
+            received.append(contentsOf: bytes)
+        }
+    }
+
+    private func deliverHead() {
+        guard let c = headContinuation else { return }
+        headContinuation = nil
+        c.resume(returning: (status, headers))
+    }
+
+    // MARK: completion (loop thread)
+
+    func transportError(_ code: CURLcode) -> TransportError {
+        var message = String(cString: errorBuffer)
+        if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
+        return TransportError(code: Int(code.rawValue), message: message)
+    }
+
+    func finishSuccessfully() {
+        guard !isFinished else { return }
+        isFinished = true
+        var code = 0
+        _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
+        if code != 0 { status = code }
+        var connects = 0
+        _ = ccurl_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        if let c = wholeContinuation {
+            wholeContinuation = nil
+            c.resume(returning: TransportResponse(status: status, headers: headers, body: received, newConnections: connects))
+        }
+        deliverHead()
+        bodyContinuation?.finish()
+        bodyContinuation = nil
+    }
+
+    func finish(error: any Error) {
+        guard !isFinished else { return }
+        isFinished = true
+        if let c = wholeContinuation {
+            wholeContinuation = nil
+            c.resume(throwing: error)
+        }
+        if let c = headContinuation {
+            headContinuation = nil
+            c.resume(throwing: error)
+        }
+        bodyContinuation?.finish(throwing: error)
+        bodyContinuation = nil
+    }
+
+    /// Frees the easy handle; called once, after the handle left the multi handle.
+    func cleanup() {
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(headerList)
+        headerList = nil
+        errorBuffer.deallocate()
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down, never negative.
+    fileprivate var curlMilliseconds: Int {
+        let (seconds, attoseconds) = components
+        return max(0, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    }
+}

@@ -1,0 +1,137 @@
+import AssetBuildCore
+import Foundation
+
+/// Every knob of the fake Ark server. Defaults follow ark-api.md's best reading of the real
+/// service; each open question of its §12 is a knob so tests can produce every possible answer.
+public struct FakeArkBehavior: Sendable {
+    /// The only API key accepted (`Authorization: Bearer <key>`); anything else gets 401.
+    public var apiKey = "test-key"
+    /// How long each image takes to "generate". Stream heads wait for the first one.
+    public var imageLatency: Duration = .zero
+    /// How many images a group request (`sequential_image_generation: auto`) produces.
+    public var groupCount: GroupCount = .fromPrompt
+    /// Answer every image with these pixels instead of the size rules (e.g. 1760x2368 for `2K`).
+    public var answerSize: (width: Int, height: Int)?
+    /// 0-based images that fail moderation (`OutputImageSensitiveContentDetected`); the group goes on.
+    public var moderatedImages: Set<Int> = []
+    /// The 0-based image at which an `InternalServiceError` stops the group.
+    public var internalErrorAtImage: Int?
+    /// Models that answer 404 `ModelNotOpen`.
+    public var closedModels: Set<String> = []
+    /// Endpoint ids (`ep-…`) and the model each one serves.
+    public var endpoints: [String: String] = [:]
+    /// Images per minute per model (`ModelAccountIpmRateLimitExceeded` beyond); nil for no limit.
+    public var imagesPerMinute: Int?
+    /// The `Retry-After` sent with rate-limit answers of the IPM limiter.
+    public var rateLimitRetryAfter: RetryAfter = .seconds(1)
+    /// references + max_images > 15: rejected (400) or silently capped (§12.2).
+    public var tooManyForGroup: OverLimit = .cap
+    /// A single (non-group) image refused by moderation: HTTP 400, or 200 with `data[0].error` (§12.3).
+    public var singleImageModeration: SingleModeration = .dataError
+    /// Which creation-time field events and answers carry (§12.4).
+    public var createdField: CreatedField = .created
+    /// Send `: keepalive` comment lines between stream events (§12.4).
+    public var keepAliveComments = false
+    /// Send `image_generation.partial_image` events before each image (§12.5).
+    public var partialImageEvents = false
+    /// Data URIs: `lenient` accepts an uppercase or mismatched format; `strict` rejects both (§12.7).
+    public var dataURIs: DataURIPolicy = .lenient
+    /// Line ending of stream frames: "\n", "\r\n" or "\r".
+    public var sseLineEnding = "\n"
+    /// Send `X-Request-Id`, and echo `X-Client-Request-Id`.
+    public var sendsRequestID = true
+    public var echoesClientRequestID = true
+    /// The content of chat completions, and how it is wrapped.
+    public var chatContent = #"{"title":"The Fox","summary":"a fox story","scenes":["a fox"],"scenes_detail":["图片1：a fox"]}"#
+    public var chatWrapping: ChatWrapping = .plain
+    /// Faults drawn at random for each POST, from a seeded generator (reproducible).
+    public var randomFaults: RandomFaults?
+    public var jpegQuality = 80
+
+    public init() {}
+
+    public enum GroupCount: Sendable, Hashable {
+        /// The count stated in the prompt ("4 images", "共4张"), else max_images; always capped by
+        /// max_images and 15 − references.
+        case fromPrompt
+        case fixed(Int)
+        /// What `fromPrompt` gives, less this many (at least 1).
+        case fewerThanAsked(by: Int)
+    }
+
+    public enum RetryAfter: Sendable, Hashable {
+        case none
+        case seconds(Int)
+        /// An HTTP-date this many seconds from now.
+        case httpDate(secondsFromNow: Int)
+    }
+
+    public enum OverLimit: Sendable, Hashable { case reject, cap }
+    public enum SingleModeration: Sendable, Hashable { case http400, dataError }
+    public enum CreatedField: Sendable, Hashable { case created, createdAt, both, none }
+    public enum DataURIPolicy: Sendable, Hashable { case lenient, strict }
+    public enum ChatWrapping: Sendable, Hashable {
+        case plain
+        /// Wrapped in a ```json code fence.
+        case codeFence
+        /// Cut in half: not valid JSON.
+        case malformed
+    }
+
+    public struct RandomFaults: Sendable, Hashable {
+        public var seed: UInt64
+        public var rateLimited: Double
+        public var serverError: Double
+        public var reset: Double
+        public var truncatedBody: Double
+        public var truncatedStream: Double
+
+        public init(seed: UInt64, rateLimited: Double = 0, serverError: Double = 0, reset: Double = 0,
+                    truncatedBody: Double = 0, truncatedStream: Double = 0) {
+            self.seed = seed
+            self.rateLimited = rateLimited
+            self.serverError = serverError
+            self.reset = reset
+            self.truncatedBody = truncatedBody
+            self.truncatedStream = truncatedStream
+        }
+    }
+}
+
+/// A fault for one POST request, queued with `FakeArkServer.enqueue(_:)`.
+public enum FakeArkFault: Sendable, Hashable {
+    /// 429 (`ModelAccountIpmRateLimitExceeded`) with the given `Retry-After`.
+    case rateLimited(FakeArkBehavior.RetryAfter)
+    /// 500 `InternalServiceError`.
+    case serverError
+    /// Any status with an Ark error body.
+    case status(Int, code: String, message: String)
+    /// The connection is dropped without an answer.
+    case reset
+    /// A 200 whose body stops halfway through its Content-Length, then the connection closes.
+    case truncatedBody
+    /// A stream whose connection closes (no last chunk) after this many images.
+    case truncatedStream(afterImages: Int)
+    /// A stream that ends cleanly but without `[DONE]` after this many images.
+    case streamEndsEarly(afterImages: Int)
+    /// A stream that sends `data: {"error":…}` after this many images, then ends.
+    case errorEvent(afterImages: Int)
+    /// No answer at all until the client gives up (or the server stops).
+    case hang
+}
+
+/// One request as the fake received it.
+public struct FakeArkRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: String
+    /// Header names lowercased.
+    public var headers: [String: String]
+    public var body: Data
+    /// The client's TCP port: the same port for two requests means the connection was reused.
+    public var peerPort: Int?
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    /// The body parsed as JSON (nil when it is not JSON).
+    public var json: ArkJSON? { ArkJSON.parse(body) }
+}
