@@ -71,16 +71,19 @@ public final class InputFiles: @unchecked Sendable {
             for ref in spec.references {
                 guard case .file(let rel) = ref.value.source else { continue }
                 let path = rel.hasPrefix("/") ? rel : manifest.directory + "/" + rel
-                do {
+                do throws(Problem) {
                     let f = try digest(path)
                     out += Self.limits(f, label: rel, model: m, at: ref.location)
-                } catch .missing {
-                    out.append(.error("reference file '\(rel)' not found (looked for \(path))", at: ref.location))
-                } catch .unreadable(let why) {
-                    out.append(.error("reference file '\(rel)' cannot be read: \(why)", at: ref.location))
-                } catch .notAnImage(let why) {
-                    out.append(.error("reference file '\(rel)' is not a usable image: \(why)", at: ref.location,
-                                      notes: ["references must be jpeg, png, webp, bmp, tiff or gif files"]))
+                } catch {
+                    switch error {
+                    case .missing:
+                        out.append(.error("reference file '\(rel)' not found (looked for \(path))", at: ref.location))
+                    case .unreadable(let why):
+                        out.append(.error("reference file '\(rel)' cannot be read: \(why)", at: ref.location))
+                    case .notAnImage(let why):
+                        out.append(.error("reference file '\(rel)' is not a usable image: \(why)", at: ref.location,
+                                          notes: ["references must be jpeg, png, webp, bmp, tiff or gif files"]))
+                    }
                 }
             }
         }

@@ -15,9 +15,28 @@ struct YAMLTree {
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            diagnostics.append(diagnostic(for: error))
+            var d = diagnostic(for: error)
+            if let note = Self.hint(for: d, text: text) { d.notes.append(note) }
+            diagnostics.append(d)
         } catch {
             diagnostics.append(.error("cannot parse YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1)))
+        }
+        return nil
+    }
+
+    /// Advice for parse errors that have a usual cause in assetbuild manifests.
+    static func hint(for d: Diagnostic, text: String) -> String? {
+        guard let line = d.location?.line else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count else { return nil }
+        let source = String(lines[line - 1])
+        if d.message.contains("flow sequence"),
+           let r = source.range(of: #"[a-z0-9][a-z0-9_-]*\[[0-9]+\]"#, options: .regularExpression) {
+            let ref = String(source[r])
+            return "inside [ … ] a group image such as \(ref) must be quoted: [\"\(ref)\", …]; or write one '- \(ref)' per line"
+        }
+        if d.message.contains("mapping values are not allowed") {
+            return "a value containing ': ' must be quoted, e.g. prompt: \"Title: subtitle\""
         }
         return nil
     }

@@ -20,7 +20,7 @@ public struct ImageModel: Sendable, Hashable {
     public var defaultSize: String
     /// Recommended `WxH` per aspect ratio at the model's base resolution, in the guide's order.
     public var recommendedSizes: [(ratio: String, width: Int, height: Int)]
-    /// How many reference images the model takes: 0...0 (none), 1...1 (exactly one), 1...14.
+    /// How many reference images the model takes: 0...0 (none), 1...1 (exactly one), 0...14.
     public var referenceCount: ClosedRange<Int>
     public var referenceFormats: Set<String>
     public var referenceAspectRange: ClosedRange<Double>
@@ -67,13 +67,13 @@ public enum ModelCatalog {
         ImageModel(
             id: "doubao-seedream-4-5-251128", family: .seedream45, presets: ["2K", "4K"],
             pixelRange: 3_686_400...16_777_216, aspectRange: (1.0 / 16)...16, defaultSize: "2048x2048",
-            recommendedSizes: table4x, referenceCount: 1...14, referenceFormats: allFormats,
+            recommendedSizes: table4x, referenceCount: 0...14, referenceFormats: allFormats,
             referenceAspectRange: (1.0 / 16)...16, supportsGroups: true, supportsStream: true,
             supportsSeed: false, supportsGuidanceScale: false, optimizeModes: ["standard"], defaultPrice: 0.04),
         ImageModel(
             id: "doubao-seedream-4-0-250828", family: .seedream40, presets: ["1K", "2K", "4K"],
             pixelRange: 921_600...16_777_216, aspectRange: (1.0 / 16)...16, defaultSize: "2048x2048",
-            recommendedSizes: table4x, referenceCount: 1...14, referenceFormats: allFormats,
+            recommendedSizes: table4x, referenceCount: 0...14, referenceFormats: allFormats,
             referenceAspectRange: (1.0 / 16)...16, supportsGroups: true, supportsStream: true,
             supportsSeed: false, supportsGuidanceScale: false, optimizeModes: ["standard", "fast"], defaultPrice: 0.03),
         ImageModel(

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `stat` says about a file, for change detection without reading it.
 public struct FileStat: Sendable, Hashable {
@@ -13,7 +16,7 @@ public struct FileStat: Sendable, Hashable {
 public enum FileOps {
     public static func stat(_ path: String) -> FileStat? {
         var st = Foundation.stat()
-        guard Foundation.stat(path, &st) == 0 else { return nil }
+        guard systemStat(path, &st) == 0 else { return nil }
         #if os(Linux)
         let ns = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         #else
@@ -21,6 +24,11 @@ public enum FileOps {
         #endif
         return FileStat(size: Int64(st.st_size), mtimeNs: ns, inode: UInt64(st.st_ino),
                         isDirectory: (st.st_mode & S_IFMT) == S_IFDIR)
+    }
+
+    private static func systemStat(_ path: String, _ st: inout Foundation.stat) -> Int32 {
+        // `stat` names both the struct and the call; fstatat is the same call without the clash.
+        fstatat(AT_FDCWD, path, &st, 0)
     }
 
     public static func exists(_ path: String) -> Bool { stat(path) != nil }
