@@ -94,13 +94,16 @@ public final class TextRenderer: @unchecked Sendable {
     /// Vertical metrics for text set at `pixelHeight` (the em size in pixels). They are fixed
     /// fractions of the em, so a line's height does not depend on which face supplied its glyphs.
     public static func lineMetrics(pixelHeight: Int) -> (ascent: Int, lineHeight: Int) {
-        let px = max(1, pixelHeight)
+        let px = min(max(1, pixelHeight), maxPixelHeight)
         return (Int((Double(px) * 0.95).rounded()), max(1, Int((Double(px) * 1.28).rounded())))
     }
 
+    /// Text is set at 1…`maxPixelHeight` pixels; larger requests are clamped (glyph bitmaps stay small).
+    public static let maxPixelHeight = 2048
+
     /// The glyphs for `scalars`, in order, loading the missing ones under the lock.
     func glyphs(for scalars: [Unicode.Scalar], pixelHeight: Int, bold: Bool) -> [Glyph] {
-        let px = min(max(1, pixelHeight), 2048)
+        let px = min(max(1, pixelHeight), Self.maxPixelHeight)
         lock.lock()
         defer { lock.unlock() }
         if cache.count > cacheLimit { cache.removeAll(keepingCapacity: true) }
