@@ -35,11 +35,13 @@ public final class TextRenderer: @unchecked Sendable {
     ]
 
     private let lock = NSLock()
-    private var library: FT_Library?
-    /// Fallback chains; index 0 is the preferred face. Both may be empty (box glyphs).
-    private var regularChain: [FT_Face] = []
-    private var boldChain: [FT_Face] = []
-    private var allFaces: [FT_Face] = []
+    private let library: FT_Library?
+    /// Fallback chains; index 0 is the preferred face. Both may be empty (box glyphs). Set once in
+    /// `init`; the faces they point to are only used under `lock`.
+    private let regularChain: [FT_Face]
+    private let boldChain: [FT_Face]
+    private let allFaces: [FT_Face]
+    /// Guarded by `lock`.
     private var cache: [GlyphKey: Glyph] = [:]
     /// The cache is dropped wholesale beyond this many glyphs (a draft uses a few hundred).
     private let cacheLimit = 4096
@@ -60,7 +62,7 @@ public final class TextRenderer: @unchecked Sendable {
     public init(regular: String?, bold: String?, fallbacks: [String] = []) {
         var ftLibrary: FT_Library?
         guard FT_Init_FreeType(&ftLibrary) == 0, let ftLibrary else {
-            loadedFontPaths = []
+            (library, regularChain, boldChain, allFaces, loadedFontPaths) = (nil, [], [], [], [])
             return
         }
         library = ftLibrary
