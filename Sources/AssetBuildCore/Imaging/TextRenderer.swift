@@ -35,11 +35,13 @@ public final class TextRenderer: @unchecked Sendable {
     ]
 
     private let lock = NSLock()
-    private var library: FT_Library?
-    /// Fallback chains; index 0 is the preferred face. Both may be empty (box glyphs).
-    private var regularChain: [FT_Face] = []
-    private var boldChain: [FT_Face] = []
-    private var allFaces: [FT_Face] = []
+    private let library: FT_Library?
+    /// Fallback chains; index 0 is the preferred face. Both may be empty (box glyphs). Set once in
+    /// `init`; the faces they point to are only used under `lock`.
+    private let regularChain: [FT_Face]
+    private let boldChain: [FT_Face]
+    private let allFaces: [FT_Face]
+    /// Guarded by `lock`.
     private var cache: [GlyphKey: Glyph] = [:]
     /// The cache is dropped wholesale beyond this many glyphs (a draft uses a few hundred).
     private let cacheLimit = 4096
@@ -60,7 +62,7 @@ public final class TextRenderer: @unchecked Sendable {
     public init(regular: String?, bold: String?, fallbacks: [String] = []) {
         var ftLibrary: FT_Library?
         guard FT_Init_FreeType(&ftLibrary) == 0, let ftLibrary else {
-            loadedFontPaths = []
+            (library, regularChain, boldChain, allFaces, loadedFontPaths) = (nil, [], [], [], [])
             return
         }
         library = ftLibrary
@@ -94,13 +96,16 @@ public final class TextRenderer: @unchecked Sendable {
     /// Vertical metrics for text set at `pixelHeight` (the em size in pixels). They are fixed
     /// fractions of the em, so a line's height does not depend on which face supplied its glyphs.
     public static func lineMetrics(pixelHeight: Int) -> (ascent: Int, lineHeight: Int) {
-        let px = max(1, pixelHeight)
+        let px = min(max(1, pixelHeight), maxPixelHeight)
         return (Int((Double(px) * 0.95).rounded()), max(1, Int((Double(px) * 1.28).rounded())))
     }
 
+    /// Text is set at 1…`maxPixelHeight` pixels; larger requests are clamped (glyph bitmaps stay small).
+    public static let maxPixelHeight = 2048
+
     /// The glyphs for `scalars`, in order, loading the missing ones under the lock.
     func glyphs(for scalars: [Unicode.Scalar], pixelHeight: Int, bold: Bool) -> [Glyph] {
-        let px = min(max(1, pixelHeight), 2048)
+        let px = min(max(1, pixelHeight), Self.maxPixelHeight)
         lock.lock()
         defer { lock.unlock() }
         if cache.count > cacheLimit { cache.removeAll(keepingCapacity: true) }

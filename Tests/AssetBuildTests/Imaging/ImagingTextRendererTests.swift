@@ -40,6 +40,21 @@ import Testing
         #expect(image.pixels.contains(0))
     }
 
+    @Test func takes_missing_characters_from_the_fallback_face() throws {
+        let dir = "/usr/share/fonts/truetype/dejavu/"
+        let math = dir + "DejaVuMathTeXGyre.ttf", sans = dir + "DejaVuSans.ttf"
+        try #require(FileManager.default.fileExists(atPath: math) && FileManager.default.fileExists(atPath: sans))
+        let mathOnly = TextRenderer(regular: math, bold: nil)
+        let sansOnly = TextRenderer(regular: sans, bold: nil)
+        let chained = TextRenderer(regular: math, bold: nil, fallbacks: [sans])
+        let cyrillic: [Unicode.Scalar] = ["\u{0416}"]  // Ж: in DejaVu Sans, not in the math font
+        let fromSans = sansOnly.glyphs(for: cyrillic, pixelHeight: 24, bold: false)[0].coverage
+        let missing = mathOnly.glyphs(for: ["\u{E000}"], pixelHeight: 24, bold: false)[0].coverage  // .notdef
+        #expect(mathOnly.glyphs(for: cyrillic, pixelHeight: 24, bold: false)[0].coverage == missing)
+        #expect(missing != fromSans)
+        #expect(chained.glyphs(for: cyrillic, pixelHeight: 24, bold: false)[0].coverage == fromSans)
+    }
+
     @Test func degenerate_sizes_do_not_crash() {
         var image = RGBImage(width: 10, height: 10)
         #expect(renderer.draw("text", into: &image, x: -50, y: 900, pixelHeight: 0, color: .white, maxWidth: 0) == 0)

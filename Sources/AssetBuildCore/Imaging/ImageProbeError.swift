@@ -1,0 +1,22 @@
+import Foundation
+
+/// Why `ImageProbe.probe` could not read dimensions from some bytes.
+public enum ImageProbeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The bytes start with no signature of a supported format (text, PDF, an empty file, …).
+    case unknownFormat
+    /// The signature matched, but the data ends before the dimensions.
+    case truncated
+    /// The signature matched, but the header contradicts the format (the reason is in lower case).
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .unknownFormat:
+            return "not an image (the bytes are not jpeg, png, webp, bmp, tiff or gif)"
+        case .truncated:
+            return "truncated image (the data ends before its dimensions)"
+        case .invalid(let reason):
+            return "invalid image header: \(reason)"
+        }
+    }
+}
