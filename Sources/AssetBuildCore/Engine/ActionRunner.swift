@@ -41,11 +41,12 @@ struct ActionRunner: Sendable {
             }
         }
         let wanted = max(1, spec.images - kept.count)
-        let request = ImageRequest(
+        var request = ImageRequest(
             target: target.name, model: spec.model.value, prompt: inputs.prompt, references: references,
             size: spec.size.value, maxImages: spec.images > 1 ? wanted : 1, watermark: spec.watermark,
             optimizePromptMode: spec.optimizePrompt, seed: spec.seed, guidanceScale: spec.guidanceScale,
             stream: spec.stream, responseFormat: spec.responseFormat)
+        request.referenceLabels = inputs.references.map(\.label)
         let sink = DurableSink(cache: cache, actionKey: fp.key, target: target.name,
                                indexOffset: (kept.map(\.index).max() ?? -1) + 1, reporter: reporter)
         reporter.report(.targetStarted(target: target.name, images: request.maxImages, model: spec.modelInfo.id))

@@ -30,6 +30,9 @@ public struct ImageRequest: Sendable, Hashable {
     public var guidanceScale: Double?
     public var stream: Bool
     public var responseFormat: ResponseFormat
+    /// How each reference was written in the manifest (`mascot`, `poses[2]`, `refs/a.png`): for
+    /// messages and drafts only, never sent.
+    public var referenceLabels: [String] = []
 
     public init(target: String, model: String, prompt: String, references: [ReferenceInput] = [],
                 size: String? = nil, maxImages: Int = 1, watermark: Bool = false,

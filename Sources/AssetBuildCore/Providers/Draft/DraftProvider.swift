@@ -13,15 +13,16 @@ public struct DraftProvider: ImageProvider, TextProvider {
             throw ProviderError(.http(status: 404), target: request.target, code: "InvalidEndpointOrModel.NotFound",
                                 message: "the draft provider does not know model '\(request.model)'")
         }
+        func label(_ i: Int) -> String { i < request.referenceLabels.count ? request.referenceLabels[i] : "image \(i + 1)" }
         var referenceArt: [DraftArtReference] = []
         var firstSize: (Int, Int)?
         for (i, ref) in request.references.enumerated() {
             switch ref {
             case .bytes(let data, _):
                 if firstSize == nil, let info = try? ImageProbe.probe(data) { firstSize = (info.width, info.height) }
-                referenceArt.append(DraftArtReference(label: "image \(i + 1)", data: data))
+                referenceArt.append(DraftArtReference(label: label(i), data: data))
             case .url(let url):
-                referenceArt.append(DraftArtReference(label: url, data: nil))
+                referenceArt.append(DraftArtReference(label: i < request.referenceLabels.count ? label(i) : url, data: nil))
             }
         }
         let (width, height) = DraftSizing.pixels(for: request.size, prompt: request.prompt, model: model,
