@@ -75,6 +75,7 @@ public final class BuildEngine: Sendable {
         var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, cache: cache, buildRoot: workspace.buildRoot,
                               targetStates: try cache.targetStates(),
                               materialized: try cache.materialized(buildRoot: workspace.buildRoot))
+        planner.isFree = images.name == DraftProvider().name
         try planner.prefetchActions()
         return (inputs, planner)
     }

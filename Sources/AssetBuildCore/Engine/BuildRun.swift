@@ -18,6 +18,8 @@ final class BuildRun: @unchecked Sendable {
     private var processed = Set<String>()
     private var failures: [String] = []
     private var built = 0, restored = 0, upToDate = 0
+    /// What the plan said for each target, so a decision that changed at run time is reported.
+    private var planned: [String: TargetStatus] = [:]
 
     init(engine: BuildEngine, cache: BuildCache, planner: Planner, options: BuildOptions) {
         self.engine = engine
@@ -40,6 +42,7 @@ final class BuildRun: @unchecked Sendable {
     func execute(order: [Int], plan: PlanReport) async -> BuildSummary {
         let manifest = engine.manifest
         let graph = engine.workspace.graph
+        lock.withLock { for p in plan.targets { planned[p.target] = p.status } }
         let scheduler = Scheduler(keepGoing: options.keepGoing)
         let names = manifest.targets.map(\.name)
         let outcomes = await withTaskCancellationHandler {
@@ -81,6 +84,9 @@ final class BuildRun: @unchecked Sendable {
                 throw InputError(target: target.name, message: "an upstream output is missing")
             }
             let records = lock.withLock { materialized }
+            if lock.withLock({ planned[target.name] }) == .pending {
+                engine.reporter.report(.decided(target: target.name, status: decision.status, reasons: decision.reasons))
+            }
             var output: TargetOutput
             switch decision.status {
             case .upToDate:
@@ -88,7 +94,6 @@ final class BuildRun: @unchecked Sendable {
                 lock.withLock { upToDate += 1 }
             case .restore:
                 output = decision.output!
-                engine.reporter.report(.decided(target: target.name, status: .restore, reasons: decision.reasons))
                 let written = try materializer.materialize(target, output: output, existing: records)
                 try record(target, fingerprint: decision.fingerprint!, written: written)
                 engine.reporter.report(.targetRestored(target: target.name, files: written.count))

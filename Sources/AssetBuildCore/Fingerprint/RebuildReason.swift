@@ -17,6 +17,8 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     case upstreamPending(String)
     case outputMissing(String)
     case outputModified(String)
+    /// The file holds what an earlier build of different inputs wrote.
+    case outputOutdated(String)
     /// The provider changed (draft ↔ ark): their images are never interchangeable.
     case providerChanged(old: String, new: String)
     /// The last build of these exact inputs was cut short; what it received is kept.
@@ -39,6 +41,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         case .upstreamPending(let name): return "waits for upstream '\(name)'"
         case .outputMissing(let path): return "output '\(path)' missing"
         case .outputModified(let path): return "output '\(path)' modified by hand"
+        case .outputOutdated(let path): return "output '\(path)' holds an older result"
         case .providerChanged(let old, let new): return "provider changed: \(old) -> \(new)"
         case .interrupted(let got, let wanted): return "last build interrupted (\(got) of \(wanted) images kept)"
         case .failedBefore: return "last build failed"
@@ -50,7 +53,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     /// Reasons that mean images must be generated (not merely restored from the cache).
     public var costsRequests: Bool {
         switch self {
-        case .outputMissing, .outputModified, .restoredFromCache: return false
+        case .outputMissing, .outputModified, .outputOutdated, .restoredFromCache: return false
         default: return true
         }
     }

@@ -10,6 +10,16 @@ public enum TargetStatus: String, Sendable, Codable {
     case run
     /// An upstream target will run first; whether this one runs depends on what it produces.
     case pending
+
+    /// How `plan`, `status` and `--explain` say it.
+    public var summary: String {
+        switch self {
+        case .upToDate: return "up to date"
+        case .restore: return "restore from cache"
+        case .run: return "build"
+        case .pending: return "build if upstream changes"
+        }
+    }
 }
 
 /// The decision for one target, with the reasons behind it.
@@ -48,6 +58,8 @@ public struct Planner: Sendable {
     /// Actions fetched up front in one query (the keys each target had last time), so a build
     /// where nothing changed makes no per-target query.
     public var knownActions: [String: ActionRecord] = [:]
+    /// Drafts cost nothing: their estimates are zero, so a budget never blocks them.
+    public var isFree = false
 
     public init(manifest: Manifest, fingerprinter: Fingerprinter, cache: BuildCache, buildRoot: String,
                 targetStates: [String: TargetStateRecord], materialized: [String: MaterializedRecord]) {
@@ -99,7 +111,7 @@ public struct Planner: Sendable {
         let model = t.image?.modelInfo.id ?? t.text?.model.value
         return TargetPlan(target: t.name, status: .pending, reasons: [reason], fingerprint: nil, inputs: nil, action: nil,
                           imagesToGenerate: images, requests: 1, model: model,
-                          estimatedCost: Double(images) * manifest.provider.price(for: t.image?.model.value ?? ""))
+                          estimatedCost: Double(images) * price(t))
     }
 
     /// The decision for one target whose upstream outputs are all known.
@@ -131,7 +143,11 @@ public struct Planner: Sendable {
                 if state?.actionKey != fp.key {
                     plan.reasons = changeReasons(t, fp: fp) + [.restoredFromCache]
                 }
-                plan.reasons += outputProblems
+                // When the inputs changed, outputs holding the older result go without saying.
+                plan.reasons += state?.actionKey == fp.key ? outputProblems : outputProblems.filter {
+                    if case .outputOutdated = $0 { return false }
+                    return true
+                }
             }
             return plan
         }
@@ -146,8 +162,14 @@ public struct Planner: Sendable {
         }
         plan.reasons = changeReasons(t, fp: fp) + plan.reasons
         if plan.reasons.isEmpty { plan.reasons = [.neverBuilt] }
-        plan.estimatedCost = Double(plan.imagesToGenerate) * manifest.provider.price(for: t.image?.model.value ?? "")
+        plan.estimatedCost = Double(plan.imagesToGenerate) * price(t)
         return plan
+    }
+
+    /// Price of one image of `t` (text targets are not priced).
+    func price(_ t: Target) -> Double {
+        guard !isFree, let spec = t.image else { return 0 }
+        return manifest.provider.price(for: spec.model.value)
     }
 
     /// What changed since this target was last built, field by field.
@@ -168,22 +190,32 @@ public struct Planner: Sendable {
     }
 
     /// Outputs missing or changed by hand, judged by stat alone (no bytes read unless stat moved).
+    /// A file that still holds what an earlier build wrote is not a hand edit: it is simply
+    /// replaced when the target is restored or rebuilt.
     func checkOutputs(_ t: Target, action: ActionRecord) -> [RebuildReason] {
         var problems: [RebuildReason] = []
         for image in action.images {
             let rel = t.outputPath(imageNumber: image.index + 1)
-            guard let rec = materialized[rel], rec.target == t.name, rec.object == image.object else {
-                problems.append(FileOps.exists(buildRoot + "/" + rel) ? .outputModified(rel) : .outputMissing(rel))
-                continue
-            }
-            guard let st = FileOps.stat(buildRoot + "/" + rel) else {
+            let path = buildRoot + "/" + rel
+            guard let st = FileOps.stat(path) else {
                 problems.append(.outputMissing(rel))
                 continue
             }
-            if st.size != rec.size || st.mtimeNs != rec.mtimeNs || st.inode != rec.inode {
+            guard let rec = materialized[rel] else {
+                // A file assetbuild did not write sits where an output goes.
+                problems.append(.outputModified(rel))
+                continue
+            }
+            let untouched = st.size == rec.size && st.mtimeNs == rec.mtimeNs && st.inode == rec.inode
+            if rec.object == image.object, rec.target == t.name {
                 // Touched: compare bytes before calling it modified.
-                let same = (try? SHA256.hash(fileAt: buildRoot + "/" + rel).hex) == image.object.hex
-                if !same { problems.append(.outputModified(rel)) }
+                if !untouched, (try? SHA256.hash(fileAt: path).hex) != image.object.hex {
+                    problems.append(.outputModified(rel))
+                }
+            } else if untouched {
+                problems.append(.outputOutdated(rel))
+            } else {
+                problems.append(.outputModified(rel))
             }
         }
         return problems

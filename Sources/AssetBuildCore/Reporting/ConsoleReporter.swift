@@ -64,7 +64,7 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
         case .decided(let target, let status, let reasons):
             if style.explain {
                 let why = reasons.map(\.description).joined(separator: "; ")
-                line(paint("explain:", "36") + " \(target): \(status.rawValue)" + (why.isEmpty ? "" : ": \(why)"))
+                line(paint("explain:", "36") + " \(target): \(status.summary)" + (why.isEmpty ? "" : ": \(why)"))
             }
         case .targetStarted(let target, let images, let model):
             inFlight.insert(target)

@@ -58,7 +58,7 @@ enum PlanPrinter {
         let width = min(32, report.targets.map(\.target.count).max() ?? 0)
         for p in report.targets where !(onlyStale && p.status == .upToDate) {
             let name = p.target.padding(toLength: max(width, p.target.count), withPad: " ", startingAt: 0)
-            var line = "\(name)  \(label(p.status))"
+            var line = "\(name)  \(p.status.summary)"
             if !p.reasons.isEmpty { line += ": " + p.reasons.map(\.description).joined(separator: "; ") }
             if p.status == .run || p.status == .pending, p.imagesToGenerate > 0 {
                 line += "  [\(p.imagesToGenerate) image\(p.imagesToGenerate == 1 ? "" : "s")]"
@@ -66,14 +66,14 @@ enum PlanPrinter {
             out += line + "\n"
         }
         let upToDate = report.targets.filter { $0.status == .upToDate }.count
-        if onlyStale, upToDate == report.targets.count {
-            out += "all \(report.targets.count) target(s) up to date; nothing to do\n"
+        if upToDate == report.targets.count {
+            out += (onlyStale ? "" : "\n") + "all \(report.targets.count) target(s) up to date; nothing to do\n"
             return out
         }
         if onlyStale, upToDate > 0 { out += "(\(upToDate) target(s) up to date)\n" }
         out += "\n\(report.requests) request(s), up to \(report.imagesToGenerate) image(s) to generate"
         let costs = report.costByModel
-        if !costs.isEmpty {
+        if !costs.isEmpty, report.estimatedCost > 0 {
             out += String(format: ", estimated $%.2f", report.estimatedCost) + "\n"
             for c in costs {
                 out += String(format: "  %@: %d image(s), $%.2f\n", c.model, c.images, c.cost)
@@ -83,15 +83,6 @@ enum PlanPrinter {
             out += "\n"
         }
         return out
-    }
-
-    static func label(_ s: TargetStatus) -> String {
-        switch s {
-        case .upToDate: return "up to date"
-        case .restore: return "restore from cache"
-        case .run: return "build"
-        case .pending: return "build if upstream changes"
-        }
     }
 
     static func json(_ report: PlanReport, manifest: Manifest) -> String {
