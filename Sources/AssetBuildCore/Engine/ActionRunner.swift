@@ -55,18 +55,18 @@ struct ActionRunner: Sendable {
         var attempt = 1
         while true {
             try Task.checkCancellation()
-            await gate.acquire(model: spec.modelInfo.id, images: request.maxImages)
-            try Task.checkCancellation()
+            let ticket = try await gate.acquire(model: spec.modelInfo.id, images: request.maxImages)
             let before = sink.received.count
             do {
                 stats.countRequest()
                 let summary = try await images.generate(request, into: sink)
-                await gate.release(model: spec.modelInfo.id, unusedImages: max(0, request.maxImages - sink.received.count))
+                await gate.release(ticket, unusedImages: max(0, request.maxImages - (sink.received.count - before)))
                 try cache.recordRequest(actionKey: fp.key, requestID: summary.requestID, usage: summary.usage, model: summary.model)
                 break
             } catch var error as ProviderError {
-                await gate.release(model: spec.modelInfo.id, unusedImages: max(0, request.maxImages - sink.received.count))
+                await gate.release(ticket, unusedImages: max(0, request.maxImages - (sink.received.count - before)))
                 error.imagesReceived = max(error.imagesReceived, sink.received.count - before)
+                if error.isRateLimit { await gate.throttled(model: spec.modelInfo.id, retryAfter: error.retryAfter) }
                 if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
                     stats.countRetry()
                     reporter.report(.retrying(target: target.name, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
@@ -78,7 +78,7 @@ struct ActionRunner: Sendable {
                 try finish(fp.key, kept: kept, sink: sink, spec: spec)
                 throw error
             } catch {
-                await gate.release(model: spec.modelInfo.id, unusedImages: 0)
+                await gate.release(ticket, unusedImages: max(0, request.maxImages - (sink.received.count - before)))
                 try? finish(fp.key, kept: kept, sink: sink, spec: spec, interrupted: true)
                 throw error
             }
@@ -120,14 +120,14 @@ struct ActionRunner: Sendable {
         var attempt = 1
         var completion: TextCompletion
         while true {
-            await gate.acquire(model: spec.model.value, images: 0)
+            let ticket = try await gate.acquire(model: spec.model.value, images: 0)
             do {
                 stats.countRequest()
                 completion = try await text.complete(request)
-                await gate.release(model: spec.model.value)
+                await gate.release(ticket)
                 break
             } catch let error as ProviderError {
-                await gate.release(model: spec.model.value)
+                await gate.release(ticket)
                 if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
                     stats.countRetry()
                     reporter.report(.retrying(target: target.name, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
@@ -136,6 +136,10 @@ struct ActionRunner: Sendable {
                     attempt += 1
                     continue
                 }
+                try? cache.finishAction(key: fp.key, status: .failed)
+                throw error
+            } catch {
+                await gate.release(ticket)
                 try? cache.finishAction(key: fp.key, status: .failed)
                 throw error
             }

@@ -27,7 +27,8 @@ final class BuildRun: @unchecked Sendable {
         self.planner = planner
         self.options = options
         let provider = engine.manifest.provider
-        self.gate = RequestGate(concurrency: options.jobs ?? provider.concurrency)
+        let limiter = RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: engine.clock)
+        self.gate = RequestGate(concurrency: options.jobs ?? provider.concurrency, limiter: limiter)
         self.runner = ActionRunner(
             cache: cache, images: engine.images, text: engine.text, gate: gate,
             retry: RetryPolicy(maxAttempts: provider.maxAttempts, maxTotal: .seconds(provider.maxRetrySeconds)),

@@ -1,0 +1,185 @@
+/// Images per minute, per model: Ark's IPM limit, enforced on our side so a build never earns a
+/// 429 when the configured limit matches the account's.
+///
+/// Each model keeps a sliding 60-second window of reservations. A request reserves the most
+/// images it may produce (a group's `max_images`) when admitted and gives back what it did not
+/// use. Waiters are served first come, first served per model, so a group of 15 is not starved
+/// by a stream of singles. A 429 slows the whole model, not just one request: its rate is halved
+/// and it pauses for `Retry-After` (or a short back-off), then recovers linearly over
+/// `recovery`. All timing comes from the injected clock, so tests advance time instead of sleeping.
+public actor RateLimiter {
+    public struct Reservation: Sendable, Hashable {
+        public let id: Int
+        public let model: String
+        public let images: Int
+    }
+
+    private struct Entry {
+        var id: Int
+        var time: Duration
+        var images: Int
+    }
+
+    private struct Waiter {
+        var id: Int
+        var images: Int
+        var continuation: CheckedContinuation<Reservation, any Error>
+    }
+
+    private struct ModelState {
+        var limit: Int
+        var window: [Entry] = []
+        var waiters: [Waiter] = []
+        /// Rate factor right after the last 429 (1 = full speed) and when it happened.
+        var factorAfterThrottle: Double = 1
+        var throttledAt: Duration?
+        var pausedUntil: Duration = .zero
+        /// The earliest wake-up already scheduled, if any.
+        var armedWake: Duration?
+    }
+
+    public nonisolated let window: Duration = .seconds(60)
+    private let recovery: Duration
+    private let clock: any BuildClock
+    private let defaultLimit: Int
+    private var limits: [String: Int]
+    private var models: [String: ModelState] = [:]
+    private var nextID = 0
+    /// Throttles observed, per model (for reports and tests).
+    public private(set) var throttleCount: [String: Int] = [:]
+
+    public init(limits: [String: Int], defaultLimit: Int, clock: any BuildClock, recovery: Duration = .seconds(120)) {
+        self.limits = limits
+        self.defaultLimit = max(1, defaultLimit)
+        self.clock = clock
+        self.recovery = recovery
+    }
+
+    /// The images per minute allowed for `model` right now (lowered after a 429, recovering).
+    public func currentLimit(_ model: String) -> Int {
+        var state = self.state(model)
+        return effectiveLimit(&state, now: clock.now())
+    }
+
+    /// Waits until `images` more images of `model` fit in the window, then reserves them.
+    /// A request larger than the whole limit is admitted alone once the window is empty.
+    public func acquire(model: String, images: Int) async throws -> Reservation {
+        try Task.checkCancellation()
+        nextID += 1
+        let id = nextID
+        let count = max(0, images)
+        if count == 0 { return Reservation(id: id, model: model, images: 0) }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Reservation, any Error>) in
+                var state = self.state(model)
+                state.waiters.append(Waiter(id: id, images: count, continuation: c))
+                models[model] = state
+                pump(model)
+            }
+        } onCancel: {
+            Task { await self.cancel(id: id, model: model) }
+        }
+    }
+
+    /// Gives back the part of a reservation that produced no image (a group that came back short).
+    public func release(_ reservation: Reservation, unusedImages: Int) {
+        guard unusedImages > 0, var state = models[reservation.model] else { return }
+        if let i = state.window.firstIndex(where: { $0.id == reservation.id }) {
+            state.window[i].images = max(0, state.window[i].images - unusedImages)
+        }
+        models[reservation.model] = state
+        pump(reservation.model)
+    }
+
+    /// The service said 429 for `model`: halve its rate and pause it for `retryAfter`
+    /// (or 2 s when the service did not say).
+    public func throttled(model: String, retryAfter: Duration?) {
+        var state = self.state(model)
+        let now = clock.now()
+        state.factorAfterThrottle = max(0.1, currentFactor(state, now: now) / 2)
+        state.throttledAt = now
+        state.pausedUntil = max(state.pausedUntil, now + (retryAfter ?? .seconds(2)))
+        throttleCount[model, default: 0] += 1
+        models[model] = state
+        pump(model)
+    }
+
+    // MARK: Internals
+
+    private func state(_ model: String) -> ModelState {
+        models[model] ?? ModelState(limit: max(1, limits[model] ?? defaultLimit))
+    }
+
+    private func currentFactor(_ state: ModelState, now: Duration) -> Double {
+        guard let at = state.throttledAt else { return 1 }
+        let elapsed = Self.seconds(now - at), total = Self.seconds(recovery)
+        return min(1, state.factorAfterThrottle + (1 - state.factorAfterThrottle) * elapsed / total)
+    }
+
+    private func effectiveLimit(_ state: inout ModelState, now: Duration) -> Int {
+        max(1, Int((Double(state.limit) * currentFactor(state, now: now)).rounded(.down)))
+    }
+
+    /// Admits waiters at the head of the queue while they fit; otherwise arms one timer for the
+    /// moment the head will fit.
+    private func pump(_ model: String) {
+        guard var state = models[model] else { return }
+        let now = clock.now()
+        state.window.removeAll { $0.time + window <= now || $0.images == 0 }
+        while let head = state.waiters.first {
+            let limit = effectiveLimit(&state, now: now)
+            let used = state.window.reduce(0) { $0 + $1.images }
+            let fits = now >= state.pausedUntil && (used + head.images <= limit || (used == 0 && head.images > limit))
+            guard fits else { break }
+            state.waiters.removeFirst()
+            state.window.append(Entry(id: head.id, time: now, images: head.images))
+            head.continuation.resume(returning: Reservation(id: head.id, model: model, images: head.images))
+        }
+        if let head = state.waiters.first {
+            let wake = wakeTime(state, head: head.images, now: now)
+            if let armed = state.armedWake, armed <= wake, armed > now {
+                models[model] = state
+                return
+            }
+            state.armedWake = wake
+            let clock = self.clock
+            Task {
+                try? await clock.sleep(for: max(.milliseconds(1), wake - now))
+                await self.timerFired(model)
+            }
+        }
+        models[model] = state
+    }
+
+    private func timerFired(_ model: String) {
+        if let armed = models[model]?.armedWake, armed <= clock.now() { models[model]?.armedWake = nil }
+        pump(model)
+    }
+
+    /// The earliest time `images` fit: after the pause, and once enough old entries leave the window.
+    private func wakeTime(_ state: ModelState, head images: Int, now: Duration) -> Duration {
+        var s = state
+        let limit = effectiveLimit(&s, now: now)
+        var used = state.window.reduce(0) { $0 + $1.images }
+        var t = max(now, state.pausedUntil)
+        for e in state.window.sorted(by: { $0.time < $1.time }) where used + images > limit && !(used == 0) {
+            used -= e.images
+            t = max(t, e.time + window)
+        }
+        // The limit itself recovers over time after a throttle; look again within a few seconds.
+        if state.throttledAt != nil { t = min(t, max(now, state.pausedUntil) + .seconds(5)) }
+        return t
+    }
+
+    private func cancel(id: Int, model: String) {
+        guard var state = models[model], let i = state.waiters.firstIndex(where: { $0.id == id }) else { return }
+        let w = state.waiters.remove(at: i)
+        models[model] = state
+        w.continuation.resume(throwing: CancellationError())
+        pump(model)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

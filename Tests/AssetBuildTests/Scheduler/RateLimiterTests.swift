@@ -1,0 +1,116 @@
+import Testing
+@testable import AssetBuildCore
+
+/// The limiter is driven by a manual clock: no test sleeps.
+@Suite struct RateLimiterTests {
+    /// Lets tasks spawned by the limiter run.
+    func settle() async {
+        for _ in 0..<50 { await Task.yield() }
+    }
+
+    @Test func admits_up_to_the_limit_then_waits_for_the_window() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 10], defaultLimit: 500, clock: clock)
+        for _ in 0..<10 { _ = try await limiter.acquire(model: "m", images: 1) }
+        let waiting = Task { try await limiter.acquire(model: "m", images: 1) }
+        await settle()
+        clock.advance(by: .seconds(59))
+        await settle()
+        #expect(clock.sleeperCount == 1)   // still waiting for the window to move
+        clock.advance(by: .seconds(1))
+        let r = try await waiting.value
+        #expect(r.images == 1)
+    }
+
+    @Test func a_group_reserves_its_maximum_and_gives_back_what_it_did_not_use() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 10], defaultLimit: 500, clock: clock)
+        let group = try await limiter.acquire(model: "m", images: 8)
+        let admitted = Locked(false)
+        let next = Task {
+            let r = try await limiter.acquire(model: "m", images: 5)
+            admitted.set(true)
+            return r
+        }
+        await settle()
+        #expect(admitted.value == false)   // 8 + 5 > 10
+        await limiter.release(group, unusedImages: 4)   // the group produced 4
+        _ = try await next.value
+        #expect(admitted.value == true)
+    }
+
+    @Test func waiters_are_served_first_come_first_served() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 15], defaultLimit: 500, clock: clock)
+        _ = try await limiter.acquire(model: "m", images: 10)
+        let order = Locked<[String]>([])
+        let big = Task { _ = try await limiter.acquire(model: "m", images: 15); order.mutate { $0.append("big") } }
+        await settle()
+        let small = Task { _ = try await limiter.acquire(model: "m", images: 1); order.mutate { $0.append("small") } }
+        await settle()
+        // The small one would fit now (10 + 1 ≤ 15) but must not overtake the group.
+        #expect(order.value.isEmpty)
+        clock.advance(by: .seconds(60))
+        _ = try await big.value
+        clock.advance(by: .seconds(60))
+        _ = try await small.value
+        #expect(order.value == ["big", "small"])
+    }
+
+    @Test func a_429_slows_the_whole_model_and_it_recovers() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 100], defaultLimit: 500, clock: clock, recovery: .seconds(120))
+        #expect(await limiter.currentLimit("m") == 100)
+        await limiter.throttled(model: "m", retryAfter: .seconds(10))
+        #expect(await limiter.currentLimit("m") == 50)
+        // Paused: nothing is admitted until Retry-After has passed.
+        let admitted = Locked(false)
+        let t = Task { _ = try await limiter.acquire(model: "m", images: 1); admitted.set(true) }
+        await settle()
+        clock.advance(by: .seconds(9))
+        await settle()
+        #expect(admitted.value == false)
+        clock.advance(by: .seconds(1))
+        try await t.value
+        #expect(admitted.value == true)
+        clock.advance(by: .seconds(50))   // 60 s after the 429: half way back
+        #expect(await limiter.currentLimit("m") == 75)
+        clock.advance(by: .seconds(60))
+        #expect(await limiter.currentLimit("m") == 100)
+        // Other models are not affected.
+        #expect(await limiter.currentLimit("other") == 500)
+    }
+
+    @Test func a_request_larger_than_the_limit_runs_alone() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 4], defaultLimit: 500, clock: clock)
+        let r = try await limiter.acquire(model: "m", images: 15)
+        #expect(r.images == 15)
+    }
+
+    @Test func cancelling_a_waiter_frees_the_queue() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 2], defaultLimit: 500, clock: clock)
+        _ = try await limiter.acquire(model: "m", images: 2)
+        let blocked = Task { try await limiter.acquire(model: "m", images: 2) }
+        await settle()
+        blocked.cancel()
+        await #expect(throws: CancellationError.self) { try await blocked.value }
+    }
+}
+
+/// A value shared between a test and the tasks it starts.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLockShim()
+    private var _value: Value
+    init(_ value: Value) { _value = value }
+    var value: Value { lock.run { _value } }
+    func set(_ v: Value) { lock.run { _value = v } }
+    func mutate(_ f: (inout Value) -> Void) { lock.run { f(&_value) } }
+}
+
+import Foundation
+struct NSLockShim {
+    let lock = NSLock()
+    func run<T>(_ f: () throws -> T) rethrows -> T { lock.lock(); defer { lock.unlock() }; return try f() }
+}
