@@ -11,6 +11,7 @@ struct ActionRunner: Sendable {
     var clock: any BuildClock
     var reporter: any BuildReporter
     var stats: BuildStats
+    var spend: SpendMeter
 
     struct Result {
         var output: TargetOutput
@@ -48,13 +49,17 @@ struct ActionRunner: Sendable {
             stream: spec.stream, responseFormat: spec.responseFormat)
         request.referenceLabels = inputs.references.map(\.label)
         let sink = DurableSink(cache: cache, actionKey: fp.key, target: target.name,
-                               indexOffset: (kept.map(\.index).max() ?? -1) + 1, reporter: reporter)
+                               indexOffset: (kept.map(\.index).max() ?? -1) + 1, reporter: reporter) { [stats, spend] in
+            stats.countImages(1)
+            spend.charge(model: spec.model.value, images: 1)
+        }
         reporter.report(.targetStarted(target: target.name, images: request.maxImages, model: spec.modelInfo.id))
 
         let start = clock.now()
         var attempt = 1
         while true {
             try Task.checkCancellation()
+            try spend.checkBeforeRequest(target: target.name)
             let ticket = try await gate.acquire(model: spec.modelInfo.id, images: request.maxImages)
             let before = sink.received.count
             do {
@@ -84,7 +89,6 @@ struct ActionRunner: Sendable {
             }
         }
         let all = try finish(fp.key, kept: kept, sink: sink, spec: spec)
-        stats.countImages(sink.received.count)
         reporter.report(.targetFinished(target: target.name, images: sink.received.count, usage: nil))
         var shortfall: String?
         if all.count < spec.minImages {

@@ -11,6 +11,7 @@ final class BuildRun: @unchecked Sendable {
     let runner: ActionRunner
     let materializer: Materializer
     let stats = BuildStats()
+    let spend: SpendMeter
 
     private let lock = NSLock()
     private var outputs: [String: TargetOutput] = [:]
@@ -27,12 +28,14 @@ final class BuildRun: @unchecked Sendable {
         self.planner = planner
         self.options = options
         let provider = engine.manifest.provider
+        let isFree = engine.images.name == DraftProvider().name
+        self.spend = SpendMeter(budget: options.budget ?? provider.budget) { isFree ? 0 : provider.price(for: $0) }
         let limiter = RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: engine.clock)
         self.gate = RequestGate(concurrency: options.jobs ?? provider.concurrency, limiter: limiter)
         self.runner = ActionRunner(
             cache: cache, images: engine.images, text: engine.text, gate: gate,
             retry: RetryPolicy(maxAttempts: provider.maxAttempts, maxTotal: .seconds(provider.maxRetrySeconds)),
-            clock: engine.clock, reporter: engine.reporter, stats: stats)
+            clock: engine.clock, reporter: engine.reporter, stats: stats, spend: spend)
         self.materializer = Materializer(cache: cache, buildRoot: engine.workspace.buildRoot)
         self.materialized = planner.materialized
     }
@@ -73,7 +76,7 @@ final class BuildRun: @unchecked Sendable {
         summary.requests = stats.requests
         summary.retries = stats.retries
         summary.imagesGenerated = stats.images
-        summary.spend = Double(stats.images) * 0   // priced per model in `finish`
+        summary.spend = spend.spent
         return summary
     }
 

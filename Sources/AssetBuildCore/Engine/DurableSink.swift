@@ -10,11 +10,15 @@ final class DurableSink: ImageSink, @unchecked Sendable {
     /// Images kept from an earlier, interrupted run: new ones are numbered after them.
     let indexOffset: Int
     let reporter: any BuildReporter
+    /// Called once per durable image (counting and spend).
+    let counted: @Sendable () -> Void
     private let lock = NSLock()
     private var _received: [ActionImage] = []
     private var _failures: [ImageFailure] = []
 
-    init(cache: BuildCache, actionKey: String, target: String, indexOffset: Int, reporter: any BuildReporter) {
+    init(cache: BuildCache, actionKey: String, target: String, indexOffset: Int, reporter: any BuildReporter,
+         counted: @escaping @Sendable () -> Void = {}) {
+        self.counted = counted
         self.cache = cache
         self.actionKey = actionKey
         self.target = target
@@ -37,6 +41,7 @@ final class DurableSink: ImageSink, @unchecked Sendable {
                                  byteCount: image.data.count)
         try cache.recordImage(actionKey: actionKey, image: record)
         lock.withLock { _received.append(record) }
+        counted()
         reporter.report(.imageReceived(target: target, index: record.index, width: width, height: height,
                                        bytes: image.data.count))
     }
