@@ -136,6 +136,7 @@ final class FakeArkCore: Sendable {
         case (.POST, "/api/v3/chat/completions"):
             return try await chat(record)
         case (.GET, let path) where path.hasPrefix("/files/"):
+            if state.withLock({ $0.behavior.downloadsHang }) { try? await Task.sleep(for: .seconds(3600)) }
             return download(String(path.dropFirst("/files/".count)))
         default:
             return errorResponse(404, code: "NotFound", message: "The requested resource \(request.path) was not found.",
