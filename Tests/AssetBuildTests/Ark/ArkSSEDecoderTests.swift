@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct SSEDecoderTests {
+@Suite struct ArkSSEDecoderTests {
     /// Decodes `stream` whole, split at every byte offset, byte by byte, and in 3-byte pieces,
     /// and checks each way gives the same events.
     func decodeEveryWay(_ stream: String) -> [SSEEvent] {
