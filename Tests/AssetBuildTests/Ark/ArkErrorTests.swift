@@ -101,6 +101,7 @@ import Testing
                 return
             }
             #expect([52, 55, 56, 65].contains(code), "curl \(code): \(e.message)")
+            if code == 65 { #expect(e.message.contains("not resent")) }
             #expect(e.isRetryable)
             #expect(h.fake.generationRequests.count == 2)
             _ = try await h.client.generate(request(), into: RecordingSink())  // the transport recovers
@@ -184,5 +185,37 @@ import Testing
         let first = try await run()
         #expect(try await run() == first)
         #expect(Set(first).count > 1)
+    }
+
+    @Test func the_key_appears_in_no_error_of_any_kind() async throws {
+        let faults: [FakeArkFault] = [
+            .rateLimited(.seconds(1)), .serverError, .reset, .truncatedBody, .truncatedStream(afterImages: 1),
+            .errorEvent(afterImages: 0), .status(403, code: "AccessDenied", message: "key \(ArkHarness.key) denied"),
+        ]
+        try await withArk { h in
+            for fault in faults {
+                h.fake.enqueue(fault)
+                let stream: Bool
+                switch fault {
+                case .truncatedStream, .errorEvent: stream = true
+                default: stream = false
+                }
+                let error = await providerError {
+                    _ = try await h.client.generate(request("2 images", maxImages: 2, stream: stream), into: RecordingSink())
+                }
+                let e = try #require(error, "\(fault)")
+                for text in [e.description, e.message, String(reflecting: e), e.advice ?? ""] {
+                    #expect(!text.contains(ArkHarness.key), "\(fault)")
+                }
+            }
+        }
+    }
+
+    @Test func size_parsing_tolerates_the_multiplication_sign() {
+        #expect(ArkWire.parseSize("2496x1664")! == (2496, 1664))
+        #expect(ArkWire.parseSize("1760×2368")! == (1760, 2368))
+        #expect(ArkWire.parseSize("2K") == nil)
+        #expect(ArkWire.parseSize("0x5") == nil)
+        #expect(ArkWire.parseSize(nil) == nil)
     }
 }

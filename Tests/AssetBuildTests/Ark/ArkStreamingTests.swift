@@ -151,4 +151,44 @@ import Testing
             #expect(await sink.failures.map(\.code) == ["OutputImageSensitiveContentDetected"])
         }
     }
+
+    @Test func cancelling_mid_stream_keeps_what_arrived_and_says_cancelled() async throws {
+        try await withArk({ $0.imageLatency = .milliseconds(300) }) { h in
+            let sink = RecordingSink()
+            let client = h.client
+            let task = Task {
+                try await client.generate(request("4 images", model: Models.v40, size: "1K", maxImages: 4, stream: true),
+                                          into: sink)
+            }
+            while await sink.images.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            let start = ContinuousClock.now
+            task.cancel()
+            let error = await providerError { _ = try await task.value }
+            #expect(error?.kind == .cancelled)
+            #expect(error?.imagesReceived == 1)
+            #expect(ContinuousClock.now - start < .milliseconds(250))
+            #expect(await sink.indices == [0])
+        }
+    }
+
+    struct DiskFull: Error {}
+
+    /// The engine's own failure to store an image stops the request at once and is not renamed.
+    @Test func a_failing_sink_stops_the_request_with_its_own_error() async throws {
+        actor FailingSink: ImageSink {
+            var calls = 0
+            func imageReceived(_ image: ReceivedImage) async throws { calls += 1; throw DiskFull() }
+            func imageFailed(_ failure: ImageFailure) async {}
+        }
+        try await withArk { h in
+            let sink = FailingSink()
+            await #expect(throws: DiskFull.self) {
+                _ = try await h.client.generate(request("3 images", maxImages: 3, stream: true), into: sink)
+            }
+            await #expect(throws: DiskFull.self) {
+                _ = try await h.client.generate(request("3 images", maxImages: 3), into: sink)
+            }
+            #expect(await sink.calls == 2)
+        }
+    }
 }
