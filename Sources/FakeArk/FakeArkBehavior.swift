@@ -49,6 +49,8 @@ public struct FakeArkBehavior: Sendable {
     public var jpegQuality = 80
     /// Image downloads (`GET /files/…`) never answer: a storage host that stalls.
     public var downloadsHang = false
+    /// Image downloads answer 403 as storage does for an expired signed URL.
+    public var downloadsExpired = false
 
     public init() {}
 

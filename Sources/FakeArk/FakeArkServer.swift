@@ -272,7 +272,13 @@ final class FakeArkCore: Sendable {
     }
 
     func download(_ name: String) -> HTTPResponse {
-        let (file, quality) = state.withLock { ($0.files[name], $0.behavior.jpegQuality) }
+        let (file, quality, expired) = state.withLock { ($0.files[name], $0.behavior.jpegQuality, $0.behavior.downloadsExpired) }
+        if expired {
+            var headers = HTTPHeaders()
+            headers[HTTPHeader("Content-Type")] = "application/xml"
+            return HTTPResponse(statusCode: .forbidden, headers: headers,
+                                body: Data("<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>".utf8))
+        }
         guard let file else {
             var headers = HTTPHeaders()
             headers[HTTPHeader("Content-Type")] = "application/xml"

@@ -218,4 +218,17 @@ import Testing
         #expect(ArkWire.parseSize("0x5") == nil)
         #expect(ArkWire.parseSize(nil) == nil)
     }
+
+    @Test func expired_image_urls_fail_after_trying_every_image() async throws {
+        try await withArk({ $0.downloadsExpired = true }) { h in
+            let sink = RecordingSink()
+            let error = await providerError {
+                _ = try await h.client.generate(request("2 images", maxImages: 2), into: sink)
+            }
+            #expect(error?.kind == .service && error?.code == "ImageDownloadFailed")
+            #expect(error?.message.contains("HTTP 403") == true)
+            #expect(error?.imagesReceived == 0)
+            #expect(h.fake.downloadRequests.count == 2)
+        }
+    }
 }

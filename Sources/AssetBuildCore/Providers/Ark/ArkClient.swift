@@ -218,8 +218,10 @@ public final class ArkClient: ImageProvider, TextProvider {
                                 message: "downloading image \(index): \(scrub(error.message))", requestID: run.requestID)
         }
         guard answer.status == 200 else {
-            throw ProviderError(.http(status: answer.status), target: run.target, code: "ImageDownloadFailed",
-                                message: "downloading image \(index) failed", requestID: run.requestID)
+            // Not `.http`: that status is the storage host's, and the advice for Ark's 4xx would mislead.
+            throw ProviderError(.service, target: run.target, code: "ImageDownloadFailed",
+                                message: "downloading image \(index) failed with HTTP \(answer.status)",
+                                requestID: run.requestID)
         }
         guard !answer.body.isEmpty else {
             throw ProviderError(.truncated, target: run.target, message: "image \(index) downloaded empty",
