@@ -136,6 +136,7 @@ final class FakeArkCore: Sendable {
         case (.POST, "/api/v3/chat/completions"):
             return try await chat(record)
         case (.GET, let path) where path.hasPrefix("/files/"):
+            if state.withLock({ $0.behavior.downloadsHang }) { try? await Task.sleep(for: .seconds(3600)) }
             return download(String(path.dropFirst("/files/".count)))
         default:
             return errorResponse(404, code: "NotFound", message: "The requested resource \(request.path) was not found.",
@@ -271,7 +272,13 @@ final class FakeArkCore: Sendable {
     }
 
     func download(_ name: String) -> HTTPResponse {
-        let (file, quality) = state.withLock { ($0.files[name], $0.behavior.jpegQuality) }
+        let (file, quality, expired) = state.withLock { ($0.files[name], $0.behavior.jpegQuality, $0.behavior.downloadsExpired) }
+        if expired {
+            var headers = HTTPHeaders()
+            headers[HTTPHeader("Content-Type")] = "application/xml"
+            return HTTPResponse(statusCode: .forbidden, headers: headers,
+                                body: Data("<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>".utf8))
+        }
         guard let file else {
             var headers = HTTPHeaders()
             headers[HTTPHeader("Content-Type")] = "application/xml"

@@ -102,7 +102,7 @@ public final class ArkClient: ImageProvider, TextProvider {
                                                         message: scrub(body.message ?? "")))
                 continue
             }
-            await deliver(item, index: index, run: run)
+            try await deliver(item, index: index, run: run)
         }
         if let body = ArkWire.parseError(json), json["error"] != nil {
             throw ProviderError(.service, target: run.target, code: body.code, message: scrub(body.message ?? "service error"),
@@ -129,6 +129,8 @@ public final class ArkClient: ImageProvider, TextProvider {
                                 message: "the stream broke off (curl \(error.code): \(scrub(error.message)))",
                                 requestID: run.requestID, imagesReceived: run.imagesReceived)
         }
+        // A cancelled task sees the stream end quietly; that is not a truncation.
+        try Task.checkCancellation()
         if !sawDone, let last = decoder.finish(), last.data.trimmingCharacters(in: .whitespaces) == "[DONE]" {
             sawDone = true
         }
@@ -150,7 +152,7 @@ public final class ArkClient: ImageProvider, TextProvider {
         case "image_generation.partial_succeeded":
             let index = json["image_index"]?.int ?? run.eventsSeen
             run.eventsSeen += 1
-            await deliver(json, index: index, run: run)
+            try await deliver(json, index: index, run: run)
         case "image_generation.partial_failed":
             let index = json["image_index"]?.int ?? run.eventsSeen
             run.eventsSeen += 1
@@ -175,8 +177,8 @@ public final class ArkClient: ImageProvider, TextProvider {
 
     /// One successful image item (`url` or `b64_json`, optional `size`): bytes in hand, then the sink.
     /// A failed download or undecodable item is kept as the error to throw at the end, so the
-    /// rest of the group still arrives.
-    private func deliver(_ item: ArkJSON, index: Int, run: GenerationRun) async {
+    /// rest of the group still arrives. The sink's own errors stop everything at once.
+    private func deliver(_ item: ArkJSON, index: Int, run: GenerationRun) async throws {
         let size = ArkWire.parseSize(item["size"]?.string)
         let bytes: Data
         do {
@@ -192,12 +194,15 @@ public final class ArkClient: ImageProvider, TextProvider {
                 throw ProviderError(.protocolViolation, target: run.target,
                                     message: "image \(index) has neither url nor b64_json", requestID: run.requestID)
             }
-            try await run.sink.imageReceived(ReceivedImage(index: index, data: bytes,
-                                                           reportedWidth: size?.width, reportedHeight: size?.height))
-            run.imagesReceived += 1
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             if run.deferredError == nil { run.deferredError = mapped(error, run: run) }
+            return
         }
+        try await run.sink.imageReceived(ReceivedImage(index: index, data: bytes,
+                                                       reportedWidth: size?.width, reportedHeight: size?.height))
+        run.imagesReceived += 1
     }
 
     /// GETs a generated image's URL at once (they expire). No API key goes to that host.
@@ -213,8 +218,10 @@ public final class ArkClient: ImageProvider, TextProvider {
                                 message: "downloading image \(index): \(scrub(error.message))", requestID: run.requestID)
         }
         guard answer.status == 200 else {
-            throw ProviderError(.http(status: answer.status), target: run.target, code: "ImageDownloadFailed",
-                                message: "downloading image \(index) failed", requestID: run.requestID)
+            // Not `.http`: that status is the storage host's, and the advice for Ark's 4xx would mislead.
+            throw ProviderError(.service, target: run.target, code: "ImageDownloadFailed",
+                                message: "downloading image \(index) failed with HTTP \(answer.status)",
+                                requestID: run.requestID)
         }
         guard !answer.body.isEmpty else {
             throw ProviderError(.truncated, target: run.target, message: "image \(index) downloaded empty",

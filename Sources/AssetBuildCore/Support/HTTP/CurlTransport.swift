@@ -348,6 +348,11 @@ final class CurlTransfer: @unchecked Sendable {
     func transportError(_ code: CURLcode) -> TransportError {
         var message = String(cString: errorBuffer)
         if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
+        if code == CURLE_SEND_FAIL_REWIND {
+            // curl wanted to resend the body on a fresh connection after a reused one died
+            // without an answer; we never let it (the server may already be working on it).
+            message = "the connection closed before any answer; the request was not resent (\(message))"
+        }
         return TransportError(code: Int(code.rawValue), message: message)
     }
 

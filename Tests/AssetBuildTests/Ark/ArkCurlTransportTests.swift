@@ -1,0 +1,66 @@
+@testable import AssetBuildCore
+import FakeArk
+import Foundation
+import Testing
+
+@Suite struct ArkCurlTransportTests {
+    @Test func keep_alive_connection_is_reused() async throws {
+        try await withArk { h in
+            for _ in 0..<5 { _ = try await h.client.generate(request(format: .b64Json), into: RecordingSink()) }
+            let ports = h.fake.generationRequests.compactMap(\.peerPort)
+            #expect(ports.count == 5 && Set(ports).count == 1)
+            let again = try await h.transport.send(TransportRequest(url: h.fake.baseURL + "/nothing"))
+            #expect(again.status == 404 && again.newConnections == 0)
+        }
+    }
+
+    @Test func parallel_requests_share_one_loop() async throws {
+        try await withArk({ $0.imageLatency = .milliseconds(200) }) { h in
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask { _ = try await h.client.generate(request(format: .b64Json), into: RecordingSink()) }
+                }
+                for try await _ in group {}
+            }
+            #expect(ContinuousClock.now - start < .milliseconds(900))
+            #expect(h.fake.generationRequests.count == 6)
+        }
+    }
+
+    @Test func stream_head_and_chunks_arrive_incrementally() async throws {
+        try await withArk({ $0.imageLatency = .milliseconds(200) }) { h in
+            let body: ArkJSON = ["model": .string(Models.v45), "prompt": "3 images", "sequential_image_generation": "auto",
+                                 "stream": true, "response_format": "b64_json"]
+            let start = ContinuousClock.now
+            let stream = try await h.transport.stream(TransportRequest(method: "POST", url: h.fake.baseURL + "/images/generations",
+                headers: [("Authorization", "Bearer \(ArkHarness.key)")], body: body.encoded()))
+            let headAt = ContinuousClock.now - start
+            #expect(stream.status == 200)
+            #expect(stream.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+            #expect(headAt >= .milliseconds(180))  // held until the first image
+            var decoder = SSEDecoder()
+            var arrivals: [Duration] = []
+            for try await chunk in stream.body {
+                for event in decoder.push(chunk) where event.event == "image_generation.partial_succeeded" {
+                    arrivals.append(ContinuousClock.now - start)
+                }
+            }
+            #expect(arrivals.count == 3)
+            #expect(arrivals[2] - arrivals[0] >= .milliseconds(150))  // 400 ms apart at the source
+        }
+    }
+
+    @Test func shut_down_transport_refuses_work() async throws {
+        let transport = CurlTransport()
+        transport.shutdown()
+        transport.shutdown()
+        await #expect(throws: TransportError.self) {
+            _ = try await transport.send(TransportRequest(url: "http://127.0.0.1:1/"))
+        }
+    }
+
+    @Test func curl_version_mentions_libcurl() {
+        #expect(CurlTransport.curlVersion.hasPrefix("libcurl/"))
+    }
+}

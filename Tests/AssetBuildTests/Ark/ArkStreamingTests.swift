@@ -1,0 +1,194 @@
+@testable import AssetBuildCore
+import FakeArk
+import Foundation
+import Testing
+
+/// Streamed groups, per-image failures and broken streams.
+@Suite struct ArkStreamingTests {
+    @Test func streamed_group_with_moderation_failure_at_image_2() async throws {
+        try await withArk({ $0.moderatedImages = [1] }) { h in
+            let sink = RecordingSink()
+            let summary = try await h.client.generate(request("4 images", maxImages: 4, stream: true), into: sink)
+            let sent = try #require(h.fake.generationRequests.first)
+            #expect(sent.json?["stream"] == true)
+            #expect(sent.header("Accept") == "text/event-stream")
+            #expect(await sink.indices == [0, 2, 3])
+            let failures = await sink.failures
+            #expect(failures == [ImageFailure(index: 1, code: "OutputImageSensitiveContentDetected",
+                                              message: "The request failed because the output image may contain sensitive information.")])
+            #expect(failures.first?.isModeration == true)
+            #expect(summary.usage?.generatedImages == 3)
+        }
+    }
+
+    @Test func images_are_delivered_as_they_arrive() async throws {
+        try await withArk({ $0.imageLatency = .milliseconds(400) }) { h in
+            let sink = RecordingSink()
+            _ = try await h.client.generate(request("3 images", model: Models.v40, size: "1K", maxImages: 3, stream: true),
+                                            into: sink)
+            let times = await sink.receivedAt
+            #expect(times.count == 3)
+            // Each image reached the sink when its event came (400 ms apart), not all at the end.
+            // Generous margin: the suite runs in parallel on 2 cores.
+            #expect(times[2] - times[0] >= .milliseconds(300))
+        }
+    }
+
+    @Test(arguments: [true, false]) func internal_error_mid_group_stops_it(_ stream: Bool) async throws {
+        try await withArk({ $0.internalErrorAtImage = 2 }) { h in
+            let sink = RecordingSink()
+            let summary = try await h.client.generate(request("5 images", maxImages: 5, stream: stream), into: sink)
+            #expect(await sink.indices == [0, 1])
+            let failures = await sink.failures
+            #expect(failures.map(\.index) == [2])
+            #expect(failures.first?.code == "InternalServiceError")
+            #expect(failures.first?.isModeration == false)
+            #expect(summary.usage?.generatedImages == 2)
+        }
+    }
+
+    @Test func non_streamed_group_reports_data_item_errors() async throws {
+        try await withArk({ $0.moderatedImages = [1] }) { h in
+            let sink = RecordingSink()
+            _ = try await h.client.generate(request("3 images", maxImages: 3), into: sink)
+            #expect(await sink.indices == [0, 2])
+            #expect(await sink.failures.map(\.index) == [1])
+        }
+    }
+
+    @Test func truncated_stream_keeps_received_images_and_throws_truncated() async throws {
+        try await withArk { h in
+            h.fake.enqueue(.truncatedStream(afterImages: 2))
+            let sink = RecordingSink()
+            let error = await providerError {
+                _ = try await h.client.generate(request("4 images", maxImages: 4, stream: true), into: sink)
+            }
+            #expect(error?.kind == .truncated)
+            #expect(error?.imagesReceived == 2)
+            #expect(error?.isRetryable == false)  // a retry would pay twice
+            #expect(await sink.indices == [0, 1])
+        }
+    }
+
+    @Test func stream_ending_cleanly_without_done_is_truncated() async throws {
+        try await withArk { h in
+            h.fake.enqueue(.streamEndsEarly(afterImages: 1))
+            let sink = RecordingSink()
+            let error = await providerError {
+                _ = try await h.client.generate(request("3 images", maxImages: 3, stream: true), into: sink)
+            }
+            #expect(error?.kind == .truncated && error?.imagesReceived == 1)
+            #expect(error?.message.contains("[DONE]") == true)
+            #expect(await sink.indices == [0])
+        }
+    }
+
+    @Test func error_line_mid_stream_is_a_service_error_after_the_images() async throws {
+        try await withArk { h in
+            h.fake.enqueue(.errorEvent(afterImages: 1))
+            let sink = RecordingSink()
+            let error = await providerError {
+                _ = try await h.client.generate(request("3 images", maxImages: 3, stream: true), into: sink)
+            }
+            #expect(error?.kind == .service && error?.code == "InternalServiceError" && error?.imagesReceived == 1)
+            #expect(await sink.indices == [0])
+        }
+    }
+
+    @Test func top_level_error_in_a_200_comes_after_the_images() async throws {
+        try await withArk { h in
+            h.fake.enqueue(.errorEvent(afterImages: 2))
+            let sink = RecordingSink()
+            let error = await providerError {
+                _ = try await h.client.generate(request("3 images", maxImages: 3), into: sink)
+            }
+            #expect(error?.kind == .service && error?.imagesReceived == 2)
+            #expect(await sink.indices == [0, 1])
+        }
+    }
+
+    @Test func tolerates_keepalives_partial_images_created_at_and_crlf() async throws {
+        try await withArk({
+            $0.keepAliveComments = true
+            $0.partialImageEvents = true
+            $0.createdField = .createdAt
+            $0.sseLineEnding = "\r\n"
+        }) { h in
+            let sink = RecordingSink()
+            let summary = try await h.client.generate(request("3 images", maxImages: 3, stream: true, format: .b64Json), into: sink)
+            #expect(await sink.indices == [0, 1, 2])
+            #expect(summary.usage?.generatedImages == 3)
+        }
+        try await withArk({ $0.sseLineEnding = "\r"; $0.createdField = .none }) { h in
+            let sink = RecordingSink()
+            _ = try await h.client.generate(request("2 images", maxImages: 2, stream: true), into: sink)
+            #expect(await sink.indices == [0, 1])
+        }
+    }
+
+    @Test func validation_errors_come_as_plain_json_even_when_streaming() async throws {
+        try await withArk { h in
+            let error = await providerError {
+                _ = try await h.client.generate(request(size: "100x100", stream: true), into: RecordingSink())
+            }
+            #expect(error?.status == 400 && error?.param == "size")
+        }
+    }
+
+    @Test(arguments: [FakeArkBehavior.SingleModeration.http400, .dataError])
+    func single_image_moderation_either_way_reports_the_failure(_ policy: FakeArkBehavior.SingleModeration) async throws {
+        try await withArk({ $0.moderatedImages = [0]; $0.singleImageModeration = policy }) { h in
+            let sink = RecordingSink()
+            do {
+                _ = try await h.client.generate(request(), into: sink)
+                #expect(policy == .dataError)
+            } catch let e as ProviderError {
+                #expect(policy == .http400)
+                #expect(e.status == 400 && e.code == "OutputImageSensitiveContentDetected")
+                #expect(e.advice?.contains("reword") == true)
+            }
+            #expect(await sink.images.isEmpty)
+            #expect(await sink.failures.map(\.code) == ["OutputImageSensitiveContentDetected"])
+        }
+    }
+
+    @Test func cancelling_mid_stream_keeps_what_arrived_and_says_cancelled() async throws {
+        try await withArk({ $0.imageLatency = .milliseconds(300) }) { h in
+            let sink = RecordingSink()
+            let client = h.client
+            let task = Task {
+                try await client.generate(request("4 images", model: Models.v40, size: "1K", maxImages: 4, stream: true),
+                                          into: sink)
+            }
+            while await sink.images.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            let start = ContinuousClock.now
+            task.cancel()
+            let error = await providerError { _ = try await task.value }
+            #expect(error?.kind == .cancelled)
+            #expect(error?.imagesReceived == 1)
+            #expect(ContinuousClock.now - start < .milliseconds(250))
+            #expect(await sink.indices == [0])
+        }
+    }
+
+    struct DiskFull: Error {}
+
+    /// The engine's own failure to store an image stops the request at once and is not renamed.
+    @Test func a_failing_sink_stops_the_request_with_its_own_error() async throws {
+        actor FailingSink: ImageSink {
+            var calls = 0
+            func imageReceived(_ image: ReceivedImage) async throws { calls += 1; throw DiskFull() }
+            func imageFailed(_ failure: ImageFailure) async {}
+        }
+        try await withArk { h in
+            let sink = FailingSink()
+            await #expect(throws: DiskFull.self) {
+                _ = try await h.client.generate(request("3 images", maxImages: 3, stream: true), into: sink)
+            }
+            await #expect(throws: DiskFull.self) {
+                _ = try await h.client.generate(request("3 images", maxImages: 3), into: sink)
+            }
+            #expect(await sink.calls == 2)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+@testable import AssetBuildCore
+import FakeArk
+import Foundation
+import Testing
+
+/// Collects what a provider hands over.
+actor RecordingSink: ImageSink {
+    private(set) var images: [ReceivedImage] = []
+    private(set) var failures: [ImageFailure] = []
+    private(set) var receivedAt: [ContinuousClock.Instant] = []
+
+    func imageReceived(_ image: ReceivedImage) async throws {
+        images.append(image)
+        receivedAt.append(.now)
+    }
+
+    func imageFailed(_ failure: ImageFailure) async { failures.append(failure) }
+
+    var indices: [Int] { images.map(\.index) }
+}
+
+/// A fake Ark server, a curl transport and a client pointed at it.
+struct ArkHarness {
+    static let key = "sk-test-5f3a9c1e77b24d0c"
+    let fake: FakeArkServer
+    let transport: CurlTransport
+    let client: ArkClient
+
+    static func make(timeouts: ArkClient.Timeouts = .init(), _ configure: (inout FakeArkBehavior) -> Void = { _ in })
+        async throws -> ArkHarness {
+        var behavior = FakeArkBehavior()
+        behavior.apiKey = key
+        configure(&behavior)
+        let fake = try await FakeArkServer.start(behavior)
+        let transport = CurlTransport()
+        let client = ArkClient(baseURL: fake.baseURL, apiKey: key, transport: transport, timeouts: timeouts)
+        return ArkHarness(fake: fake, transport: transport, client: client)
+    }
+
+    func close() async {
+        transport.shutdown()
+        await fake.stop()
+    }
+}
+
+func withArk<T>(timeouts: ArkClient.Timeouts = .init(), _ configure: (inout FakeArkBehavior) -> Void = { _ in },
+                _ body: (ArkHarness) async throws -> T) async throws -> T {
+    let h = try await ArkHarness.make(timeouts: timeouts, configure)
+    do {
+        let result = try await body(h)
+        await h.close()
+        return result
+    } catch {
+        await h.close()
+        throw error
+    }
+}
+
+enum Models {
+    static let v45 = "doubao-seedream-4-5-251128"
+    static let v40 = "doubao-seedream-4-0-250828"
+    static let t2i30 = "doubao-seedream-3-0-t2i-250415"
+    static let edit30 = "doubao-seededit-3-0-i2i-250628"
+}
+
+func request(_ prompt: String = "a red fox", model: String = Models.v45, references: [ReferenceInput] = [],
+             size: String? = "2K", maxImages: Int = 1, watermark: Bool = false, stream: Bool = false,
+             format: ResponseFormat = .url) -> ImageRequest {
+    ImageRequest(target: "fox", model: model, prompt: prompt, references: references, size: size, maxImages: maxImages,
+                 watermark: watermark, stream: stream, responseFormat: format)
+}
+
+/// Runs `body`, which must throw a `ProviderError`, and returns it.
+func providerError(_ body: () async throws -> Void) async -> ProviderError? {
+    do {
+        try await body()
+        Issue.record("expected a ProviderError, got success")
+    } catch let e as ProviderError {
+        return e
+    } catch {
+        Issue.record("expected a ProviderError, got \(error)")
+    }
+    return nil
+}
+
+/// A tiny valid PNG (1×1) for references.
+let tinyPNG = Data(base64Encoded:
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")!
+
+/// Width and height from a JPEG's SOF segment.
+func jpegSize(_ data: Data) -> (Int, Int)? {
+    let b = [UInt8](data)
+    guard b.count > 4, b[0] == 0xFF, b[1] == 0xD8 else { return nil }
+    var i = 2
+    while i + 9 < b.count {
+        guard b[i] == 0xFF else { return nil }
+        let marker = b[i + 1]
+        let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
+        if (0xC0...0xC3).contains(marker) { return (Int(b[i + 7]) << 8 | Int(b[i + 8]), Int(b[i + 5]) << 8 | Int(b[i + 6])) }
+        i += 2 + length
+    }
+    return nil
+}
