@@ -71,6 +71,11 @@ struct ActionRunner: Sendable {
             } catch var error as ProviderError {
                 await gate.release(ticket, unusedImages: max(0, request.maxImages - (sink.received.count - before)))
                 error.imagesReceived = max(error.imagesReceived, sink.received.count - before)
+                if error.kind == .cancelled || Task.isCancelled {
+                    // Interrupted: what arrived is kept, and the next build resumes from it.
+                    try? finish(fp.key, kept: kept, sink: sink, spec: spec, interrupted: true)
+                    throw CancellationError()
+                }
                 if error.isRateLimit { await gate.throttled(model: spec.modelInfo.id, retryAfter: error.retryAfter) }
                 if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
                     stats.countRetry()
