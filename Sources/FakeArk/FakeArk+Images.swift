@@ -100,8 +100,8 @@ extension FakeArkCore {
         case .image(let w, let h, let c):
             var o: [String: ArkJSON] = [:]
             if plan.base64 {
-                let quality = state.withLock { $0.behavior.jpegQuality }
-                o["b64_json"] = .string(FakeJPEG.jpeg(width: w, height: h, colour: c, quality: quality).base64EncodedString())
+                let (quality, noisy) = state.withLock { ($0.behavior.jpegQuality, $0.behavior.noisyImages) }
+                o["b64_json"] = .string(FakeJPEG.jpeg(width: w, height: h, colour: c, quality: quality, noisy: noisy).base64EncodedString())
             } else {
                 o["url"] = .string("\(origin)/files/\(requestID)_\(index).jpeg?X-Tos-Algorithm=TOS4-HMAC-SHA256"
                     + "&X-Tos-Credential=fake%2F20261124%2Fcn-beijing%2Ftos%2Frequest&X-Tos-Date=20261124T000000Z"

@@ -47,6 +47,8 @@ public struct FakeArkBehavior: Sendable {
     /// Faults drawn at random for each POST, from a seeded generator (reproducible).
     public var randomFaults: RandomFaults?
     public var jpegQuality = 80
+    /// Grainy images as large as real photographs (for memory and throughput measurements).
+    public var noisyImages = false
     /// Image downloads (`GET /files/…`) never answer: a storage host that stalls.
     public var downloadsHang = false
     /// Image downloads answer 403 as storage does for an expired signed URL.

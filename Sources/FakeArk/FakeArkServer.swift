@@ -272,7 +272,7 @@ final class FakeArkCore: Sendable {
     }
 
     func download(_ name: String) -> HTTPResponse {
-        let (file, quality, expired) = state.withLock { ($0.files[name], $0.behavior.jpegQuality, $0.behavior.downloadsExpired) }
+        let (file, quality, expired, noisy) = state.withLock { ($0.files[name], $0.behavior.jpegQuality, $0.behavior.downloadsExpired, $0.behavior.noisyImages) }
         if expired {
             var headers = HTTPHeaders()
             headers[HTTPHeader("Content-Type")] = "application/xml"
@@ -288,6 +288,6 @@ final class FakeArkCore: Sendable {
         var headers = HTTPHeaders()
         headers[HTTPHeader("Content-Type")] = "image/jpeg"
         return HTTPResponse(statusCode: .ok, headers: headers,
-                            body: FakeJPEG.jpeg(width: file.width, height: file.height, colour: file.colour, quality: quality))
+                            body: FakeJPEG.jpeg(width: file.width, height: file.height, colour: file.colour, quality: quality, noisy: noisy))
     }
 }

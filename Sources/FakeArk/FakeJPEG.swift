@@ -3,8 +3,10 @@ import Foundation
 
 /// Real JPEGs of any size for the fake's answers: a horizontal gradient of one colour per image,
 /// encoded with TurboJPEG and cached per (width, height, colour, quality), so 4K answers stay cheap.
+/// `noisy` adds grain so the files are as large as real photographs (1–3 MB at 2K), for memory
+/// and throughput measurements.
 enum FakeJPEG {
-    private struct Key: Hashable { var width, height, colour, quality: Int }
+    private struct Key: Hashable { var width, height, colour, quality: Int; var noisy: Bool }
     private static let cache = Locked<[Key: Data]>([:])
 
     static let palette: [(UInt8, UInt8, UInt8)] = [
@@ -12,8 +14,8 @@ enum FakeJPEG {
         (150, 90, 200), (40, 190, 190), (200, 100, 150), (120, 120, 120),
     ]
 
-    static func jpeg(width: Int, height: Int, colour: Int, quality: Int = 80) -> Data {
-        let key = Key(width: width, height: height, colour: colour % palette.count, quality: quality)
+    static func jpeg(width: Int, height: Int, colour: Int, quality: Int = 80, noisy: Bool = false) -> Data {
+        let key = Key(width: width, height: height, colour: colour % palette.count, quality: quality, noisy: noisy)
         if let hit = cache.withLock({ $0[key] }) { return hit }
         let data = encode(key)
         cache.withLock { $0[key] = data }
@@ -34,6 +36,14 @@ enum FakeJPEG {
             }
             for y in 1..<max(1, key.height) {
                 (base + y * rowBytes).update(from: base, count: rowBytes)
+            }
+            if key.noisy {
+                var state: UInt32 = 0x9E37_79B9 &* UInt32(truncatingIfNeeded: key.colour + 1)
+                for i in 0..<buf.count {
+                    state = state &* 1_664_525 &+ 1_013_904_223
+                    let grain = Int(state >> 26) - 32
+                    base[i] = UInt8(clamping: Int(base[i]) + grain)
+                }
             }
         }
         guard let handle = tjInitCompress() else { return Data() }

@@ -1,15 +1,19 @@
 import FakeArk
 import Foundation
 
-// fake-ark [--port N] [--latency-ms N] [--ipm N] [--key K]
+// fake-ark [--port N] [--latency-ms N] [--ipm N] [--key K] [--noisy]
 // Starts the fake Ark server on 127.0.0.1, prints its base URL, and serves until killed.
 
-let usage = "usage: fake-ark [--port N] [--latency-ms N] [--ipm N] [--key K]"
+let usage = "usage: fake-ark [--port N] [--latency-ms N] [--ipm N] [--key K] [--noisy]"
 var behavior = FakeArkBehavior()
 var port: UInt16 = 0
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let flag = args.removeFirst()
+    if flag == "--noisy" {
+        behavior.noisyImages = true
+        continue
+    }
     if flag == "-h" || flag == "--help" {
         print(usage)
         exit(0)

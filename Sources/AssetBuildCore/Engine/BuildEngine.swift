@@ -115,6 +115,12 @@ public final class BuildEngine: Sendable {
         }
         var summary = BuildSummary()
         summary.targets = order.count
+        if !options.dryRun, toRun > 0 {
+            // Missing credentials are a usage error: say so before anything runs.
+            for provider in [images as? UnavailableProvider, text as? UnavailableProvider].compactMap({ $0 }) {
+                throw DiagnosticsError([.error(provider.reason, at: nil)])
+            }
+        }
         if options.dryRun {
             summary.upToDate = plan.targets.filter { $0.status == .upToDate }.count
             summary.seconds = seconds(since: started)

@@ -82,7 +82,6 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         }
         switch kind {
         case .transport: return "check the network and provider.base_url (or ARK_BASE_URL)"
-        case .missingCredentials: return "export the key, e.g. 'export ARK_API_KEY=…', or build offline with '--provider draft'"
         case .truncated: return "the connection dropped mid-answer; images that arrived were kept"
         default: return nil
         }
@@ -96,7 +95,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case .truncated: parts.append("answer cut short")
         case .protocolViolation: parts.append("unexpected answer")
         case .service: parts.append("service error")
-        case .missingCredentials: parts.append("no API key")
+        case .missingCredentials: parts.append("cannot send")
         case .cancelled: parts.append("cancelled")
         }
         if let code { parts.append(" \(code)") }

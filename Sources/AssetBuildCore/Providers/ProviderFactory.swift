@@ -33,7 +33,7 @@ public enum ProviderFactory {
             guard let key = environment[settings.apiKeyEnv], !key.trimmingCharacters(in: .whitespaces).isEmpty else {
                 let missing = UnavailableProvider(
                     name: "ark",
-                    reason: "no API key: the environment variable \(settings.apiKeyEnv) is not set; export it (export \(settings.apiKeyEnv)=…) or build offline drafts with --provider draft")
+                    reason: "no API key: the environment variable \(settings.apiKeyEnv) is not set; export it (export \(settings.apiKeyEnv)=…), or build offline drafts with --provider draft")
                 return (missing, missing)
             }
             let base = environment["ARK_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.baseURL

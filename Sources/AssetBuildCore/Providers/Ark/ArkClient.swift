@@ -143,8 +143,17 @@ public final class ArkClient: ImageProvider, TextProvider {
 
     /// Returns true at `[DONE]`.
     private func handleEvent(_ event: SSEEvent, run: GenerationRun) async throws -> Bool {
-        let data = event.data.trimmingCharacters(in: .whitespacesAndNewlines)
-        if data == "[DONE]" { return true }
+        var data = event.data
+        if data.utf8.count < 64 {
+            data = data.trimmingCharacters(in: .whitespacesAndNewlines)
+            if data == "[DONE]" { return true }
+        }
+        // An image event carries megabytes of base64: take it out of the text before parsing the rest.
+        var image: Data?
+        if data.utf8.count > 4096, let split = ArkWire.splitBase64(data) {
+            image = split.image
+            data = split.rest
+        }
         guard let json = ArkJSON.parse(Data(data.utf8)), json.object != nil else { return false }
         if let model = json["model"]?.string { run.model = model }
         let type = json["type"]?.string
@@ -152,7 +161,7 @@ public final class ArkClient: ImageProvider, TextProvider {
         case "image_generation.partial_succeeded":
             let index = json["image_index"]?.int ?? run.eventsSeen
             run.eventsSeen += 1
-            try await deliver(json, index: index, run: run)
+            try await deliver(json, index: index, run: run, decoded: image)
         case "image_generation.partial_failed":
             let index = json["image_index"]?.int ?? run.eventsSeen
             run.eventsSeen += 1
@@ -178,11 +187,13 @@ public final class ArkClient: ImageProvider, TextProvider {
     /// One successful image item (`url` or `b64_json`, optional `size`): bytes in hand, then the sink.
     /// A failed download or undecodable item is kept as the error to throw at the end, so the
     /// rest of the group still arrives. The sink's own errors stop everything at once.
-    private func deliver(_ item: ArkJSON, index: Int, run: GenerationRun) async throws {
+    private func deliver(_ item: ArkJSON, index: Int, run: GenerationRun, decoded: Data? = nil) async throws {
         let size = ArkWire.parseSize(item["size"]?.string)
         let bytes: Data
         do {
-            if let b64 = item["b64_json"]?.string {
+            if let decoded {
+                bytes = decoded
+            } else if let b64 = item["b64_json"]?.string {
                 guard let decoded = Data(base64Encoded: b64, options: .ignoreUnknownCharacters) else {
                     throw ProviderError(.protocolViolation, target: run.target,
                                         message: "image \(index) is not valid base64", requestID: run.requestID)

@@ -78,6 +78,28 @@ enum ArkWire {
     }
 
     /// `Retry-After` as delta-seconds or an HTTP-date (IMF-fixdate, RFC 850 or asctime).
+    /// Splits a JSON object's `"b64_json"` string out of its text: the decoded image, and the text
+    /// with that value emptied (so the rest parses in microseconds instead of walking megabytes).
+    /// Returns nil when the value is absent, escaped or not valid base64: the caller then parses
+    /// the whole text as usual.
+    static func splitBase64(_ text: String) -> (image: Data, rest: String)? {
+        let utf8 = text.utf8
+        let key = #""b64_json""#.utf8
+        guard let keyRange = utf8.firstRange(of: key) else { return nil }
+        var i = keyRange.upperBound
+        while i < utf8.endIndex, utf8[i] == UInt8(ascii: " ") || utf8[i] == UInt8(ascii: ":") || utf8[i] == UInt8(ascii: "\n")
+            || utf8[i] == UInt8(ascii: "\t") || utf8[i] == UInt8(ascii: "\r") {
+            i = utf8.index(after: i)
+        }
+        guard i < utf8.endIndex, utf8[i] == UInt8(ascii: "\"") else { return nil }
+        let start = utf8.index(after: i)
+        guard let end = utf8[start...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }),
+              utf8[end] == UInt8(ascii: "\"") else { return nil }
+        guard let image = Data(base64Encoded: Data(utf8[start..<end]), options: .ignoreUnknownCharacters) else { return nil }
+        let rest = String(text[..<start]) + String(text[end...])
+        return (image, rest)
+    }
+
     static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
         guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
         if let seconds = Double(v) {

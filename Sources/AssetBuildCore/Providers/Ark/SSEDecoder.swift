@@ -27,7 +27,8 @@ public struct SSEDecoder: Sendable {
     private var line: [UInt8] = []
     private var afterCR = false
     private var atStart = true
-    private var dataBuffer = ""
+    /// `data:` lines of the event being built, joined with LF, as bytes (one String per event).
+    private var dataBuffer: [UInt8] = []
     private var hasData = false
     private var eventType = ""
     private var lastEventID: String?
@@ -39,20 +40,31 @@ public struct SSEDecoder: Sendable {
 
     /// Feeds the next bytes and returns the events they completed, in order.
     public mutating func push(_ bytes: some Sequence<UInt8>) -> [SSEEvent] {
+        push(Data(bytes))
+    }
+
+    /// Feeds the next bytes: line ends are found with `memchr`, so megabyte-long `data:` lines
+    /// (base64 images) cost a scan, not a loop iteration per byte.
+    public mutating func push(_ data: Data) -> [SSEEvent] {
         var events: [SSEEvent] = []
-        for byte in bytes {
-            if afterCR {
-                afterCR = false
-                if byte == 0x0A { continue }
-            }
-            switch byte {
-            case 0x0A:
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            guard let base = raw.baseAddress else { return }
+            let n = raw.count
+            var i = 0
+            while i < n {
+                if afterCR {
+                    afterCR = false
+                    if raw[i] == 0x0A { i += 1; continue }
+                }
+                let rest = n - i
+                let lf = memchr(base + i, 0x0A, rest).map { $0 - UnsafeMutableRawPointer(mutating: base) } ?? n
+                let cr = memchr(base + i, 0x0D, min(rest, lf - i)).map { $0 - UnsafeMutableRawPointer(mutating: base) } ?? n
+                let end = min(lf, cr)
+                line.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<end]))
+                if end == n { break }
+                if raw[end] == 0x0D { afterCR = true }
                 processLine(into: &events)
-            case 0x0D:
-                afterCR = true
-                processLine(into: &events)
-            default:
-                line.append(byte)
+                i = end + 1
             }
         }
         return events
@@ -69,8 +81,10 @@ public struct SSEDecoder: Sendable {
     }
 
     private mutating func processLine(into events: inout [SSEEvent]) {
-        var bytes = line[...]
-        line.removeAll(keepingCapacity: true)
+        let whole = line
+        var bytes = whole[...]
+        // Keep a small buffer's capacity; let a megabyte line's go.
+        line.removeAll(keepingCapacity: line.capacity <= 64 << 10)
         if atStart {
             atStart = false
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
@@ -81,22 +95,23 @@ public struct SSEDecoder: Sendable {
         }
         if bytes.first == UInt8(ascii: ":") { return }
         let field: String
-        var value: Substring = ""
+        var dataValue: ArraySlice<UInt8> = []
         if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
             field = String(decoding: bytes[..<colon], as: UTF8.self)
-            var rest = bytes[(colon + 1)...]
-            if rest.first == UInt8(ascii: " ") { rest = rest.dropFirst() }
-            value = Substring(String(decoding: rest, as: UTF8.self))
+            dataValue = bytes[(colon + 1)...]
+            if dataValue.first == UInt8(ascii: " ") { dataValue = dataValue.dropFirst() }
         } else {
             field = String(decoding: bytes, as: UTF8.self)
         }
+        // Only `data:` values can be large; the other fields are decoded as text.
+        let value = field == "data" ? "" : String(decoding: dataValue, as: UTF8.self)
         switch field {
         case "event":
             eventType = String(value)
             pending = true
         case "data":
-            if hasData { dataBuffer += "\n" }
-            dataBuffer += value
+            if hasData { dataBuffer.append(0x0A) }
+            dataBuffer.append(contentsOf: dataValue)
             hasData = true
             pending = true
         case "id":
@@ -110,7 +125,7 @@ public struct SSEDecoder: Sendable {
 
     private mutating func dispatch(into events: inout [SSEEvent]) {
         defer {
-            dataBuffer = ""
+            dataBuffer.removeAll(keepingCapacity: dataBuffer.capacity <= 64 << 10)
             hasData = false
             eventType = ""
             pending = false
@@ -120,6 +135,7 @@ public struct SSEDecoder: Sendable {
     }
 
     private func makeEvent() -> SSEEvent {
-        SSEEvent(event: eventType.isEmpty ? "message" : eventType, data: dataBuffer, id: lastEventID, retry: retry)
+        SSEEvent(event: eventType.isEmpty ? "message" : eventType, data: String(decoding: dataBuffer, as: UTF8.self),
+                 id: lastEventID, retry: retry)
     }
 }

@@ -57,10 +57,18 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
 
     public func stream(_ request: TransportRequest) async throws -> TransportStream {
         let transfer = try CurlTransfer(request, configuration: configuration, streaming: true)
-        let (body, bodyContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+        let (raw, bodyContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
         transfer.bodyContinuation = bodyContinuation
         let loop = self.loop
+        transfer.loop = loop
         bodyContinuation.onTermination = { _ in loop.cancel(transfer) }
+        // Each chunk the reader takes is counted, so curl pauses while the reader is behind.
+        let reader = ChunkReader(raw.makeAsyncIterator())
+        let body = AsyncThrowingStream<Data, any Error> {
+            let chunk = try await reader.next()
+            if let chunk { transfer.consumed(chunk.count) }
+            return chunk
+        }
         let head = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int, HTTPHeaderFields), any Error>) in
                 transfer.headContinuation = c
@@ -83,6 +91,7 @@ final class CurlLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var incoming: [CurlTransfer] = []
     private var cancelling: [CurlTransfer] = []
+    private var resuming: [CurlTransfer] = []
     private var stopping = false
     private let exited = DispatchSemaphore(value: 0)
     private var thread: Thread?
@@ -112,6 +121,15 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
+    /// Asks the loop to resume a transfer paused for backpressure (the reader caught up).
+    func resume(_ transfer: CurlTransfer) {
+        lock.lock()
+        resuming.append(transfer)
+        let isStopping = stopping
+        lock.unlock()
+        if !isStopping { curl_multi_wakeup(multi) }
+    }
+
     func cancel(_ transfer: CurlTransfer) {
         lock.lock()
         transfer.cancelRequested = true
@@ -137,10 +155,16 @@ final class CurlLoop: @unchecked Sendable {
             lock.lock()
             let added = incoming
             let cancelled = cancelling
+            let resumed = resuming
             let stop = stopping
             incoming.removeAll()
             cancelling.removeAll()
+            resuming.removeAll()
             lock.unlock()
+
+            for transfer in resumed where active[transfer.easy] === transfer {
+                _ = curl_easy_pause(transfer.easy, 0)   // CURLPAUSE_CONT
+            }
 
             for transfer in added {
                 if transfer.isCancelRequested(lock) {
@@ -214,6 +238,16 @@ final class CurlTransfer: @unchecked Sendable {
     var wholeContinuation: CheckedContinuation<TransportResponse, any Error>?
     var headContinuation: CheckedContinuation<(Int, HTTPHeaderFields), any Error>?
     var bodyContinuation: AsyncThrowingStream<Data, any Error>.Continuation?
+    /// Set for streams: resumes a transfer paused because its reader fell behind.
+    weak var loop: CurlLoop?
+    /// Bytes handed to the reader and not yet taken. Above `highWater` curl is paused (it then
+    /// re-delivers the same bytes once resumed); below `lowWater` it resumes. This bounds memory
+    /// to a few megabytes per stream however fast the server sends.
+    private let flow = NSLock()
+    private var buffered = 0
+    private var paused = false
+    static let highWater = 1 << 20
+    static let lowWater = 256 << 10
     /// Guarded by the loop's lock.
     var cancelRequested = false
 
@@ -285,7 +319,9 @@ final class CurlTransfer: @unchecked Sendable {
         _ = ccurl_setopt_write(easy) { buffer, size, count, userdata in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
             let n = size * count
-            transfer.bodyReceived(UnsafeRawBufferPointer(start: buffer, count: n))
+            guard transfer.bodyReceived(UnsafeRawBufferPointer(start: buffer, count: n)) else {
+                return 0x1000_0001   // CURL_WRITEFUNC_PAUSE: deliver these bytes again after resuming
+            }
             return n
         }
         _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
@@ -327,14 +363,36 @@ final class CurlTransfer: @unchecked Sendable {
         }
     }
 
-    private func bodyReceived(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
+    /// Takes the bytes, or returns false to pause the transfer until the reader catches up.
+    private func bodyReceived(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count > 0 else { return true }
         if streaming {
             deliverHead()
+            let accept: Bool = flow.withLock {
+                if buffered >= Self.highWater {
+                    paused = true
+                    return false
+                }
+                buffered += bytes.count
+                return true
+            }
+            guard accept else { return false }
             bodyContinuation?.yield(Data(bytes))
         } else {
             received.append(contentsOf: bytes)
         }
+        return true
+    }
+
+    /// The reader took `count` bytes (any thread).
+    func consumed(_ count: Int) {
+        let resume: Bool = flow.withLock {
+            buffered -= count
+            guard paused, buffered <= Self.lowWater else { return false }
+            paused = false
+            return true
+        }
+        if resume { loop?.resume(self) }
     }
 
     private func deliverHead() {
@@ -395,6 +453,13 @@ final class CurlTransfer: @unchecked Sendable {
         headerList = nil
         errorBuffer.deallocate()
     }
+}
+
+/// Pulls from an async iterator on behalf of a stream's reader (one reader at a time).
+final class ChunkReader: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<Data, any Error>.AsyncIterator
+    init(_ iterator: AsyncThrowingStream<Data, any Error>.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> Data? { try await iterator.next() }
 }
 
 extension Duration {
