@@ -81,6 +81,15 @@ public actor RateLimiter {
         }
     }
 
+    /// The request is leaving now: count its images from this moment (it may have waited for a
+    /// concurrency slot since it was admitted), so our window is never behind the service's.
+    public func restamp(_ reservation: Reservation) {
+        guard var state = models[reservation.model],
+              let i = state.window.firstIndex(where: { $0.id == reservation.id }) else { return }
+        state.window[i].time = clock.now()
+        models[reservation.model] = state
+    }
+
     /// Gives back the part of a reservation that produced no image (a group that came back short).
     public func release(_ reservation: Reservation, unusedImages: Int) {
         guard unusedImages > 0, var state = models[reservation.model] else { return }

@@ -31,8 +31,10 @@ public actor RequestGate {
         }
         if cancelled || Task.isCancelled {
             releaseSlot()
+            if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
             throw CancellationError()
         }
+        if let r = reservation { await limiter?.restamp(r) }
         return Ticket(model: model, reservation: reservation)
     }
 
