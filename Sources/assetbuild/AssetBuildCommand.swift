@@ -8,9 +8,10 @@ struct AssetBuildCommand: AsyncParsableCommand {
         commandName: "assetbuild",
         abstract: "Build AI-generated image assets from a manifest, make-style.",
         discussion: """
-        Reads assetbuild.yaml, works out which targets are stale and why, generates only those
+        Reads assetbuild.yaml, works out which targets are stale and why, generates only those \
         (Volcengine Ark's Seedream models, or offline drafts), and writes them into build/.
-        Exit status: 0 success, 1 build failed, 2 usage or manifest error.
+
+        Exit status: 0 success, 1 build failed, 2 usage or manifest error (nothing was sent).
         """,
         version: AssetBuildVersion.current,
         subcommands: [Build.self, Plan.self, Status.self, Validate.self, Graph.self, Clean.self, Cache.self])
@@ -19,6 +20,7 @@ struct AssetBuildCommand: AsyncParsableCommand {
     /// request is sent), 1 for a failed build.
     static func main() async {
         do {
+            try checkSubcommand(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
@@ -28,6 +30,15 @@ struct AssetBuildCommand: AsyncParsableCommand {
         } catch {
             exit(with: error)
         }
+    }
+
+    /// A mistyped subcommand is an error with a suggestion, never taken for a target name.
+    static func checkSubcommand(_ args: [String]) throws {
+        guard let first = args.first, !first.hasPrefix("-") else { return }
+        let names = (configuration.subcommands.map { $0._commandName } + ["help"])
+        guard !names.contains(first) else { return }
+        throw DiagnosticsError([.error("unknown subcommand '\(first)'\(SpellCheck.didYouMean(first, in: names))", at: nil,
+                                       notes: ["subcommands: " + names.joined(separator: ", ")])])
     }
 
     static func exit(with error: any Error) -> Never {

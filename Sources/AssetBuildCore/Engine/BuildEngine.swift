@@ -41,7 +41,10 @@ public struct BuildFailed: Error, Sendable, CustomStringConvertible {
     public var summary: BuildSummary
     public var failures: [String]
     public var description: String {
-        "build failed: \(summary.failed) target(s) failed" + (summary.skipped > 0 ? ", \(summary.skipped) skipped" : "")
+        if summary.interrupted && summary.failed == 0 {
+            return "build interrupted; the \(summary.imagesGenerated) image(s) that arrived are kept, and the next build resumes from them"
+        }
+        return "build failed: \(summary.failed) target(s) failed" + (summary.skipped > 0 ? ", \(summary.skipped) skipped" : "")
     }
 }
 

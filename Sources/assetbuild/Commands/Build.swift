@@ -6,8 +6,8 @@ struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build what is stale, and what it needs.",
         discussion: """
-        Only stale targets send requests; everything else is left alone or restored from the cache.
-        Ctrl-C stops cleanly: images already received are kept, and the next build resumes.
+        Only stale targets send requests; everything else is left alone or restored from the cache. \
+        Ctrl-C stops cleanly: images already received are kept, and the next build resumes from them.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -21,7 +21,7 @@ struct Build: AsyncParsableCommand {
     @Flag(name: [.short, .customLong("keep-going")], help: "Keep going past failures: build everything that does not depend on them.")
     var keepGoing = false
 
-    @Flag(name: [.short, .customLong("dry-run")], help: "Say what would be built and why; send nothing, write nothing.")
+    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "Say what would be built and why; send nothing, write nothing.")
     var dryRun = false
 
     @Flag(help: "Print why each target runs or is restored.")
