@@ -45,7 +45,9 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
         var out = ""
         if let location { out += "\(bold)\(location):\(reset) " }
         out += "\(tint)\(severity.rawValue):\(reset) \(bold)\(message)\(reset)"
-        if let location, let lines = sourceLines, location.line >= 1, location.line <= lines.count {
+        // A blank line (an empty file) has nothing to point at.
+        if let location, let lines = sourceLines, location.line >= 1, location.line <= lines.count,
+           !lines[location.line - 1].allSatisfy(\.isWhitespace) {
             let line = lines[location.line - 1]
             out += "\n" + line
             let prefix = line.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
