@@ -99,6 +99,10 @@ struct ManifestChecks {
                     tree.error("output '\(output.value)' \(problem)", at: location)
                     continue
                 }
+                if ["assetbuild.json", "assetbuild.lock"].contains(output.value.lowercased()) {
+                    tree.error("output '\(output.value)' is reserved for assetbuild's build record; choose another name", at: location)
+                    continue
+                }
                 if t.image != nil {
                     let lower = output.value.lowercased()
                     if !(lower.hasSuffix(".jpeg") || lower.hasSuffix(".jpg")) {
@@ -120,8 +124,11 @@ struct ManifestChecks {
                 owner[key] = t.name
             }
         }
-        if let clash = owner.keys.first(where: { $0 == "assetbuild.json" || $0 == "assetbuild.lock" }) {
-            tree.error("output '\(clash)' is reserved for assetbuild's build record", at: targets.first { $0.possibleOutputPaths.map { $0.lowercased() }.contains(clash) }?.location ?? targets[0].location)
+        // A target named 'assetbuild' with no `output:` would write the build record's name.
+        if let clash = owner.keys.first(where: { $0 == "assetbuild.json" || $0 == "assetbuild.lock" }),
+           let target = targets.first(where: { $0.output == nil && $0.possibleOutputPaths.map { $0.lowercased() }.contains(clash) }) {
+            tree.error("target '\(target.name)' would write '\(clash)', which is reserved for assetbuild's build record; rename it or give it an 'output:'",
+                       at: target.location)
         }
     }
 

@@ -38,7 +38,8 @@ public enum ManifestLoader {
             throw fail(tree)
         }
         guard let top = tree.entries(of: root, context: "the manifest") else { throw fail(tree) }
-        let suggested = tree.checkKeys(top, known: topLevelKeys)
+        // `x-…` keys are the user's own (a place to hold anchors, as in docker-compose): ignored.
+        let suggested = tree.checkKeys(top.filter { !$0.key.hasPrefix("x-") }, known: topLevelKeys)
         func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
 
         // version

@@ -227,13 +227,11 @@ struct TargetResolver {
         }
         var system = o.system
         if let file = o.systemFile {
-            if system != nil { tree.error("give 'system' or 'system_file', not both", at: file.location) }
-            let path = file.value.hasPrefix("/") ? file.value : directory + "/" + file.value
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            if system != nil {
+                tree.error("give 'system' or 'system_file', not both", at: file.location)
+            } else if let text = readFile(file.value, for: "system_file", at: file.location, tree: &tree) {
                 system = TemplateParser(vars: [:]).parse(text, location: { _ in file.location }, tree: &tree,
                                                          templateLocation: file.location)
-            } else {
-                tree.error("system_file '\(file.value)' cannot be read (looked for \(path))", at: file.location)
             }
         }
         var format: TextResponseFormat = .text
@@ -255,12 +253,12 @@ struct TargetResolver {
             case .inline(let json):
                 format = .jsonSchema(name: name, schema: json, strict: true)
             case .file(let f):
-                let path = f.hasPrefix("/") ? f : directory + "/" + f
-                if let text = try? String(contentsOfFile: path, encoding: .utf8),
-                   (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil {
-                    format = .jsonSchema(name: name, schema: text, strict: true)
-                } else {
-                    tree.error("schema file '\(f)' is missing or not valid JSON (looked for \(path))", at: schema.location)
+                if let text = readFile(f, for: "schema", at: schema.location, tree: &tree) {
+                    if (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil {
+                        format = .jsonSchema(name: name, schema: text, strict: true)
+                    } else {
+                        tree.error("schema file '\(f)' is not valid JSON", at: schema.location)
+                    }
                 }
             }
         default:
@@ -270,6 +268,21 @@ struct TargetResolver {
         if let schema = o.schema, case .named(let n) = schema.value, validation == nil { validation = n }
         return TextSpec(model: model, system: system, prompt: prompt, responseFormat: format, validation: validation,
                         thinking: o.thinking?.value, temperature: o.temperature?.value, maxTokens: o.maxTokens?.value)
+    }
+}
+
+extension TargetResolver {
+    /// A text file named in the manifest, relative to its folder. Messages name the path as
+    /// written (never the absolute path, which differs per machine).
+    func readFile(_ relative: String, for key: String, at location: SourceLocation, tree: inout YAMLTree) -> String? {
+        let path = relative.hasPrefix("/") ? relative : directory + "/" + relative
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text }
+        if FileManager.default.fileExists(atPath: path) {
+            tree.error("\(key) '\(relative)' cannot be read as UTF-8 text", at: location)
+        } else {
+            tree.error("\(key) '\(relative)' does not exist; paths are relative to the manifest's folder", at: location)
+        }
+        return nil
     }
 }
 
