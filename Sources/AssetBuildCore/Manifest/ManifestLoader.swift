@@ -65,6 +65,10 @@ public enum ManifestLoader {
                     tree.error("var '\(e.key)' must be a string, found \(tree.describe(e.value))", at: e.value)
                     continue
                 }
+                if s.style == .plain, ["", "~", "null"].contains(s.string) {
+                    tree.error("var '\(e.key)' has no value; write '\(e.key): \"\"' for an empty string", at: e.keyNode)
+                    continue
+                }
                 rawVars.append((e.key, s.string, e.value))
             }
         }

@@ -211,6 +211,7 @@ struct TargetResolver {
             (o.images != nil, "images", o.images?.location), (o.minImages != nil, "min_images", o.minImages?.location),
             (o.optimizePrompt != nil, "optimize_prompt", o.optimizePrompt?.location), (o.seed != nil, "seed", o.seed?.location),
             (o.guidanceScale != nil, "guidance_scale", o.guidanceScale?.location), (o.stream != nil, "stream", o.stream?.location),
+            (o.watermark != nil, "watermark", o.watermark?.location),
         ]
         for (present, key, loc) in imageOnly where present {
             tree.error("'\(key)' applies to image targets, not to text target '\(name)'; remove it", at: loc ?? location)
