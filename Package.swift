@@ -42,6 +42,9 @@ let package = Package(
         .executableTarget(name: "fake-ark", dependencies: ["FakeArk"]),
         .testTarget(name: "AssetBuildTests", dependencies: [
             "AssetBuildCore", "FakeArk",
+        ], exclude: [
+            // Golden manifests and their expected diagnostics, read through #filePath.
+            "Fixtures/manifests",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -28,7 +28,7 @@ public struct BuildGraph: Sendable {
         self.dependencies = deps
         self.dependents = rdeps
         if let cycle = Self.findCycle(manifest: manifest, dependencies: deps, index: index) {
-            throw DiagnosticsError([cycle], sources: [manifest.path: manifest.source])
+            throw manifest.diagnosticsError([cycle])
         }
         self.topologicalOrder = Self.sort(dependencies: deps, dependents: rdeps)
     }

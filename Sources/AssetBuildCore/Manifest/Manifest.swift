@@ -28,11 +28,14 @@ public struct Manifest: Sendable {
     public var warnings: [Diagnostic]
     /// The manifest text, for rendering diagnostics found later.
     public var source: String
+    /// How diagnostics name the manifest (`assetbuild.yaml`, or the path given with `-f`): the
+    /// `file` of every location in it.
+    public var file: String
 
     private var indexByName: [String: Int]
 
     public init(path: String, directory: String, version: Int, provider: ProviderSettings, targets: [Target],
-                warnings: [Diagnostic], source: String) {
+                warnings: [Diagnostic], source: String, file: String? = nil) {
         self.path = path
         self.directory = directory
         self.version = version
@@ -40,6 +43,7 @@ public struct Manifest: Sendable {
         self.targets = targets
         self.warnings = warnings
         self.source = source
+        self.file = file ?? path
         var index: [String: Int] = [:]
         for (i, t) in targets.enumerated() { index[t.name] = i }
         self.indexByName = index
@@ -50,6 +54,12 @@ public struct Manifest: Sendable {
     }
 
     public var targetNames: [String] { targets.map(\.name) }
+
+    /// Diagnostics found after loading (cycles, reference files), with the manifest text so they
+    /// print with their source line.
+    public func diagnosticsError(_ diagnostics: [Diagnostic]) -> DiagnosticsError {
+        DiagnosticsError(diagnostics, sources: [file: source])
+    }
 }
 
 public enum ProviderName: String, Sendable, CaseIterable, Codable {

@@ -23,7 +23,8 @@ struct ManifestChecks {
                 tree.error("unknown target '\(d.value)' in deps\(SpellCheck.didYouMean(d.value, in: names))", at: d.location)
             }
             for d in t.dependencies where d.value == t.name {
-                tree.error("dependency cycle: \(t.name) -> \(t.name)", at: d.location)
+                tree.error("dependency cycle: \(t.name) -> \(t.name)", at: d.location,
+                           notes: ["a target cannot use its own output; build a separate target for the first version"])
             }
         }
         checkOutputs(tree: &tree)
@@ -32,15 +33,16 @@ struct ManifestChecks {
     private func checkReferences(of t: Target, spec: ImageSpec, byName: [String: Target], names: [String],
                                  tree: inout YAMLTree) {
         var expandedCount = 0
+        var wholeGroups: [(Located<Reference>, Int)] = []
         for r in spec.references {
             guard case .target(let name, let index) = r.value.source else {
                 expandedCount += 1
                 continue
             }
             guard let other = byName[name] else {
-                let looksLikeFile = name.contains("_") == false && name.count > 0
-                tree.error("unknown target '\(name)' in references\(SpellCheck.didYouMean(name, in: names))", at: r.location,
-                           notes: looksLikeFile ? ["a file reference needs a '/' or an extension, e.g. './\(name).png'"] : [])
+                let suggestion = SpellCheck.didYouMean(name, in: names)
+                tree.error("unknown target '\(name)' in references\(suggestion)", at: r.location,
+                           notes: suggestion.isEmpty ? ["a file reference needs a '/' or an extension, e.g. './\(name).png'"] : [])
                 continue
             }
             guard let otherSpec = other.image else {
@@ -56,18 +58,21 @@ struct ManifestChecks {
                 expandedCount += 1
             } else {
                 expandedCount += otherSpec.images
+                if otherSpec.images > 1 { wholeGroups.append((r, otherSpec.images)) }
             }
         }
         // A reference to a whole group sends every image of it.
-        if expandedCount > spec.references.count {
-            let location = spec.references.first?.location ?? t.location
+        if let (group, size) = wholeGroups.first {
+            let location = group.location
             let m = spec.modelInfo
+            let name = group.value.spelling
+            let note = "'\(name)' is a group of \(size) and sends all of them; pick one with \"\(name)[n]\" (quoted inside [ ])"
             if expandedCount > m.referenceCount.upperBound {
-                tree.error("references expand to \(expandedCount) images (a group reference sends all of its images); \(m.id) takes at most \(m.referenceCount.upperBound)",
-                           at: location)
+                tree.error("references expand to \(expandedCount) images; \(m.id) takes at most \(m.referenceCount.upperBound)",
+                           at: location, notes: [note])
             } else if spec.images > 1, expandedCount + spec.images > ModelCatalog.maxReferencesPlusImages {
-                tree.error("references expand to \(expandedCount) images + \(spec.images) to generate is \(expandedCount + spec.images); the service allows 15 in all",
-                           at: location)
+                tree.error("references expand to \(expandedCount) images + \(spec.images) to generate is \(expandedCount + spec.images); the service allows 15 in all, so at most \(ModelCatalog.maxReferencesPlusImages - expandedCount) images here",
+                           at: location, notes: [note])
             }
         }
     }
@@ -79,7 +84,8 @@ struct ManifestChecks {
             return
         }
         if other.text == nil {
-            tree.error("'${\(field.value).…}' reads a field of a text target, but '\(field.value)' is an image target", at: field.location)
+            tree.error("'${\(field.value).…}' reads a field of a text target, but '\(field.value)' is an image target", at: field.location,
+                       notes: ["to use its picture, add '\(field.value)' to 'references' and call it 'image 1' (its position) in the prompt"])
         }
     }
 
@@ -91,6 +97,10 @@ struct ManifestChecks {
             if let output = t.output {
                 if let problem = Self.pathProblem(output.value) {
                     tree.error("output '\(output.value)' \(problem)", at: location)
+                    continue
+                }
+                if ["assetbuild.json", "assetbuild.lock"].contains(output.value.lowercased()) {
+                    tree.error("output '\(output.value)' is reserved for assetbuild's build record; choose another name", at: location)
                     continue
                 }
                 if t.image != nil {
@@ -114,8 +124,11 @@ struct ManifestChecks {
                 owner[key] = t.name
             }
         }
-        if let clash = owner.keys.first(where: { $0 == "assetbuild.json" || $0 == "assetbuild.lock" }) {
-            tree.error("output '\(clash)' is reserved for assetbuild's build record", at: targets.first { $0.possibleOutputPaths.map { $0.lowercased() }.contains(clash) }?.location ?? targets[0].location)
+        // A target named 'assetbuild' with no `output:` would write the build record's name.
+        if let clash = owner.keys.first(where: { $0 == "assetbuild.json" || $0 == "assetbuild.lock" }),
+           let target = targets.first(where: { $0.output == nil && $0.possibleOutputPaths.map { $0.lowercased() }.contains(clash) }) {
+            tree.error("target '\(target.name)' would write '\(clash)', which is reserved for assetbuild's build record; rename it or give it an 'output:'",
+                       at: target.location)
         }
     }
 

@@ -29,7 +29,8 @@ public enum ManifestLoader {
     /// Parses and checks manifest text; `directory` anchors relative paths.
     public static func parse(text: String, file: String, path: String, directory: String) throws(DiagnosticsError) -> Manifest {
         var tree = YAMLTree(file: file)
-        let fail = { (tree: YAMLTree) in DiagnosticsError(sorted(tree.diagnostics), sources: [file: text]) }
+        // A key written into the manifest by mistake must not be echoed into terminals and CI logs.
+        let fail = { (tree: YAMLTree) in DiagnosticsError(sorted(tree.diagnostics), sources: [file: redactingSecrets(text)]) }
         guard let root = tree.compose(text) else {
             if tree.diagnostics.isEmpty {
                 tree.error("the manifest is empty; it needs 'version: 1' and 'targets:'", at: SourceLocation(file: file, line: 1, column: 1))
@@ -37,7 +38,8 @@ public enum ManifestLoader {
             throw fail(tree)
         }
         guard let top = tree.entries(of: root, context: "the manifest") else { throw fail(tree) }
-        tree.checkKeys(top, known: topLevelKeys)
+        // `x-…` keys are the user's own (a place to hold anchors, as in docker-compose): ignored.
+        let suggested = tree.checkKeys(top.filter { !$0.key.hasPrefix("x-") }, known: topLevelKeys)
         func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
 
         // version
@@ -45,7 +47,7 @@ public enum ManifestLoader {
             if let n = tree.int(v, for: "version"), n != 1 {
                 tree.error("unsupported manifest version \(n); this assetbuild (\(AssetBuildVersion.current)) reads version 1", at: v)
             }
-        } else {
+        } else if !suggested.contains("version") {
             tree.error("the manifest has no 'version'; add 'version: 1' at the top", at: root)
         }
 
@@ -61,6 +63,10 @@ public enum ManifestLoader {
                 }
                 guard case .scalar(let s) = e.value else {
                     tree.error("var '\(e.key)' must be a string, found \(tree.describe(e.value))", at: e.value)
+                    continue
+                }
+                if s.style == .plain, ["", "~", "null"].contains(s.string) {
+                    tree.error("var '\(e.key)' has no value; write '\(e.key): \"\"' for an empty string", at: e.keyNode)
                     continue
                 }
                 rawVars.append((e.key, s.string, e.value))
@@ -83,7 +89,9 @@ public enum ManifestLoader {
                 for e in entries {
                     let location = tree.location(e.keyNode)
                     if !isValidTargetName(e.key) {
-                        tree.error("target name '\(e.key)' must start with a lowercase letter or digit and use only a-z, 0-9, '_' and '-'",
+                        let fixed = suggestedTargetName(e.key)
+                        let suggestion = fixed.map { "; did you mean '\($0)'?" } ?? ""
+                        tree.error("target name '\(e.key)' must start with a lowercase letter or digit and use only a-z, 0-9, '_' and '-'\(suggestion)",
                                    at: e.keyNode)
                     }
                     let own = TargetOptions.parse(e.value, context: "target '\(e.key)'", allowOutput: true,
@@ -96,7 +104,7 @@ public enum ManifestLoader {
                     outputs.append((e.key, options))
                 }
             }
-        } else {
+        } else if !suggested.contains("targets") {
             tree.error("the manifest has no 'targets'; declare what to build under 'targets:'", at: root)
         }
 
@@ -106,13 +114,34 @@ public enum ManifestLoader {
         let errors = tree.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty { throw fail(tree) }
         return Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
-                        warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text)
+                        warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text, file: file)
     }
 
     public static func isValidTargetName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first,
               ("a"..."z").contains(first) || ("0"..."9").contains(first) else { return false }
         return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+    }
+
+    /// A valid name close to `name` (`Hero` → `hero`, `Launch Banner` → `launch-banner`), if any.
+    static func suggestedTargetName(_ name: String) -> String? {
+        var out = ""
+        for c in name.lowercased() {
+            if c.isASCII, c.isLetter || c.isNumber || c == "_" || c == "-" { out.append(c) }
+            else if c == " " || c == "." || c == "/" { out.append("-") }
+        }
+        while out.hasPrefix("-") || out.hasPrefix("_") { out.removeFirst() }
+        return isValidTargetName(out) ? out : nil
+    }
+
+    /// The manifest text with the value of any `api_key:`/`key:` line replaced by asterisks.
+    static func redactingSecrets(_ text: String) -> String {
+        guard text.contains("key") else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard let r = line.range(of: #"^\s*-?\s*["']?(api_key|key|secret|token)["']?\s*:\s*"#, options: .regularExpression),
+                  r.upperBound < line.endIndex else { return String(line) }
+            return String(line[..<r.upperBound]) + "********"
+        }.joined(separator: "\n")
     }
 
     /// Diagnostics in source order, duplicates (one default reported for many targets) dropped.
@@ -157,7 +186,8 @@ public enum ManifestLoader {
                     if s.hasPrefix("https://") || s.hasPrefix("http://") {
                         p.baseURL = s.hasSuffix("/") ? String(s.dropLast()) : s
                     } else {
-                        tree.error("'base_url' must start with https:// (or http:// for a local server)", at: v)
+                        let fix = s.contains("://") ? "" : "; did you mean 'https://\(s)'?"
+                        tree.error("'base_url' must start with https:// (or http:// for a local server)\(fix)", at: v)
                     }
                 }
             case "api_key_env":

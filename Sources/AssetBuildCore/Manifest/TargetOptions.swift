@@ -26,6 +26,9 @@ struct TargetOptions {
     var deps: [Located<String>]?
     var output: Located<String>?
     var outputNode: Node?
+    /// Keys written (even with a bad value) or suggested for a misspelt key: a missing-option error
+    /// for them would only repeat the error already reported.
+    var written: Set<String> = []
 
     enum SchemaSource: Sendable {
         /// A schema assetbuild knows by name (`storybook`).
@@ -66,6 +69,7 @@ struct TargetOptions {
         o.temperature = temperature ?? defaults.temperature
         o.maxTokens = maxTokens ?? defaults.maxTokens
         o.deps = deps ?? defaults.deps
+        o.written = written.union(defaults.written)
         // `output` names one target's files: never inherited.
         return o
     }
@@ -110,7 +114,7 @@ struct TargetOptions {
             elsewhere["output"] = "names one target's files and cannot be a default; set it on the target"
             elsewhere["deps"] = "cannot be a default; list dependencies on each target"
         }
-        tree.checkKeys(entries, known: known, elsewhere: elsewhere)
+        o.written = tree.checkKeys(entries, known: known, elsewhere: elsewhere).union(entries.map(\.key))
         for (key, keyNode, value) in entries where known.contains(key) {
             let at = tree.location(value)
             switch key {
@@ -159,8 +163,9 @@ struct TargetOptions {
 
     /// Sizes are strings; `2048x2048` written unquoted is still a string, but a bare number is not.
     private static func sizeString(_ node: Node, tree: inout YAMLTree) -> String? {
-        if case .scalar(let s) = node, s.style == .plain, node.int != nil {
-            tree.error("'size' must be 1K, 2K, 4K or WxH such as 2048x2048, found '\(s.string)'", at: node)
+        if case .scalar(let s) = node, s.style == .plain, let n = node.int {
+            tree.error("'size' must be 1K, 2K, 4K or WxH such as 2048x2048, found the number \(s.string); did you mean '\(n)x\(n)'?",
+                       at: node)
             return nil
         }
         return tree.string(node, for: "size")
@@ -210,26 +215,41 @@ struct TargetOptions {
             guard let entries = tree.entries(of: node, context: "a reference") else { return nil }
             tree.checkKeys(entries, known: ["url", "pin", "file", "target", "image"])
             let get = { (k: String) in entries.first { $0.key == k }?.value }
-            if let u = get("url") {
-                guard let url = tree.string(u, for: "url") else { return nil }
+            let sources = entries.filter { ["url", "file", "target"].contains($0.key) }
+            guard let source = sources.first else {
+                tree.error("a reference mapping needs one of 'url', 'file' or 'target'", at: node,
+                           notes: ["e.g. {url: https://example.com/a.png, pin: true}, {file: refs/a.png} or {target: poses, image: 2}"])
+                return nil
+            }
+            if sources.count > 1 {
+                let keys = sources.map { "'\($0.key)'" }.joined(separator: " and ")
+                tree.error("a reference mapping takes one of 'url', 'file' or 'target', found \(keys); write one reference per list item",
+                           at: sources[1].keyNode)
+                return nil
+            }
+            for (option, owner) in [("pin", "url"), ("image", "target")] where source.key != owner {
+                if let e = entries.first(where: { $0.key == option }) {
+                    tree.error("'\(option)' goes with '\(owner)' in a reference, not with '\(source.key)'", at: e.keyNode)
+                }
+            }
+            switch source.key {
+            case "url":
+                guard let url = tree.string(source.value, for: "url") else { return nil }
                 let pin = get("pin").flatMap { tree.bool($0, for: "pin") } ?? false
                 guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
-                    tree.error("'url' must start with https:// or http://", at: u)
+                    tree.error("'url' must start with https:// or http://; for a file beside the manifest write {file: \(url)}",
+                               at: source.value)
                     return nil
                 }
                 return Reference(source: .url(url, pin: pin), spelling: url)
-            }
-            if let f = get("file") {
-                guard let path = tree.string(f, for: "file") else { return nil }
+            case "file":
+                guard let path = tree.string(source.value, for: "file") else { return nil }
                 return Reference(source: .file(path), spelling: path)
-            }
-            if let t = get("target") {
-                guard let name = tree.string(t, for: "target") else { return nil }
+            default:
+                guard let name = tree.string(source.value, for: "target") else { return nil }
                 let index = get("image").flatMap { tree.int($0, for: "image", range: 1...15) }
                 return Reference(source: .target(name, index: index), spelling: index.map { "\(name)[\($0)]" } ?? name)
             }
-            tree.error("a reference mapping needs 'url', 'file' or 'target'", at: node)
-            return nil
         }
         guard let raw = tree.string(node, for: "references") else { return nil }
         let text = templates.parse(raw, node: node, tree: &tree).literalText ?? raw

@@ -17,15 +17,21 @@ struct TargetResolver {
 
     private func resolveImage(name: String, location: SourceLocation, options o: TargetOptions,
                               tree: inout YAMLTree) -> ImageSpec? {
-        for (present, key) in [(o.system != nil, "system"), (o.systemFile != nil, "system_file"),
-                               (o.schema != nil, "schema"), (o.thinking != nil, "thinking"),
-                               (o.temperature != nil, "temperature"), (o.maxTokens != nil, "max_tokens")] where present {
-            tree.error("'\(key)' applies to text targets; add 'kind: text' to target '\(name)' or remove it", at: location)
+        let textOnly: [(String, SourceLocation?)] = [
+            ("system", o.system?.location), ("system_file", o.systemFile?.location), ("schema", o.schema?.location),
+            ("thinking", o.thinking?.location), ("temperature", o.temperature?.location),
+            ("max_tokens", o.maxTokens?.location),
+        ]
+        for (key, at) in textOnly {
+            guard let at else { continue }
+            tree.error("'\(key)' applies to text targets; remove it, or add 'kind: text' to make '\(name)' a text target", at: at)
         }
         let modelID = o.model ?? Located(ModelCatalog.defaultImageModel, at: location)
         guard let model = imageModel(modelID, tree: &tree) else { return nil }
         guard let prompt = o.prompt else {
-            tree.error("target '\(name)' has no 'prompt'", at: location)
+            if !o.written.contains("prompt") {
+                tree.error("target '\(name)' has no 'prompt'; add one that describes the image", at: location)
+            }
             return nil
         }
         let m = model.id == modelID.value ? modelID.value : "\(modelID.value) (\(model.id))"
@@ -81,8 +87,10 @@ struct TargetResolver {
     private func imageModel(_ id: Located<String>, tree: inout YAMLTree) -> ImageModel? {
         if id.value.hasPrefix("ep-") {
             guard let served = provider.endpoints[id.value] else {
-                tree.error("endpoint '\(id.value)' is not listed in provider.endpoints; add it with the model it serves so its limits can be checked",
-                           at: id.location, notes: ["provider:\n  endpoints:\n    \(id.value): doubao-seedream-4-5-251128"])
+                let known = provider.endpoints.keys.sorted()
+                tree.error("endpoint '\(id.value)' is not in provider.endpoints\(SpellCheck.didYouMean(id.value, in: known))",
+                           at: id.location,
+                           notes: ["add '\(id.value): <model id>' under provider.endpoints, naming the model it serves, so its limits can be checked"])
                 return nil
             }
             return ModelCatalog.model(id: served)
@@ -90,7 +98,8 @@ struct TargetResolver {
         if let model = ModelCatalog.model(id: id.value) { return model }
         let ids = ModelCatalog.imageModels.map(\.id)
         if ModelCatalog.textModels.contains(id.value) {
-            tree.error("'\(id.value)' is a text model; image targets use \(ids.joined(separator: ", ")) (or add 'kind: text')", at: id.location)
+            tree.error("'\(id.value)' is a chat model and cannot make images; use an image model such as \(ModelCatalog.defaultImageModel), or add 'kind: text' to make a text target",
+                       at: id.location)
         } else {
             tree.error("unknown model '\(id.value)'\(SpellCheck.didYouMean(id.value, in: ids) )",
                        at: id.location, notes: ["image models: \(ids.joined(separator: ", ")), or an endpoint id 'ep-…' listed in provider.endpoints"])
@@ -106,7 +115,7 @@ struct TargetResolver {
         let upper = raw.uppercased()
         if ["1K", "2K", "4K"].contains(upper) {
             if !model.presets.contains(upper) {
-                tree.error("size '\(raw)' is not offered by \(m); \(sizeAdvice(model))", at: size.location)
+                tree.error("size '\(raw)' is not offered by \(m); \(sizeAdvice(model, subject: "it"))", at: size.location)
             }
             return Located(upper, at: size.location)
         }
@@ -117,18 +126,19 @@ struct TargetResolver {
             return Located("adaptive", at: size.location)
         }
         guard let (w, h) = SizeSpec.parsePixels(raw) else {
-            tree.error("size '\(raw)' must be 1K, 2K, 4K or WxH such as 2048x2048; \(sizeAdvice(model))", at: size.location)
+            tree.error("size '\(raw)' is not a size; \(sizeAdvice(model))", at: size.location)
             return size
         }
         let normalized = Located("\(w)x\(h)", at: size.location)
         guard let range = model.pixelRange else {
-            tree.error("size '\(raw)' cannot be given to \(m); \(sizeAdvice(model))", at: size.location)
+            tree.error("size '\(raw)' cannot be given to \(m); \(sizeAdvice(model, subject: "it"))", at: size.location)
             return normalized
         }
         let pixels = w * h
         if !range.contains(pixels) {
             let lo = SizeSpec.describePixels(range.lowerBound), hi = SizeSpec.describePixels(range.upperBound)
-            tree.error("size '\(raw)' is \(pixels) pixels; \(m) takes \(range.lowerBound) (\(lo)) to \(range.upperBound) (\(hi))",
+            let fit = SizeSpec.scaled(w, h, into: range).map { "; try \($0.0)x\($0.1) (the same shape)" } ?? ""
+            tree.error("size '\(raw)' is \(SizeSpec.grouped(pixels)) pixels; \(m) takes \(SizeSpec.grouped(range.lowerBound)) (\(lo)) to \(SizeSpec.grouped(range.upperBound)) (\(hi))\(fit)",
                        at: size.location)
         }
         if let ar = model.aspectRange {
@@ -140,13 +150,17 @@ struct TargetResolver {
         return normalized
     }
 
-    private func sizeAdvice(_ model: ImageModel) -> String {
+    /// What sizes `model` takes, as the second half of a message (`subject` names the model).
+    private func sizeAdvice(_ model: ImageModel, subject: String? = nil) -> String {
+        let who = subject ?? model.id
         switch model.family {
-        case .seededit30i2i: return "seededit-3.0-i2i takes only 'adaptive' (the output follows the reference's shape)"
-        case .seedream30t2i: return "seedream-3.0-t2i takes WxH from 512x512 to 2048x2048 pixels in total, e.g. 1024x1024"
+        case .seededit30i2i: return "\(who) takes only 'adaptive' (the output follows the reference's shape)"
+        case .seedream30t2i: return "\(who) takes WxH from 512x512 to 2048x2048 pixels in total, e.g. 1024x1024 or 1280x720"
         default:
             let presets = model.presets.joined(separator: ", ")
-            return "\(model.id) takes \(presets) or WxH, e.g. \(model.recommendedSizes.map { "\($0.width)x\($0.height)" }.prefix(3).joined(separator: ", "))"
+            let examples = model.recommendedSizes.filter { ["1:1", "16:9", "9:16"].contains($0.ratio) }
+                .map { "\($0.width)x\($0.height)" }.joined(separator: ", ")
+            return "\(who) takes \(presets) or WxH, e.g. \(examples)"
         }
     }
 
@@ -154,16 +168,21 @@ struct TargetResolver {
                                      location: SourceLocation, target: String, tree: inout YAMLTree) {
         let count = refs.count
         if model.referenceCount.upperBound == 0, count > 0 {
-            tree.error("\(m) generates from text only and takes no references", at: location)
+            tree.error("\(m) generates from text only and takes no references; remove them, or use \(ModelCatalog.defaultImageModel) to generate from references",
+                       at: location)
             return
         }
         if count < model.referenceCount.lowerBound {
-            tree.error("target '\(target)' needs exactly one reference image: \(m) edits an image", at: location)
+            tree.error("target '\(target)' needs exactly one reference image: \(m) edits an image; add 'references: [path/to/image.png]'",
+                       at: location)
             return
         }
         if count > model.referenceCount.upperBound {
             let limit = model.referenceCount.upperBound
-            tree.error("\(count) references; \(m) takes at most \(limit)", at: location)
+            let excess = count - limit
+            let what = limit == 1 ? "exactly one" : "at most \(limit)"
+            tree.error("\(count) references; \(m) takes \(what): remove \(excess)",
+                       at: refs[limit].location)
             return
         }
         if images > 1, count + images > ModelCatalog.maxReferencesPlusImages {
@@ -192,27 +211,28 @@ struct TargetResolver {
             (o.images != nil, "images", o.images?.location), (o.minImages != nil, "min_images", o.minImages?.location),
             (o.optimizePrompt != nil, "optimize_prompt", o.optimizePrompt?.location), (o.seed != nil, "seed", o.seed?.location),
             (o.guidanceScale != nil, "guidance_scale", o.guidanceScale?.location), (o.stream != nil, "stream", o.stream?.location),
+            (o.watermark != nil, "watermark", o.watermark?.location),
         ]
         for (present, key, loc) in imageOnly where present {
-            tree.error("'\(key)' applies to image targets, not to text target '\(name)'", at: loc ?? location)
+            tree.error("'\(key)' applies to image targets, not to text target '\(name)'; remove it", at: loc ?? location)
         }
         let model = o.model ?? Located(ModelCatalog.defaultTextModel, at: location)
         if ModelCatalog.model(id: model.value) != nil {
             tree.error("'\(model.value)' is an image model; text targets use a chat model such as \(ModelCatalog.defaultTextModel)", at: model.location)
         }
         guard let prompt = o.prompt else {
-            tree.error("text target '\(name)' has no 'prompt'", at: location)
+            if !o.written.contains("prompt") {
+                tree.error("text target '\(name)' has no 'prompt'; add the request for the chat model", at: location)
+            }
             return nil
         }
         var system = o.system
         if let file = o.systemFile {
-            if system != nil { tree.error("give 'system' or 'system_file', not both", at: file.location) }
-            let path = file.value.hasPrefix("/") ? file.value : directory + "/" + file.value
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            if system != nil {
+                tree.error("give 'system' or 'system_file', not both", at: file.location)
+            } else if let text = readFile(file.value, for: "system_file", at: file.location, tree: &tree) {
                 system = TemplateParser(vars: [:]).parse(text, location: { _ in file.location }, tree: &tree,
                                                          templateLocation: file.location)
-            } else {
-                tree.error("system_file '\(file.value)' cannot be read (looked for \(path))", at: file.location)
             }
         }
         var format: TextResponseFormat = .text
@@ -234,12 +254,12 @@ struct TargetResolver {
             case .inline(let json):
                 format = .jsonSchema(name: name, schema: json, strict: true)
             case .file(let f):
-                let path = f.hasPrefix("/") ? f : directory + "/" + f
-                if let text = try? String(contentsOfFile: path, encoding: .utf8),
-                   (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil {
-                    format = .jsonSchema(name: name, schema: text, strict: true)
-                } else {
-                    tree.error("schema file '\(f)' is missing or not valid JSON (looked for \(path))", at: schema.location)
+                if let text = readFile(f, for: "schema", at: schema.location, tree: &tree) {
+                    if (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil {
+                        format = .jsonSchema(name: name, schema: text, strict: true)
+                    } else {
+                        tree.error("schema file '\(f)' is not valid JSON", at: schema.location)
+                    }
                 }
             }
         default:
@@ -249,6 +269,21 @@ struct TargetResolver {
         if let schema = o.schema, case .named(let n) = schema.value, validation == nil { validation = n }
         return TextSpec(model: model, system: system, prompt: prompt, responseFormat: format, validation: validation,
                         thinking: o.thinking?.value, temperature: o.temperature?.value, maxTokens: o.maxTokens?.value)
+    }
+}
+
+extension TargetResolver {
+    /// A text file named in the manifest, relative to its folder. Messages name the path as
+    /// written (never the absolute path, which differs per machine).
+    func readFile(_ relative: String, for key: String, at location: SourceLocation, tree: inout YAMLTree) -> String? {
+        let path = relative.hasPrefix("/") ? relative : directory + "/" + relative
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text }
+        if FileManager.default.fileExists(atPath: path) {
+            tree.error("\(key) '\(relative)' cannot be read as UTF-8 text", at: location)
+        } else {
+            tree.error("\(key) '\(relative)' does not exist; paths are relative to the manifest's folder", at: location)
+        }
+        return nil
     }
 }
 
@@ -262,12 +297,35 @@ public enum SizeSpec {
         return (w, h)
     }
 
+    /// The guide's own example for a pixel count: 2560x1440 rather than 1920x1920.
     static func describePixels(_ n: Int) -> String {
-        let side = Int(Double(n).squareRoot())
-        if side * side == n { return "\(side)x\(side)" }
         if n == 3_686_400 { return "2560x1440" }
         if n == 921_600 { return "1280x720" }
-        return "\(n) px"
+        let side = Int(Double(n).squareRoot())
+        if side * side == n { return "\(side)x\(side)" }
+        return "\(grouped(n)) px"
+    }
+
+    /// `3686400` → `3,686,400`.
+    static func grouped(_ n: Int) -> String {
+        var digits = Array(String(abs(n)))
+        var out = ""
+        while digits.count > 3 {
+            out = "," + String(digits.suffix(3)) + out
+            digits.removeLast(3)
+        }
+        return (n < 0 ? "-" : "") + String(digits) + out
+    }
+
+    /// `w x h` scaled (same aspect ratio, sides multiples of 8) to the nearest size inside `range`.
+    static func scaled(_ w: Int, _ h: Int, into range: ClosedRange<Int>) -> (Int, Int)? {
+        let pixels = Double(w * h)
+        let target = Double(w * h < range.lowerBound ? range.lowerBound : range.upperBound)
+        let factor = (target / pixels).squareRoot()
+        let round: (Double) -> Int = w * h < range.lowerBound
+            ? { Int(($0 / 8).rounded(.up)) * 8 } : { Int(($0 / 8).rounded(.down)) * 8 }
+        let (sw, sh) = (round(Double(w) * factor), round(Double(h) * factor))
+        return sw > 0 && sh > 0 && range.contains(sw * sh) ? (sw, sh) : nil
     }
 
     static func describeRatio(_ w: Int, _ h: Int) -> String {

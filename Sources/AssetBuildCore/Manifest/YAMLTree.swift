@@ -15,52 +15,11 @@ struct YAMLTree {
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            var d = diagnostic(for: error)
-            if let note = Self.hint(for: d, text: text) { d.notes.append(note) }
-            diagnostics.append(d)
+            diagnostics.append(YAMLSyntaxError(file: file, text: text).diagnostic(for: error))
         } catch {
             diagnostics.append(.error("cannot parse YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1)))
         }
         return nil
-    }
-
-    /// Advice for parse errors that have a usual cause in assetbuild manifests.
-    static func hint(for d: Diagnostic, text: String) -> String? {
-        guard let line = d.location?.line else { return nil }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard line >= 1, line <= lines.count else { return nil }
-        let source = String(lines[line - 1])
-        if d.message.contains("flow sequence"),
-           let r = source.range(of: #"[a-z0-9][a-z0-9_-]*\[[0-9]+\]"#, options: .regularExpression) {
-            let ref = String(source[r])
-            return "inside [ … ] a group image such as \(ref) must be quoted: [\"\(ref)\", …]; or write one '- \(ref)' per line"
-        }
-        if d.message.contains("mapping values are not allowed") {
-            return "a value containing ': ' must be quoted, e.g. prompt: \"Title: subtitle\""
-        }
-        return nil
-    }
-
-    private func diagnostic(for error: YamlError) -> Diagnostic {
-        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
-        switch error {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            var message = "invalid YAML: \(problem)"
-            if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
-            let notes = problem.contains("tab") || problem.contains("\\t")
-                ? ["YAML indents with spaces; replace the tab characters"] : []
-            return .error(message, at: at(mark), notes: notes)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            return .error("duplicate key \(keys) in one mapping; the second would silently replace the first",
-                          at: at(context.mark))
-        case .reader(let problem, _, _, _):
-            return .error("cannot read the manifest: \(problem)", at: SourceLocation(file: file, line: 1, column: 1))
-        default:
-            return .error("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
-        }
     }
 
     func location(_ node: Node) -> SourceLocation {
@@ -117,16 +76,24 @@ struct YAMLTree {
         return explicit.map { ($0.0, $0.1, $0.2) } + merged.filter { !explicitKeys.contains($0.0) }.map { ($0.0, $0.1, $0.2) }
     }
 
-    /// Reports every key not in `known` with a suggestion.
+    /// Reports every key not in `known` with a suggestion. Returns the known keys that were
+    /// suggested, so a later "missing 'prompt'" is not reported on top of "did you mean 'prompt'?".
+    @discardableResult
     mutating func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], known: [String],
-                            elsewhere: [String: String] = [:]) {
+                            elsewhere: [String: String] = [:]) -> Set<String> {
+        var suggested = Set<String>()
         for e in entries where !known.contains(e.key) {
             if let hint = elsewhere[e.key] {
                 error("'\(e.key)' \(hint)", at: e.keyNode)
+            } else if let s = SpellCheck.suggestion(for: e.key, in: known) {
+                suggested.insert(s)
+                error("unknown key '\(e.key)'; did you mean '\(s)'?", at: e.keyNode)
             } else {
-                error("unknown key '\(e.key)'\(SpellCheck.didYouMean(e.key, in: known))", at: e.keyNode)
+                let list = known.map { "'\($0)'" }.joined(separator: ", ")
+                error("unknown key '\(e.key)'", at: e.keyNode, notes: ["known keys here: \(list)"])
             }
         }
+        return suggested
     }
 
     func describe(_ node: Node) -> String {
@@ -181,17 +148,29 @@ struct YAMLTree {
     }
 
     mutating func bool(_ node: Node, for key: String) -> Bool? {
-        guard isPlain(node), let s = node.scalar?.string else {
+        guard case .scalar(let scalar) = node else {
             error("'\(key)' must be true or false, found \(describe(node))", at: node)
             return nil
         }
-        switch s {
-        case "true", "True", "TRUE": return true
-        case "false", "False", "FALSE": return false
-        default:
-            error("'\(key)' must be true or false, found \(describe(node))", at: node)
-            return nil
+        let s = scalar.string
+        let lower = s.lowercased()
+        if scalar.style == .plain {
+            if lower == "true" { return true }
+            if lower == "false" { return false }
         }
+        // YAML 1.1 spellings (yes/no/on/off) are plain strings in YAML 1.2, and quotes make any a string.
+        let meant = ["true": "true", "false": "false", "yes": "true", "no": "false", "on": "true", "off": "false",
+                     "y": "true", "n": "false"][lower]
+        if scalar.style != .plain, lower == "true" || lower == "false" {
+            error("'\(key)' must be true or false without quotes, found the string \(describe(node))", at: node,
+                  notes: ["write '\(key): \(lower)'"])
+        } else if let meant {
+            error("'\(key)' must be true or false, found \(describe(node)); did you mean \(meant)?", at: node,
+                  notes: ["write '\(key): \(meant)' (no quotes)"])
+        } else {
+            error("'\(key)' must be true or false, found \(describe(node))", at: node)
+        }
+        return nil
     }
 
     /// A string that must be one of `choices`.

@@ -45,16 +45,34 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
         var out = ""
         if let location { out += "\(bold)\(location):\(reset) " }
         out += "\(tint)\(severity.rawValue):\(reset) \(bold)\(message)\(reset)"
-        if let location, let lines = sourceLines, location.line >= 1, location.line <= lines.count {
-            let line = lines[location.line - 1]
+        // A blank line (an empty file) has nothing to point at.
+        if let location, let lines = sourceLines, location.line >= 1, location.line <= lines.count,
+           !lines[location.line - 1].allSatisfy(\.isWhitespace) {
+            let (line, column) = Self.excerpt(lines[location.line - 1], column: location.column)
             out += "\n" + line
-            let prefix = line.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
+            let prefix = line.prefix(max(0, column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
             out += "\n" + prefix + (color ? "\u{1B}[1;32m^\u{1B}[0m" : "^")
         }
         for note in notes {
             out += "\n\(color ? "\u{1B}[1;36m" : "")note:\(reset) \(note)"
         }
         return out
+    }
+}
+
+extension Diagnostic {
+    static let maxSourceWidth = 160
+
+    /// A long source line (a one-line prompt) cut to a window around the column, with `…` where
+    /// it was cut; returns the text and the column within it.
+    static func excerpt(_ line: Substring, column: Int) -> (String, Int) {
+        let chars = Array(line)
+        guard chars.count > maxSourceWidth else { return (String(line), column) }
+        let start = column - 1 > maxSourceWidth - 40 ? max(0, column - 1 - 40) : 0
+        let end = min(chars.count, start + maxSourceWidth)
+        let head = start > 0 ? "…" : ""
+        let tail = end < chars.count ? "…" : ""
+        return (head + String(chars[start..<end]) + tail, column - start + head.count)
     }
 }
 
