@@ -20,8 +20,9 @@ struct AssetBuildCommand: AsyncParsableCommand {
     /// request is sent), 1 for a failed build.
     static func main() async {
         do {
-            try checkSubcommand(Array(CommandLine.arguments.dropFirst()))
-            var command = try parseAsRoot()
+            let arguments = hoistGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+            try checkSubcommand(arguments)
+            var command = try parseAsRoot(arguments)
             if var async = command as? AsyncParsableCommand {
                 try await async.run()
             } else {
@@ -30,6 +31,34 @@ struct AssetBuildCommand: AsyncParsableCommand {
         } catch {
             exit(with: error)
         }
+    }
+
+    /// Options that every subcommand takes may come first, make-style (`assetbuild -C site build`):
+    /// they are moved after the subcommand, where the parser expects them.
+    static func hoistGlobalOptions(_ args: [String]) -> [String] {
+        let withValue: Set<String> = ["-f", "--file", "-C", "--directory", "--cache-dir", "--build-dir", "--provider"]
+        var leading: [String] = []
+        var i = 0
+        while i < args.count, args[i].hasPrefix("-") {
+            let flag = args[i]
+            let name = flag.split(separator: "=", maxSplits: 1).first.map(String.init) ?? flag
+            guard withValue.contains(name) else { return args }   // --help, --version, or a mistake: leave as is
+            leading.append(flag)
+            if !flag.contains("="), i + 1 < args.count {
+                leading.append(args[i + 1])
+                i += 1
+            }
+            i += 1
+        }
+        guard !leading.isEmpty, i < args.count else { return args }
+        // `cache stats` and friends: keep nested subcommand names together.
+        var sub = [args[i]]
+        i += 1
+        if sub[0] == "cache", i < args.count, !args[i].hasPrefix("-") {
+            sub.append(args[i])
+            i += 1
+        }
+        return sub + leading + Array(args[i...])
     }
 
     /// A mistyped subcommand is an error with a suggestion, never taken for a target name.

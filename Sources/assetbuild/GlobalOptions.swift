@@ -24,13 +24,39 @@ struct GlobalOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    /// Loads the manifest (exit 2 with diagnostics when it is wrong) and its workspace.
-    func workspace() throws -> Workspace {
+    /// Changes to `-C DIR`, once per process (several steps may ask).
+    func enterDirectory() throws {
+        guard !DirectoryChange.done else { return }
+        DirectoryChange.done = true
         if let directory {
             guard FileManager.default.changeCurrentDirectoryPath(directory) else {
                 throw DiagnosticsError([.error("cannot change to directory '\(directory)'", at: nil)])
             }
         }
+    }
+
+    /// When the last full build's no-op stamp still holds, reports "up to date" without reading
+    /// the manifest and returns true.
+    func fastNoop(json: Bool, explain: Bool) throws -> Bool {
+        try enterDirectory()
+        let (cache, build) = Workspace.paths(manifestPath: file, cacheDirectory: cacheDir ?? environment["ASSETBUILD_CACHE_DIR"],
+                                             buildDirectory: buildDir)
+        let stamp = NoopStamp(manifestPath: file, cacheDirectory: cache, buildRoot: build, providerOverride: provider?.rawValue)
+        guard let targets = stamp.check() else { return false }
+        let reporter: any BuildReporter = json
+            ? JSONLinesReporter()
+            : ConsoleReporter(style: ConsoleReporter.Style.detect(explain: explain, environment: environment))
+        reporter.report(.planned(targets: targets, toRun: 0, toRestore: 0, images: 0, estimatedCost: 0))
+        var summary = BuildSummary()
+        summary.targets = targets
+        summary.upToDate = targets
+        reporter.report(.finished(summary))
+        return true
+    }
+
+    /// Loads the manifest (exit 2 with diagnostics when it is wrong) and its workspace.
+    func workspace() throws -> Workspace {
+        try enterDirectory()
         let manifest = try ManifestLoader.load(path: file, displayName: file)
         return try Workspace(manifest: manifest, cacheDirectory: cacheDir ?? environment["ASSETBUILD_CACHE_DIR"],
                              buildDirectory: buildDir)
@@ -50,3 +76,8 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension ProviderName: ExpressibleByArgument {}
+
+/// Whether `-C` was already applied (commands run once per process, on one thread).
+enum DirectoryChange {
+    nonisolated(unsafe) static var done = false
+}

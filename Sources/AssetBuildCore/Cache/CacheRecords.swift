@@ -178,3 +178,33 @@ public struct GCReport: Sendable, Hashable {
     /// True when `maxBytes` was asked for and protected objects alone exceed it.
     public var overBudget: Bool
 }
+
+/// Byte counts the way people read them: `1.4 MB`.
+public func formatBytes(_ n: Int64) -> String {
+    let units = ["bytes", "KB", "MB", "GB", "TB"]
+    var value = Double(n), unit = 0
+    while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
+    return unit == 0 ? "\(n) bytes" : String(format: "%.1f %@", value, units[unit])
+}
+
+extension CacheStats: CustomStringConvertible {
+    public var description: String {
+        let actions = ActionStatus.allCases.compactMap { s in actionsByStatus[s].map { "\($0) \(s.rawValue)" } }
+        return """
+        objects:      \(objectCount) (\(formatBytes(objectBytes)))
+        actions:      \(actions.isEmpty ? "none" : actions.joined(separator: ", "))
+        outputs:      \(imageCount) recorded, \(materializedCount) materialized
+        targets:      \(targetStateCount) with a recorded state
+        index:        \(formatBytes(databaseBytes))
+        """
+    }
+}
+
+extension GCReport: CustomStringConvertible {
+    public var description: String {
+        var s = "removed \(removedActions) action(s) and \(removedObjects) object(s) (\(formatBytes(removedBytes))); "
+        s += "\(remainingObjects) object(s) remain (\(formatBytes(remainingBytes)))"
+        if overBudget { s += "\nwarning: the objects still in use exceed the size asked for" }
+        return s
+    }
+}

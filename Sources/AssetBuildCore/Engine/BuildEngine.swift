@@ -12,6 +12,8 @@ public struct BuildOptions: Sendable {
     /// The command line, recorded in the build lock so a second build can say who holds it.
     public var command = "assetbuild build"
     public var waitForLock = true
+    /// `--provider`, recorded in the no-op stamp (the manifest decides otherwise).
+    public var providerOverride: String?
 
     public init() {}
 }
@@ -117,6 +119,7 @@ public final class BuildEngine: Sendable {
                                            + " (raise --budget or provider.budget, or build fewer targets)", at: nil)])
         }
         var summary = BuildSummary()
+        var failureMessages: [String] = []
         summary.targets = order.count
         if !options.dryRun, toRun > 0 {
             // Missing credentials are a usage error: say so before anything runs.
@@ -131,22 +134,47 @@ public final class BuildEngine: Sendable {
             return summary
         }
 
-        let run = BuildRun(engine: self, cache: cache, planner: planner, options: options)
-        summary = await run.execute(order: order, plan: plan)
+        let nothingToDo = plan.targets.allSatisfy { $0.status == .upToDate }
+        let fullBuild = options.targets.isEmpty
+        let stamp = workspace.noopStamp(providerOverride: options.providerOverride)
+        if !nothingToDo || !fullBuild { stamp.remove() }
+        var processed = Set<String>()
+        if nothingToDo {
+            // The plan already decided every target: no scheduler, no tasks.
+            summary.upToDate = order.count
+            processed = Set(order.map { manifest.targets[$0].name })
+        } else {
+            let run = BuildRun(engine: self, cache: cache, planner: planner, options: options)
+            summary = await run.execute(order: order, plan: plan)
+            processed = run.processedTargets
+            failureMessages = run.failureMessages
+        }
         try? cache.recordFileDigests(inputs.newRecords)
-        try finalize(cache: cache, selection: order, processed: run.processedTargets, summary: &summary)
+        try finalize(cache: cache, selection: order, processed: processed, summary: &summary,
+                     changed: !nothingToDo || !inputs.newRecords.isEmpty)
+        if fullBuild, summary.failed == 0, summary.skipped == 0, !summary.interrupted {
+            try? writeStamp(stamp, cache: cache)
+        }
         summary.seconds = seconds(since: started)
         reporter.report(.finished(summary))
         if summary.failed > 0 || summary.interrupted {
-            throw BuildFailed(summary: summary, failures: run.failureMessages)
+            throw BuildFailed(summary: summary, failures: failureMessages)
         }
         return summary
     }
 
     /// Removes outputs no longer declared, then writes the build record and lock file when they changed.
-    func finalize(cache: BuildCache, selection: [Int], processed: Set<String>, summary: inout BuildSummary) throws {
-        let records = try cache.materialized(buildRoot: workspace.buildRoot)
+    func finalize(cache: BuildCache, selection: [Int], processed: Set<String>, summary: inout BuildSummary,
+                  changed: Bool) throws {
+        let recordPath = workspace.buildRoot + "/assetbuild.json"
+        let lockPath = manifest.directory + "/assetbuild.lock"
         let states = try cache.targetStates()
+        // Nothing ran, nothing was restored, and the records are in place: nothing to write.
+        if !changed, FileOps.exists(recordPath), FileOps.exists(lockPath),
+           Set(states.keys).isSubset(of: Set(manifest.targetNames)) {
+            return
+        }
+        let records = try cache.materialized(buildRoot: workspace.buildRoot)
         let actions = try cache.actions(forKeys: Set(states.values.map(\.actionKey)))
         // Declared: every output a current target produced (or may produce, if it was not processed).
         var declared = Set<String>()
@@ -168,9 +196,17 @@ public final class BuildEngine: Sendable {
 
         let record = BuildRecord.make(manifest: manifest, states: states.filter { manifest[$0.key] != nil }, actions: actions)
         if !record.targets.isEmpty || FileOps.exists(workspace.buildRoot) {
-            try BuildRecord.writeIfChanged(record.encoded(), to: workspace.buildRoot + "/assetbuild.json")
+            try BuildRecord.writeIfChanged(record.encoded(), to: recordPath)
         }
-        try BuildRecord.writeIfChanged(Data(record.lockFile().utf8), to: manifest.directory + "/assetbuild.lock")
+        try BuildRecord.writeIfChanged(Data(record.lockFile().utf8), to: lockPath)
+    }
+
+    /// Everything a full build read or wrote, for the next no-op check.
+    func writeStamp(_ stamp: NoopStamp, cache: BuildCache) throws {
+        let outputs = try cache.materialized(buildRoot: workspace.buildRoot).keys.map { workspace.buildRoot + "/" + $0 }
+        let files = manifest.inputFiles + outputs
+            + [workspace.buildRoot + "/assetbuild.json", manifest.directory + "/assetbuild.lock"]
+        try stamp.write(manifestBytes: try FileOps.read(manifest.path), targets: manifest.targets.count, files: files)
     }
 
     func seconds(since start: Duration) -> Double {

@@ -81,13 +81,23 @@ final class BuildRun: @unchecked Sendable {
     }
 
     private func buildTarget(_ target: Target) async throws {
-        let upstream = lock.withLock { outputs }
+        // Only this target's upstream outputs: copying the whole map per target would make a
+        // build quadratic in the number of targets.
+        let upstream: [String: TargetOutput] = lock.withLock {
+            var mine: [String: TargetOutput] = [:]
+            for d in target.dependencies { mine[d.value] = outputs[d.value] }
+            return mine
+        }
         do {
             var decision = try planner.decide(target, upstream: { upstream[$0] })
             if decision.status == .pending {
                 throw InputError(target: target.name, message: "an upstream output is missing")
             }
-            let records = lock.withLock { materialized }
+            let records: [String: MaterializedRecord] = lock.withLock {
+                var mine: [String: MaterializedRecord] = [:]
+                for path in target.possibleOutputPaths { mine[path] = materialized[path] }
+                return mine
+            }
             if lock.withLock({ planned[target.name] }) == .pending {
                 engine.reporter.report(.decided(target: target.name, status: decision.status, reasons: decision.reasons))
             }

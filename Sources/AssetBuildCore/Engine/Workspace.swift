@@ -12,9 +12,23 @@ public struct Workspace: Sendable {
     public init(manifest: Manifest, cacheDirectory: String? = nil, buildDirectory: String? = nil) throws(DiagnosticsError) {
         self.manifest = manifest
         self.graph = try BuildGraph(manifest: manifest)
+        (self.cacheDirectory, self.buildRoot) = Self.paths(manifestPath: manifest.path, cacheDirectory: cacheDirectory,
+                                                           buildDirectory: buildDirectory)
+    }
+
+    /// The cache and build directories for a manifest, before (or without) reading it.
+    public static func paths(manifestPath: String, cacheDirectory: String?, buildDirectory: String?) -> (cache: URL, build: String) {
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p }
-        self.cacheDirectory = URL(fileURLWithPath: cacheDirectory.map(absolute) ?? manifest.directory + "/.assetbuild")
-        self.buildRoot = URL(fileURLWithPath: buildDirectory.map(absolute) ?? manifest.directory + "/build").standardizedFileURL.path
+        let dir = URL(fileURLWithPath: absolute(manifestPath)).standardizedFileURL.deletingLastPathComponent().path
+        let cache = URL(fileURLWithPath: cacheDirectory.map(absolute) ?? dir + "/.assetbuild")
+        let build = URL(fileURLWithPath: buildDirectory.map(absolute) ?? dir + "/build").standardizedFileURL.path
+        return (cache, build)
+    }
+
+    /// The no-op stamp of full builds of this workspace.
+    public func noopStamp(providerOverride: String?) -> NoopStamp {
+        NoopStamp(manifestPath: manifest.path, cacheDirectory: cacheDirectory, buildRoot: buildRoot,
+                  providerOverride: providerOverride)
     }
 
     /// The declaration indices of the named targets plus everything they need, in build order;

@@ -55,6 +55,23 @@ public struct Manifest: Sendable {
 
     public var targetNames: [String] { targets.map(\.name) }
 
+    /// Every file besides the manifest whose bytes feed some target: reference files, system
+    /// prompt files and schema files (absolute paths, sorted, no duplicates).
+    public var inputFiles: [String] {
+        var out = Set<String>()
+        for t in targets {
+            switch t.kind {
+            case .image(let spec):
+                for r in spec.references {
+                    if case .file(let rel) = r.value.source { out.insert(rel.hasPrefix("/") ? rel : directory + "/" + rel) }
+                }
+            case .text(let spec):
+                out.formUnion(spec.sourceFiles)
+            }
+        }
+        return out.sorted()
+    }
+
     /// Diagnostics found after loading (cycles, reference files), with the manifest text so they
     /// print with their source line.
     public func diagnosticsError(_ diagnostics: [Diagnostic]) -> DiagnosticsError {
@@ -180,6 +197,9 @@ public struct TextSpec: Sendable {
     public var thinking: String?
     public var temperature: Double?
     public var maxTokens: Int?
+    /// Files read while loading (`system_file`, a schema file), absolute: a change to one
+    /// changes the target's inputs even though the manifest's bytes did not change.
+    public var sourceFiles: [String] = []
 }
 
 /// Where a reference image comes from.

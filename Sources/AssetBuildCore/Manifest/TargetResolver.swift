@@ -227,7 +227,10 @@ struct TargetResolver {
             return nil
         }
         var system = o.system
+        var sourceFiles: [String] = []
+        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
         if let file = o.systemFile {
+            sourceFiles.append(absolute(file.value))
             if system != nil {
                 tree.error("give 'system' or 'system_file', not both", at: file.location)
             } else if let text = readFile(file.value, for: "system_file", at: file.location, tree: &tree) {
@@ -254,6 +257,7 @@ struct TargetResolver {
             case .inline(let json):
                 format = .jsonSchema(name: name, schema: json, strict: true)
             case .file(let f):
+                sourceFiles.append(absolute(f))
                 if let text = readFile(f, for: "schema", at: schema.location, tree: &tree) {
                     if (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil {
                         format = .jsonSchema(name: name, schema: text, strict: true)
@@ -268,7 +272,8 @@ struct TargetResolver {
         }
         if let schema = o.schema, case .named(let n) = schema.value, validation == nil { validation = n }
         return TextSpec(model: model, system: system, prompt: prompt, responseFormat: format, validation: validation,
-                        thinking: o.thinking?.value, temperature: o.temperature?.value, maxTokens: o.maxTokens?.value)
+                        thinking: o.thinking?.value, temperature: o.temperature?.value, maxTokens: o.maxTokens?.value,
+                        sourceFiles: sourceFiles)
     }
 }
 

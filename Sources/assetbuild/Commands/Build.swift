@@ -42,6 +42,7 @@ struct Build: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
+        if targets.isEmpty, !force, !dryRun, try global.fastNoop(json: json, explain: explain) { return }
         let workspace = try global.workspace()
         global.printWarnings(workspace.manifest)
         let style = ConsoleReporter.Style.detect(explain: explain || dryRun, environment: global.environment)
@@ -55,6 +56,7 @@ struct Build: AsyncParsableCommand {
         options.dryRun = dryRun
         options.force = force
         options.budget = budget
+        options.providerOverride = global.provider?.rawValue
         options.command = (["assetbuild"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let opts = options
         let task = Task { try await engine.build(opts) }

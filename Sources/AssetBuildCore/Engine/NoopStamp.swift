@@ -1,0 +1,84 @@
+import Foundation
+
+/// Proof that a full build left everything up to date, so the next one can say so without
+/// parsing the manifest (which dominates a no-op build of thousands of targets; Ninja keeps its
+/// own logs for the same reason).
+///
+/// Written after a successful full build: the manifest's SHA-256, the provider override, the
+/// assetbuild version, and the stat (size, mtime, inode) of every file a target reads or writes,
+/// folded into one digest. A later `build` with no target names reads the manifest bytes, stats
+/// those files, and stops if nothing moved. Any difference — an edited manifest, a touched
+/// reference, a missing or edited output, another version of assetbuild — takes the full path,
+/// which decides target by target as usual. Every full build that is not a no-op removes the
+/// stamp before it writes anything, so an interrupted build never leaves a stale one.
+public struct NoopStamp: Sendable {
+    public static let fileName = "noop-stamp"
+    static let header = "assetbuild-noop-stamp 1"
+
+    public var manifestPath: String
+    public var cacheDirectory: URL
+    public var buildRoot: String
+    /// `--provider`, or "-" when the manifest's own choice applies.
+    public var providerOverride: String
+
+    public init(manifestPath: String, cacheDirectory: URL, buildRoot: String, providerOverride: String?) {
+        self.manifestPath = URL(fileURLWithPath: manifestPath).standardizedFileURL.path
+        self.cacheDirectory = cacheDirectory
+        self.buildRoot = buildRoot
+        self.providerOverride = providerOverride ?? "-"
+    }
+
+    var path: String { cacheDirectory.appendingPathComponent(Self.fileName).path }
+
+    /// The number of targets when the last full build's stamp still holds; nil otherwise.
+    public func check() -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        func field(_ name: String) -> String? {
+            guard let line = lines.popFirst(), line.hasPrefix(name + " ") else { return nil }
+            return String(line.dropFirst(name.count + 1))
+        }
+        guard lines.popFirst().map(String.init) == Self.header,
+              field("version") == AssetBuildVersion.current,
+              field("manifest") == manifestPath,
+              field("build") == buildRoot,
+              field("provider") == providerOverride,
+              let sha = field("sha256"),
+              let targets = field("targets").flatMap({ Int($0) }),
+              let digest = field("digest"),
+              let count = field("files").flatMap({ Int($0) }) else { return nil }
+        let files = lines.prefix(count).map(String.init)
+        guard files.count == count,
+              let manifest = FileManager.default.contents(atPath: manifestPath),
+              SHA256.hash(manifest).hex == sha,
+              Self.digest(files) == digest else { return nil }
+        return targets
+    }
+
+    /// Records the state after a successful full build. `files` are absolute paths.
+    func write(manifestBytes: Data, targets: Int, files: [String]) throws {
+        let sorted = Array(Set(files)).sorted()
+        var text = "\(Self.header)\nversion \(AssetBuildVersion.current)\nmanifest \(manifestPath)\nbuild \(buildRoot)\n"
+        text += "provider \(providerOverride)\nsha256 \(SHA256.hash(manifestBytes).hex)\ntargets \(targets)\n"
+        text += "digest \(Self.digest(sorted))\nfiles \(sorted.count)\n"
+        text += sorted.joined(separator: "\n") + "\n"
+        try FileOps.writeAtomically(Data(text.utf8), to: path, sync: false)
+    }
+
+    func remove() {
+        try? FileOps.remove(path)
+    }
+
+    /// One digest over every file's (size, mtime, inode), "-" for a missing file.
+    static func digest(_ files: [String]) -> String {
+        var h = SHA256()
+        for f in files {
+            if let st = FileOps.stat(f) {
+                h.update("\(f)\t\(st.size)\t\(st.mtimeNs)\t\(st.inode)\n")
+            } else {
+                h.update("\(f)\t-\n")
+            }
+        }
+        return h.finalize().hex
+    }
+}
