@@ -26,6 +26,7 @@ struct ActionRunner: Sendable {
         switch target.kind {
         case .image(let spec): return try await runImages(target, spec: spec, plan: plan, fp: fp, inputs: inputs)
         case .text(let spec): return try await runText(target, spec: spec, fp: fp, inputs: inputs)
+        case .book(let spec): return try runBook(target, spec: spec, fp: fp, inputs: inputs)
         }
     }
 
@@ -41,10 +42,11 @@ struct ActionRunner: Sendable {
             case .url(let url): references.append(.url(url))
             }
         }
-        let wanted = max(1, spec.images - kept.count)
+        let total = inputs.images
+        let wanted = max(1, total - kept.count)
         var request = ImageRequest(
             target: target.name, model: spec.model.value, prompt: inputs.prompt, references: references,
-            size: spec.size.value, maxImages: spec.images > 1 ? wanted : 1, watermark: spec.watermark,
+            size: spec.size.value, maxImages: total > 1 ? wanted : 1, watermark: spec.watermark,
             optimizePromptMode: spec.optimizePrompt, seed: spec.seed, guidanceScale: spec.guidanceScale,
             stream: spec.stream, responseFormat: spec.responseFormat)
         request.referenceLabels = inputs.references.map(\.label)
@@ -73,7 +75,7 @@ struct ActionRunner: Sendable {
                 error.imagesReceived = max(error.imagesReceived, sink.received.count - before)
                 if error.kind == .cancelled || Task.isCancelled {
                     // Interrupted: what arrived is kept, and the next build resumes from it.
-                    try? finish(fp.key, kept: kept, sink: sink, spec: spec, interrupted: true)
+                    try? finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
                     throw CancellationError()
                 }
                 if error.isRateLimit { await gate.throttled(model: spec.modelInfo.id, retryAfter: error.retryAfter) }
@@ -85,38 +87,64 @@ struct ActionRunner: Sendable {
                     attempt += 1
                     continue
                 }
-                try finish(fp.key, kept: kept, sink: sink, spec: spec)
+                try finish(fp.key, kept: kept, sink: sink, total: total)
                 throw error
             } catch {
                 await gate.release(ticket, unusedImages: max(0, request.maxImages - (sink.received.count - before)))
-                try? finish(fp.key, kept: kept, sink: sink, spec: spec, interrupted: true)
+                try? finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
                 throw error
             }
         }
-        let all = try finish(fp.key, kept: kept, sink: sink, spec: spec)
+        let all = try finish(fp.key, kept: kept, sink: sink, total: total)
         reporter.report(.targetFinished(target: target.name, images: sink.received.count, usage: nil))
         var shortfall: String?
         if all.count < spec.minImages {
             let failures = sink.failures.map { "image \($0.index + 1): \($0.code): \($0.message)" }
-            shortfall = "\(all.count) of \(spec.images) images arrived; min_images is \(spec.minImages)"
+            shortfall = "\(all.count) of \(total) images arrived; min_images is \(spec.minImages)"
                 + (failures.isEmpty ? " (the model returned fewer images than asked; state the count in the prompt, or lower min_images)"
                    : "\n  " + failures.joined(separator: "\n  "))
         }
-        return Result(output: TargetOutput(actionKey: fp.key, images: all), shortfall: shortfall)
+        let failures = ((plan.action?.failures ?? []) + sink.failures).filter { f in !all.contains { $0.index == f.index } }
+        return Result(output: TargetOutput(actionKey: fp.key, images: all, failures: failures), shortfall: shortfall)
     }
 
     /// Records how the action ended and returns every image it holds (kept + new), by index.
     @discardableResult
-    private func finish(_ key: String, kept: [ActionImage], sink: DurableSink, spec: ImageSpec,
+    private func finish(_ key: String, kept: [ActionImage], sink: DurableSink, total: Int,
                         interrupted: Bool = false) throws -> [ActionImage] {
         let all = (kept + sink.received).sorted { $0.index < $1.index }
         let status: ActionStatus
         if interrupted { status = .running }
-        else if all.count >= spec.images { status = .complete }
+        else if all.count >= total { status = .complete }
         else if all.isEmpty { status = .failed }
         else { status = .partial }
         try cache.finishAction(key: key, status: status)
         return all
+    }
+
+    /// Assembles a storybook's book from its story and pictures: local work, no request.
+    private func runBook(_ target: Target, spec: BookSpec, fp: Fingerprint, inputs: ResolvedInputs) throws -> Result {
+        guard let book = inputs.book, var story = BookAssembler.Story.parse(book.story) else {
+            throw InputError(target: target.name, message: "the story of '\(spec.story)' cannot be read")
+        }
+        if let title = spec.title { story.title = title }
+        try cache.beginAction(key: fp.key, target: target.name, componentsJSON: fp.recordJSON, kind: .text)
+        reporter.report(.targetStarted(target: target.name, images: 0, model: "book"))
+        // Pictures are linked relative to the book's own folder.
+        let bookDir = (target.outputPath() as NSString).deletingLastPathComponent
+        let images = book.pictures.images.map { img -> (index: Int, path: String, width: Int, height: Int) in
+            let path = spec.picturesOutput.replacingOccurrences(of: "{n}", with: String(img.index + 1))
+            return (img.index, relativePath(path, from: bookDir), img.width, img.height)
+        }
+        let chinese = StorybookPrompts.isChinese(story.title + story.scenes.joined())
+        let (pages, cover) = BookAssembler.pictures(scenes: story.scenes.count, images: images,
+                                                    failures: book.pictures.failures, chinese: chinese)
+        let html = BookAssembler.html(story: story, pages: pages, cover: cover, pageText: spec.pageText, layout: spec.layout)
+        let object = try cache.recordText(actionKey: fp.key, content: html)
+        try cache.finishAction(key: fp.key, status: .complete)
+        reporter.report(.targetFinished(target: target.name, images: 0, usage: nil))
+        let image = ActionImage(index: 0, object: object, width: 0, height: 0, byteCount: html.utf8.count)
+        return Result(output: TargetOutput(actionKey: fp.key, images: [image], text: nil), shortfall: nil)
     }
 
     private func runText(_ target: Target, spec: TextSpec, fp: Fingerprint, inputs: ResolvedInputs) async throws -> Result {
@@ -172,4 +200,12 @@ final class BuildStats: @unchecked Sendable {
     func countRequest() { lock.withLock { requests += 1 } }
     func countRetry() { lock.withLock { retries += 1 } }
     func countImages(_ n: Int) { lock.withLock { images += n } }
+}
+
+/// `to` relative to the folder `from` (both relative to the build directory).
+func relativePath(_ to: String, from: String) -> String {
+    let a = from.split(separator: "/").map(String.init), b = to.split(separator: "/").map(String.init)
+    var common = 0
+    while common < a.count, common < b.count - 1, a[common] == b[common] { common += 1 }
+    return (Array(repeating: "..", count: a.count - common) + b[common...]).joined(separator: "/")
 }

@@ -30,7 +30,9 @@ final class BuildRun: @unchecked Sendable {
         let provider = engine.manifest.provider
         let isFree = engine.images.name == DraftProvider().name
         self.spend = SpendMeter(budget: options.budget ?? provider.budget) { isFree ? 0 : provider.price(for: $0) }
-        let limiter = RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: engine.clock)
+        // Only a real service has a rate limit; drafts are made locally as fast as they render.
+        let limiter = isFree ? nil
+            : RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: engine.clock)
         self.gate = RequestGate(concurrency: options.jobs ?? provider.concurrency, limiter: limiter)
         self.runner = ActionRunner(
             cache: cache, images: engine.images, text: engine.text, gate: gate,

@@ -22,7 +22,7 @@ public enum TextReply {
                 throw Rejected(target: target, problem: "it is not valid JSON")
             }
             if spec.validation == "storybook" {
-                try StorybookShape.check(object, target: target)
+                try StorybookShape.check(object, target: target, scenes: spec.storyScenes ?? 5...10)
             }
             return json
         } catch var rejected as Rejected {
@@ -44,10 +44,10 @@ public enum TextReply {
     }
 }
 
-/// The storybook story's shape: a title, a summary of at most 30 characters, 5–10 scenes and as
-/// many picture descriptions as scenes.
+/// The storybook story's shape: a title, a summary of at most 30 characters, 5–10 scenes (or the
+/// storybook's own bounds) and as many picture descriptions as scenes.
 public enum StorybookShape {
-    static func check(_ object: Any, target: String) throws {
+    static func check(_ object: Any, target: String, scenes bounds: ClosedRange<Int> = 5...10) throws {
         func reject(_ p: String) -> TextReply.Rejected { TextReply.Rejected(target: target, problem: p) }
         guard let story = object as? [String: Any] else { throw reject("it is not a JSON object") }
         guard let title = story["title"] as? String, !title.isEmpty else { throw reject("'title' is missing or empty") }
@@ -57,7 +57,9 @@ public enum StorybookShape {
         guard let details = story["scenes_detail"] as? [String] else {
             throw reject("'scenes_detail' is missing or not a list of strings")
         }
-        if !(5...10).contains(scenes.count) { throw reject("\(scenes.count) scenes; a story has 5 to 10") }
+        if !bounds.contains(scenes.count) {
+            throw reject("\(scenes.count) scenes; this story needs \(bounds.lowerBound) to \(bounds.upperBound)")
+        }
         if details.count != scenes.count {
             throw reject("\(scenes.count) scenes but \(details.count) picture descriptions; they must match one to one")
         }

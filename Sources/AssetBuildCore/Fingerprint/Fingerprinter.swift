@@ -7,11 +7,14 @@ public struct TargetOutput: Sendable {
     public var images: [ActionImage]
     /// Text targets: the reply (JSON text for JSON targets).
     public var text: String?
+    /// Images of a group that failed (moderation, internal errors), by index.
+    public var failures: [ImageFailure]
 
-    public init(actionKey: String, images: [ActionImage], text: String? = nil) {
+    public init(actionKey: String, images: [ActionImage], text: String? = nil, failures: [ImageFailure] = []) {
         self.actionKey = actionKey
         self.images = images
         self.text = text
+        self.failures = failures
     }
 }
 
@@ -27,6 +30,16 @@ public struct ResolvedInputs: Sendable {
     public var system: String?
     /// In order; a reference to a whole group contributes each of its images.
     public var references: [(label: String, source: Source)]
+    /// Images to ask for (a storybook's pictures: one per scene plus the cover).
+    public var images: Int = 1
+    /// A storybook's book: its story and pictures, ready to assemble.
+    public var book: BookInputs?
+}
+
+/// What a book is assembled from.
+public struct BookInputs: Sendable {
+    public var story: String
+    public var pictures: TargetOutput
 }
 
 /// Errors that stop one target (not the manifest): a missing field, a file that vanished.
@@ -61,7 +74,18 @@ public struct Fingerprinter: Sendable {
         }
         switch target.kind {
         case .image(let spec):
-            let prompt = try spec.prompt.render(field)
+            var prompt = try spec.prompt.render(field)
+            var images = spec.images
+            if let sb = spec.storybook {
+                guard let story = upstream(sb.story)?.text else { return nil }
+                guard let parsed = BookAssembler.Story.parse(story) else {
+                    throw InputError(target: target.name, message: "the story of '\(sb.story)' is not a storybook story")
+                }
+                // One picture per scene and a cover, within what the service allows with these references.
+                images = min(parsed.details.count + 1, sb.maxImages)
+                prompt = StorybookPrompts.pictures(request: sb.request, details: parsed.details,
+                                                   cover: parsed.details.count + 1 <= sb.maxImages)
+            }
             var refs: [(label: String, source: ResolvedInputs.Source)] = []
             var hashes: [String] = []
             for r in spec.references {
@@ -98,10 +122,11 @@ public struct Fingerprinter: Sendable {
             if unresolved { return nil }
             let c = ActionKeyComponents(
                 kind: "image", provider: provider, model: spec.modelInfo.id, prompt: prompt, size: spec.size.value,
-                images: spec.images, references: hashes, watermark: spec.watermark, optimizePrompt: spec.optimizePrompt,
+                images: images, references: hashes, watermark: spec.watermark, optimizePrompt: spec.optimizePrompt,
                 seed: spec.seed, guidanceScale: spec.guidanceScale)
-            return (Fingerprint(components: c, referenceLabels: refs.map(\.label)),
-                    ResolvedInputs(prompt: prompt, system: nil, references: refs))
+            var inputs = ResolvedInputs(prompt: prompt, system: nil, references: refs)
+            inputs.images = images
+            return (Fingerprint(components: c, referenceLabels: refs.map(\.label)), inputs)
         case .text(let spec):
             let prompt = try spec.prompt.render(field)
             let system = try spec.system?.render(field)
@@ -117,6 +142,22 @@ public struct Fingerprinter: Sendable {
                 kind: "text", provider: provider, model: spec.model.value, prompt: prompt, system: system,
                 responseFormat: format, thinking: spec.thinking, temperature: spec.temperature, maxTokens: spec.maxTokens)
             return (Fingerprint(components: c, referenceLabels: []), ResolvedInputs(prompt: prompt, system: system, references: []))
+        case .book(let spec):
+            guard let story = upstream(spec.story)?.text, let pictures = upstream(spec.pictures) else { return nil }
+            // The book changes with the story's text, each picture's bytes (or why it is missing),
+            // the layout and the page text written in the manifest; never with anything else.
+            var layout = SHA256()
+            layout.update(String(decoding: (try? JSONEncoder().encode(spec.layout)) ?? Data(), as: UTF8.self))
+            for (page, text) in spec.pageText.sorted(by: { $0.key < $1.key }) { layout.update("\n\(page)\t\(text)") }
+            layout.update("\ntitle\t\(spec.title ?? "")")
+            let pictureHashes = pictures.images.map { "\($0.index):\($0.object.hex)" }
+                + pictures.failures.map { "\($0.index):failed:\($0.code)" }
+            let c = ActionKeyComponents(
+                kind: "book", provider: "local", model: "book-\(BookAssembler.formatVersion)",
+                prompt: SHA256.hash(story).hex, references: pictureHashes.sorted(), system: layout.finalize().hex)
+            var inputs = ResolvedInputs(prompt: "", system: nil, references: [])
+            inputs.book = BookInputs(story: story, pictures: pictures)
+            return (Fingerprint(components: c, referenceLabels: []), inputs)
         }
     }
 }

@@ -14,6 +14,12 @@ public enum BuiltinSchemas {
     "scenes_detail":{"type":"array","minItems":5,"maxItems":10,"items":{"type":"string","minLength":1}}}}
     """
 
+    /// The storybook schema with the scene count bounds of one storybook.
+    public static func storybook(scenes: ClosedRange<Int>) -> String {
+        storybook.replacingOccurrences(of: #""minItems":5,"maxItems":10"#,
+                                       with: #""minItems":\#(scenes.lowerBound),"maxItems":\#(scenes.upperBound)"#)
+    }
+
     public static func schema(named name: String) -> String? {
         name == "storybook" ? storybook : nil
     }

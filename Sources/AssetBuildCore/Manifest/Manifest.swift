@@ -67,6 +67,8 @@ public struct Manifest: Sendable {
                 }
             case .text(let spec):
                 out.formUnion(spec.sourceFiles)
+            case .book:
+                break
             }
         }
         return out.sorted()
@@ -133,6 +135,8 @@ public struct Target: Sendable {
     public enum Kind: Sendable {
         case image(ImageSpec)
         case text(TextSpec)
+        /// A storybook's assembled book: local work, no request.
+        case book(BookSpec)
     }
 
     public var image: ImageSpec? {
@@ -145,7 +149,12 @@ public struct Target: Sendable {
         return nil
     }
 
-    /// How many images a build of this target asks for (0 for text targets).
+    public var book: BookSpec? {
+        if case .book(let s) = kind { return s }
+        return nil
+    }
+
+    /// How many images a build of this target asks for at most (0 for text and book targets).
     public var requestedImages: Int { image?.images ?? 0 }
 
     /// Names of every target this one needs built first: references, template fields and `deps:`.
@@ -157,9 +166,12 @@ public struct Target: Sendable {
                 if case .target(let name, _) = r.value.source { out.append(Located(name, at: r.location)) }
             }
             out += s.prompt.fieldReferences
+            if let story = s.storybook { out.append(Located(story.story, at: location)) }
         case .text(let s):
             out += s.prompt.fieldReferences
             if let sys = s.system { out += sys.fieldReferences }
+        case .book(let b):
+            out += [Located(b.story, at: location), Located(b.pictures, at: location)]
         }
         return out + deps
     }
@@ -184,6 +196,30 @@ public struct ImageSpec: Sendable {
     public var guidanceScale: Double?
     public var stream: Bool
     public var responseFormat: ResponseFormat
+    /// Set for a storybook's pictures: the prompt and the number of images come from the story.
+    public var storybook: StorybookPictures?
+}
+
+/// A storybook's picture step: one group with a picture per scene plus a cover.
+public struct StorybookPictures: Sendable, Hashable {
+    /// The story target whose `scenes_detail` become the prompt.
+    public var story: String
+    /// The user's request, put first in the prompt.
+    public var request: String
+    /// The most images the service allows with these references (15 − references).
+    public var maxImages: Int
+}
+
+/// A storybook's book: the story's pages beside their pictures, assembled into HTML.
+public struct BookSpec: Sendable {
+    public var story: String
+    public var pictures: String
+    /// Where the pictures are written (their output pattern, `{n}` for the number).
+    public var picturesOutput: String
+    public var layout: BookAssembler.Layout
+    /// Page text written in the manifest, replacing the story's (1-based page numbers).
+    public var pageText: [Int: String]
+    public var title: String?
 }
 
 /// A text target: one chat completion, its reply stored as `build/<name>.json` (or `.txt`).
@@ -200,6 +236,8 @@ public struct TextSpec: Sendable {
     /// Files read while loading (`system_file`, a schema file), absolute: a change to one
     /// changes the target's inputs even though the manifest's bytes did not change.
     public var sourceFiles: [String] = []
+    /// For a storybook's story: how many scenes the reply must have.
+    public var storyScenes: ClosedRange<Int>?
 }
 
 /// Where a reference image comes from.

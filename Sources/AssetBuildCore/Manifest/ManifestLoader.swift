@@ -94,6 +94,11 @@ public enum ManifestLoader {
                         tree.error("target name '\(e.key)' must start with a lowercase letter or digit and use only a-z, 0-9, '_' and '-'\(suggestion)",
                                    at: e.keyNode)
                     }
+                    if case .mapping(let m) = e.value, let sb = m["storybook"] {
+                        targets += expandStorybook(e.key, location: location, target: e.value, storybook: sb,
+                                                   defaults: defaults, resolver: resolver, templates: templates, tree: &tree)
+                        continue
+                    }
                     let own = TargetOptions.parse(e.value, context: "target '\(e.key)'", allowOutput: true,
                                                   templates: templates, tree: &tree)
                     let isText = own.kind?.value == "text"
@@ -115,6 +120,24 @@ public enum ManifestLoader {
         if !errors.isEmpty { throw fail(tree) }
         return Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
                         warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text, file: file)
+    }
+
+    /// A `storybook:` target: its mapping may hold only `storybook`, `deps` and `description`.
+    static func expandStorybook(_ name: String, location: SourceLocation, target: Node, storybook: Node,
+                                defaults: TargetOptions, resolver: TargetResolver, templates: TemplateParser,
+                                tree: inout YAMLTree) -> [Target] {
+        var deps: [Located<String>] = []
+        if let entries = tree.entries(of: target, context: "target '\(name)'") {
+            tree.checkKeys(entries, known: ["storybook", "deps", "description"], elsewhere: Dictionary(
+                uniqueKeysWithValues: TargetOptions.allKeys.filter { !["deps", "description"].contains($0) }.map {
+                    ($0, "goes inside 'storybook:' for a storybook target (or is not a storybook option)")
+                }))
+            if let d = entries.first(where: { $0.key == "deps" }) {
+                deps = tree.stringList(d.value, for: "deps")?.map { Located($0.0, at: tree.location($0.1)) } ?? []
+            }
+        }
+        return StorybookExpansion(resolver: resolver, templates: templates)
+            .expand(name: name, location: location, node: storybook, defaults: defaults, deps: deps, tree: &tree)
     }
 
     public static func isValidTargetName(_ name: String) -> Bool {

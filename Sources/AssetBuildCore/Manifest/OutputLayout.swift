@@ -9,6 +9,8 @@ extension Target {
         case .text(let s):
             if case .text = s.responseFormat { return "\(name).txt" }
             return "\(name).json"
+        case .book:
+            return "\(name)/index.html"
         }
     }
 

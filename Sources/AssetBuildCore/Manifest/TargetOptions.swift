@@ -191,7 +191,7 @@ struct TargetOptions {
         }
     }
 
-    private static func parseReferences(_ node: Node, templates: TemplateParser,
+    static func parseReferences(_ node: Node, templates: TemplateParser,
                                         tree: inout YAMLTree) -> Located<[Located<Reference>]>? {
         let items: [Node]
         switch node {

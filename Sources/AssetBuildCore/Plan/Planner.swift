@@ -41,7 +41,7 @@ public struct TargetPlan: Sendable {
     /// The output when the target needs no request.
     public var output: TargetOutput? {
         guard status == .upToDate || status == .restore, let action, let fingerprint else { return nil }
-        return TargetOutput(actionKey: fingerprint.key, images: action.images, text: nil)
+        return TargetOutput(actionKey: fingerprint.key, images: action.images, text: nil, failures: action.failures)
     }
 }
 
@@ -107,10 +107,11 @@ public struct Planner: Sendable {
     }
 
     func pendingPlan(_ t: Target, reason: RebuildReason) -> TargetPlan {
+        // A storybook's pictures ask for at most one per scene and a cover (the story decides).
         let images = t.requestedImages
         let model = t.image?.modelInfo.id ?? t.text?.model.value
         return TargetPlan(target: t.name, status: .pending, reasons: [reason], fingerprint: nil, inputs: nil, action: nil,
-                          imagesToGenerate: images, requests: 1, model: model,
+                          imagesToGenerate: images, requests: t.book == nil ? 1 : 0, model: model,
                           estimatedCost: Double(images) * price(t))
     }
 
@@ -120,11 +121,12 @@ public struct Planner: Sendable {
             return pendingPlan(t, reason: .upstreamPending(t.dependencies.first?.value ?? "?"))
         }
         let action = try knownActions[fp.key] ?? cache.actions(forKeys: [fp.key])[fp.key]
-        let model = t.image?.modelInfo.id ?? t.text?.model.value
-        let wanted = max(1, t.requestedImages)
+        let model = t.image?.modelInfo.id ?? t.text?.model.value ?? (t.book != nil ? "local" : nil)
+        let wanted = t.image != nil ? max(1, inputs.images) : 1
         let minimum = t.image?.minImages ?? 1
         var plan = TargetPlan(target: t.name, status: .run, reasons: [], fingerprint: fp, inputs: inputs, action: action,
-                              imagesToGenerate: t.text == nil ? wanted : 0, requests: 1, model: model, estimatedCost: 0)
+                              imagesToGenerate: t.image != nil ? wanted : 0, requests: t.book == nil ? 1 : 0,
+                              model: model, estimatedCost: 0)
 
         let have = action?.images.count ?? 0
         let usable = action.map { a in
@@ -153,7 +155,7 @@ public struct Planner: Sendable {
         }
 
         if forced.contains(t.name) { plan.reasons.append(.forced) }
-        if let action, have > 0 {
+        if let action, have > 0, t.image != nil {
             // Resume: ask only for what did not arrive; what did is kept and never paid for again.
             plan.reasons.append(action.status == .running ? .interrupted(received: have, wanted: wanted) : .failedBefore)
             plan.imagesToGenerate = max(1, wanted - have)

@@ -4,6 +4,9 @@ import Foundation
 /// order, with relative links to the pictures. A picture that is missing (refused by moderation,
 /// or never returned) leaves a visible gap with its reason; the pages never shift.
 public enum BookAssembler {
+    /// Bumped when the HTML changes, so every book is assembled again.
+    public static let formatVersion = 1
+
     public struct Story: Sendable, Hashable {
         public var title: String
         public var summary: String

@@ -63,6 +63,11 @@ enum GraphPrinter {
                     edges.append(Edge(from: f.value, to: t.name, style: "field"))
                 }
             }
+            if let story = t.image?.storybook?.story { edges.append(Edge(from: story, to: t.name, style: "field")) }
+            if let b = t.book {
+                edges.append(Edge(from: b.story, to: t.name, style: "reference"))
+                edges.append(Edge(from: b.pictures, to: t.name, style: "reference"))
+            }
             for d in t.deps { edges.append(Edge(from: d.value, to: t.name, style: "order")) }
         }
         var seen = Set<Edge>()
@@ -73,6 +78,7 @@ enum GraphPrinter {
         switch t.kind {
         case .image(let s): return s.images > 1 ? "\(s.images) images" : "1 image"
         case .text: return "text"
+        case .book: return "book"
         }
     }
 

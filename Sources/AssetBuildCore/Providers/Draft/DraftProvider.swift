@@ -67,8 +67,8 @@ public enum DraftText {
             return "Draft reply (no model was called) to: \(request.prompt)"
         case .jsonObject:
             return jsonString(["text": "Draft reply (no model was called) to: \(request.prompt)"])
-        case .jsonSchema(let name, _, _):
-            if name == "storybook" { return DraftStory.story(for: request.prompt) }
+        case .jsonSchema(let name, let schema, _):
+            if name == "storybook" { return DraftStory.story(for: request.prompt, scenes: DraftStory.bounds(inSchema: schema)) }
             return jsonString(["text": "Draft reply (no model was called) to: \(request.prompt)"])
         }
     }

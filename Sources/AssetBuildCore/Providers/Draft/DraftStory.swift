@@ -3,24 +3,57 @@ import Foundation
 /// A deterministic story for the storybook flow, in the request's language, shaped like the
 /// storybook schema (title, summary ≤ 30 characters, 5–10 scenes with picture descriptions).
 public enum DraftStory {
-    public static func story(for request: String) -> String {
-        let chinese = request.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) }
+    public static func story(for request: String, scenes bounds: ClosedRange<Int> = 5...10) -> String {
+        let chinese = StorybookPrompts.isChinese(request)
         let digest = SHA256.hash(request).bytes
-        let count = 5 + Int(digest[0] % 4)
-        let subject = String(request.prefix(24))
+        let count = bounds.lowerBound + Int(digest[0]) % (bounds.count)
+        let subject = String(request.prefix(chinese ? 16 : 40))
+        let beatsEN = [
+            "It begins on an ordinary morning, when %@ notices something new.",
+            "Curious, %@ sets out to find where it leads.",
+            "The path is longer than expected, and %@ feels a little afraid.",
+            "A new friend appears and offers to help %@.",
+            "Together they find the courage to try again.",
+            "Something goes wrong, and %@ has to choose what matters most.",
+            "With a deep breath, %@ makes the kind choice.",
+            "Everyone gathers, and the worry turns into laughter.",
+            "Walking home, %@ sees the world a little differently.",
+            "That night, %@ falls asleep smiling, ready for tomorrow.",
+        ]
+        let beatsZH = [
+            "一个普通的早晨，%@发现了一件新鲜事。",
+            "%@满怀好奇，决定去看个究竟。",
+            "路比想象的更远，%@有点害怕。",
+            "一位新朋友出现了，愿意帮助%@。",
+            "他们一起鼓起勇气，再试一次。",
+            "意外发生了，%@必须决定什么最重要。",
+            "%@深吸一口气，做出了善良的选择。",
+            "大家聚在一起，担心变成了笑声。",
+            "回家的路上，%@看世界的眼光变了。",
+            "那天晚上，%@带着微笑睡着了。",
+        ]
+        let hero = chinese ? "小主角" : "our hero"
+        let title = chinese ? "草稿故事：\(String(request.prefix(8)))" : "Draft: \(String(request.prefix(32)))"
+        let summary = chinese ? "一个关于勇气与善良的草稿故事" : "A draft story of kindness"
         var scenes: [String] = []
         var details: [String] = []
         for i in 1...count {
+            let beat = (chinese ? beatsZH : beatsEN)[(i - 1) * 10 / count].replacingOccurrences(of: "%@", with: hero)
+            scenes.append(beat)
             if chinese {
-                scenes.append("第\(i)页：\(subject)的故事继续展开，温暖而充满希望。")
-                details.append("图片\(i)：\(subject)，第\(i)个场景，柔和的光线，明亮的色彩，中景构图。")
+                details.append("图片\(i)：\(subject)。\(beat)柔和的光线，明亮温暖的色彩，中景构图，画面中没有文字。")
             } else {
-                scenes.append("Page \(i): the story of \(subject) goes on, warm and hopeful.")
-                details.append("Picture \(i): \(subject), scene \(i), soft light, bright colours, medium shot.")
+                details.append("Picture \(i): \(subject). \(beat) Soft light, warm bright colours, medium shot, no lettering.")
             }
         }
-        let title = chinese ? "草稿故事：\(String(request.prefix(8)))" : "Draft story: \(String(request.prefix(20)))"
-        let summary = chinese ? "一个关于勇气与温暖的草稿故事" : "A draft story of courage"
         return DraftText.jsonString(["title": title, "summary": summary, "scenes": scenes, "scenes_detail": details])
+    }
+
+    /// The scene bounds a storybook schema asks for (`minItems`/`maxItems` of `scenes`).
+    public static func bounds(inSchema schema: String) -> ClosedRange<Int> {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(schema.utf8)) as? [String: Any],
+              let scenes = (o["properties"] as? [String: Any])?["scenes"] as? [String: Any],
+              let lo = scenes["minItems"] as? Int, let hi = scenes["maxItems"] as? Int, lo <= hi else { return 5...10 }
+        return lo...hi
     }
 }
