@@ -83,7 +83,8 @@ public struct Fingerprinter: Sendable {
                 }
                 // One picture per scene and a cover, within what the service allows with these references.
                 images = min(parsed.details.count + 1, sb.maxImages)
-                prompt = StorybookPrompts.pictures(request: sb.request, details: parsed.details,
+                // Describe only the pictures that fit: the pages beyond get a visible gap in the book.
+                prompt = StorybookPrompts.pictures(request: sb.request, details: Array(parsed.details.prefix(images)),
                                                    cover: parsed.details.count + 1 <= sb.maxImages)
             }
             var refs: [(label: String, source: ResolvedInputs.Source)] = []

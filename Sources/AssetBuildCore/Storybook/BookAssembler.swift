@@ -5,7 +5,7 @@ import Foundation
 /// or never returned) leaves a visible gap with its reason; the pages never shift.
 public enum BookAssembler {
     /// Bumped when the HTML changes, so every book is assembled again.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public struct Story: Sendable, Hashable {
         public var title: String
@@ -125,7 +125,7 @@ public enum BookAssembler {
         body { margin: 0; background: var(--paper); color: var(--ink);
                font-family: "Noto Serif CJK SC", "Source Han Serif SC", "WenQuanYi Micro Hei", Georgia, "DejaVu Serif", serif; }
         section { max-width: 1100px; margin: 0 auto; padding: 48px 32px; }
-        .cover { text-align: center; min-height: 90vh; display: flex; flex-direction: column; justify-content: center; }
+        .cover { text-align: center; padding-top: 64px; padding-bottom: 64px; }
         .cover figure { margin: 0 auto 24px; max-width: 640px; }
         h1 { font-size: 44px; margin: 8px 0; letter-spacing: 0.02em; }
         .summary { font-size: 20px; color: var(--accent); font-style: italic; }

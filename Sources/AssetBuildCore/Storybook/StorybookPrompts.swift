@@ -62,7 +62,7 @@ public enum StorybookPrompts {
         if chinese {
             parts.append("请生成一组共\(details.count + (cover ? 1 : 0))张连贯的绘本插图，角色形象在每张图中保持一致：")
         } else {
-            parts.append("Make a set of \(details.count + (cover ? 1 : 0)) consistent picture-book illustrations, the characters looking the same in each:")
+            parts.append("Make a set of \(details.count + (cover ? 1 : 0)) illustrations for a picture book, the characters looking the same in each:")
         }
         parts += details
         if cover {

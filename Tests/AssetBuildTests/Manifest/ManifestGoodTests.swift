@@ -76,6 +76,8 @@ import Testing
         for t in m.targets {
             out += "\(t.name) (\(t.location.line):\(t.location.column))"
             switch t.kind {
+            case .book(let b):
+                out += " book of \(b.story) and \(b.pictures)\n"
             case .image(let s):
                 out += " image \(s.model.value)"
                 if s.model.value != s.modelInfo.id { out += " -> \(s.modelInfo.id)" }

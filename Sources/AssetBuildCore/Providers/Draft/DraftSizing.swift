@@ -28,12 +28,16 @@ public enum DraftSizing {
         let lower = prompt.lowercased()
         let words: [(String, [String])] = [
             ("21:9", ["ultrawide", "ultra-wide", "cinematic banner", "超宽"]),
-            ("16:9", ["wide", "banner", "landscape", "widescreen", "hero", "横版", "横幅", "宽屏"]),
+            ("16:9", ["wide", "banner", "landscape", "widescreen", "hero image", "横版", "横幅", "宽屏"]),
             ("9:16", ["vertical", "phone wallpaper", "story format", "stories", "竖版", "竖屏"]),
             ("3:4", ["portrait", "poster", "海报", "人像"]),
             ("1:1", ["square", "avatar", "icon", "方形", "头像"]),
         ]
-        for (ratio, list) in words where list.contains(where: { lower.contains($0) }) { return ratio }
+        // Whole words only: "a wide shot" is wide, "widely loved" is not.
+        let tokens = " " + lower.map { $0.isLetter || $0.isNumber || $0 == "-" || !$0.isASCII ? String($0) : " " }.joined() + " "
+        for (ratio, list) in words where list.contains(where: { $0.unicodeScalars.first!.isASCII ? tokens.contains(" \($0) ") : lower.contains($0) }) {
+            return ratio
+        }
         return "1:1"
     }
 }

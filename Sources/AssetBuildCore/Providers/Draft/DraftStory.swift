@@ -7,7 +7,7 @@ public enum DraftStory {
         let chinese = StorybookPrompts.isChinese(request)
         let digest = SHA256.hash(request).bytes
         let count = bounds.lowerBound + Int(digest[0]) % (bounds.count)
-        let subject = String(request.prefix(chinese ? 16 : 40))
+        let subject = chinese ? String(request.prefix(16)) : leadingWords(request, upTo: 48)
         let beatsEN = [
             "It begins on an ordinary morning, when %@ notices something new.",
             "Curious, %@ sets out to find where it leads.",
@@ -33,7 +33,7 @@ public enum DraftStory {
             "那天晚上，%@带着微笑睡着了。",
         ]
         let hero = chinese ? "小主角" : "our hero"
-        let title = chinese ? "草稿故事：\(String(request.prefix(8)))" : "Draft: \(String(request.prefix(32)))"
+        let title = chinese ? "草稿故事：\(String(request.prefix(8)))" : "Draft: \(leadingWords(request, upTo: 32))…"
         let summary = chinese ? "一个关于勇气与善良的草稿故事" : "A draft story of kindness"
         var scenes: [String] = []
         var details: [String] = []
@@ -47,6 +47,16 @@ public enum DraftStory {
             }
         }
         return DraftText.jsonString(["title": title, "summary": summary, "scenes": scenes, "scenes_detail": details])
+    }
+
+    /// The first words of `text`, at most `limit` characters, never cut inside a word.
+    static func leadingWords(_ text: String, upTo limit: Int) -> String {
+        var out = ""
+        for w in text.split(separator: " ") {
+            if out.count + w.count + 1 > limit { break }
+            out += (out.isEmpty ? "" : " ") + w
+        }
+        return out.isEmpty ? String(text.prefix(limit)) : out
     }
 
     /// The scene bounds a storybook schema asks for (`minItems`/`maxItems` of `scenes`).
