@@ -38,11 +38,7 @@ struct GlobalOptions: ParsableArguments {
     /// When the last full build's no-op stamp still holds, reports "up to date" without reading
     /// the manifest and returns true.
     func fastNoop(json: Bool, explain: Bool) throws -> Bool {
-        try enterDirectory()
-        let (cache, build) = Workspace.paths(manifestPath: file, cacheDirectory: cacheDir ?? environment["ASSETBUILD_CACHE_DIR"],
-                                             buildDirectory: buildDir)
-        let stamp = NoopStamp(manifestPath: file, cacheDirectory: cache, buildRoot: build, providerOverride: provider?.rawValue)
-        guard let targets = stamp.check() else { return false }
+        guard let targets = try upToDateTargets()?.count else { return false }
         let reporter: any BuildReporter = json
             ? JSONLinesReporter()
             : ConsoleReporter(style: ConsoleReporter.Style.detect(explain: explain, environment: environment))
@@ -52,6 +48,15 @@ struct GlobalOptions: ParsableArguments {
         summary.upToDate = targets
         reporter.report(.finished(summary))
         return true
+    }
+
+    /// Every target's name when the last full build's no-op stamp still holds (nothing to do).
+    func upToDateTargets() throws -> [String]? {
+        try enterDirectory()
+        let (cache, build) = Workspace.paths(manifestPath: file, cacheDirectory: cacheDir ?? environment["ASSETBUILD_CACHE_DIR"],
+                                             buildDirectory: buildDir)
+        return NoopStamp(manifestPath: file, cacheDirectory: cache, buildRoot: build, providerOverride: provider?.rawValue)
+            .checkTargets()
     }
 
     /// Loads the manifest (exit 2 with diagnostics when it is wrong) and its workspace.

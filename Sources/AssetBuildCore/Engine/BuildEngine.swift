@@ -206,7 +206,8 @@ public final class BuildEngine: Sendable {
         let outputs = try cache.materialized(buildRoot: workspace.buildRoot).keys.map { workspace.buildRoot + "/" + $0 }
         let files = manifest.inputFiles + outputs
             + [workspace.buildRoot + "/assetbuild.json", manifest.directory + "/assetbuild.lock"]
-        try stamp.write(manifestBytes: try FileOps.read(manifest.path), targets: manifest.targets.count, files: files)
+        let names = workspace.graph.topologicalOrder.map { manifest.targets[$0].name }
+        try stamp.write(manifestBytes: try FileOps.read(manifest.path), targets: names, files: files)
     }
 
     func seconds(since start: Duration) -> Double {

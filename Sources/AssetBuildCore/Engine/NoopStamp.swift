@@ -31,7 +31,10 @@ public struct NoopStamp: Sendable {
     var path: String { cacheDirectory.appendingPathComponent(Self.fileName).path }
 
     /// The number of targets when the last full build's stamp still holds; nil otherwise.
-    public func check() -> Int? {
+    public func check() -> Int? { checkTargets()?.count }
+
+    /// The targets' names, in build order, when the last full build's stamp still holds.
+    public func checkTargets() -> [String]? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
         func field(_ name: String) -> String? {
@@ -48,20 +51,22 @@ public struct NoopStamp: Sendable {
               let digest = field("digest"),
               let count = field("files").flatMap({ Int($0) }) else { return nil }
         let files = lines.prefix(count).map(String.init)
-        guard files.count == count,
+        let names = lines.dropFirst(count).prefix(targets).map(String.init)
+        guard files.count == count, names.count == targets,
               let manifest = FileManager.default.contents(atPath: manifestPath),
               SHA256.hash(manifest).hex == sha,
               Self.digest(files) == digest else { return nil }
-        return targets
+        return names
     }
 
     /// Records the state after a successful full build. `files` are absolute paths.
-    func write(manifestBytes: Data, targets: Int, files: [String]) throws {
+    func write(manifestBytes: Data, targets: [String], files: [String]) throws {
         let sorted = Array(Set(files)).sorted()
         var text = "\(Self.header)\nversion \(AssetBuildVersion.current)\nmanifest \(manifestPath)\nbuild \(buildRoot)\n"
-        text += "provider \(providerOverride)\nsha256 \(SHA256.hash(manifestBytes).hex)\ntargets \(targets)\n"
+        text += "provider \(providerOverride)\nsha256 \(SHA256.hash(manifestBytes).hex)\ntargets \(targets.count)\n"
         text += "digest \(Self.digest(sorted))\nfiles \(sorted.count)\n"
         text += sorted.joined(separator: "\n") + "\n"
+        text += targets.joined(separator: "\n") + "\n"
         try FileOps.writeAtomically(Data(text.utf8), to: path, sync: false)
     }
 

@@ -40,6 +40,13 @@ struct Status: ParsableCommand {
     var json = false
 
     func run() throws {
+        if !json, let names = try global.upToDateTargets() {
+            // The last full build left everything as it is: no need to read the manifest.
+            let width = min(32, names.map(\.count).max() ?? 0)
+            for n in names { print(n.padding(toLength: max(width, n.count), withPad: " ", startingAt: 0) + "  up to date") }
+            print("\nall \(names.count) target(s) up to date; nothing to do")
+            return
+        }
         let workspace = try global.workspace()
         let report = try global.engine(workspace, reporter: RecordingReporter()).plan()
         if json {
