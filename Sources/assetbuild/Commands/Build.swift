@@ -21,7 +21,7 @@ struct Build: AsyncParsableCommand {
     @Flag(name: [.short, .customLong("keep-going")], help: "Keep going past failures: build everything that does not depend on them.")
     var keepGoing = false
 
-    @Flag(name: [.short, .customLong("dry-run")], help: "Say what would be built and why; send nothing, write nothing.")
+    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "Say what would be built and why; send nothing, write nothing.")
     var dryRun = false
 
     @Flag(help: "Print why each target runs or is restored.")
