@@ -17,6 +17,9 @@ final class BuildRun: @unchecked Sendable {
     private var materialized: [String: MaterializedRecord]
     private var processed = Set<String>()
     private var failures: [String] = []
+    /// What the plan said about each target, so a decision is reported again only when it changed
+    /// (a target that waited for its upstream gets its real reasons under --explain and --json).
+    private var planned: [String: (status: TargetStatus, reasons: [RebuildReason])] = [:]
     private var built = 0, restored = 0, upToDate = 0
 
     init(engine: BuildEngine, cache: BuildCache, planner: Planner, options: BuildOptions) {
@@ -42,6 +45,7 @@ final class BuildRun: @unchecked Sendable {
         let graph = engine.workspace.graph
         let scheduler = Scheduler(keepGoing: options.keepGoing)
         let names = manifest.targets.map(\.name)
+        lock.withLock { for p in plan.targets { planned[p.target] = (p.status, p.reasons) } }
         let outcomes = await withTaskCancellationHandler {
             await scheduler.run(nodes: order, dependencies: graph.dependencies, name: { names[$0] }) { i in
                 try await self.buildTarget(manifest.targets[i])
@@ -81,6 +85,11 @@ final class BuildRun: @unchecked Sendable {
                 throw InputError(target: target.name, message: "an upstream output is missing")
             }
             let records = lock.withLock { materialized }
+            let before = lock.withLock { planned[target.name] }
+            let status: TargetStatus = decision.status == .pending ? .run : decision.status
+            if before?.status != status || before?.reasons != decision.reasons, before != nil || status != .upToDate {
+                engine.reporter.report(.decided(target: target.name, status: status, reasons: decision.reasons))
+            }
             var output: TargetOutput
             switch decision.status {
             case .upToDate:
@@ -88,7 +97,6 @@ final class BuildRun: @unchecked Sendable {
                 lock.withLock { upToDate += 1 }
             case .restore:
                 output = decision.output!
-                engine.reporter.report(.decided(target: target.name, status: .restore, reasons: decision.reasons))
                 let written = try materializer.materialize(target, output: output, existing: records)
                 try record(target, fingerprint: decision.fingerprint!, written: written)
                 engine.reporter.report(.targetRestored(target: target.name, files: written.count))
