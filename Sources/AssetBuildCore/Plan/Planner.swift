@@ -173,7 +173,15 @@ public struct Planner: Sendable {
         for image in action.images {
             let rel = t.outputPath(imageNumber: image.index + 1)
             guard let rec = materialized[rel], rec.target == t.name, rec.object == image.object else {
-                problems.append(FileOps.exists(buildRoot + "/" + rel) ? .outputModified(rel) : .outputMissing(rel))
+                let st = FileOps.stat(buildRoot + "/" + rel)
+                if let rec = materialized[rel], rec.target == t.name, let st,
+                   st.size == rec.size, st.mtimeNs == rec.mtimeNs, st.inode == rec.inode,
+                   targetStates[t.name]?.actionKey != action.key {
+                    // assetbuild wrote another build's result here and nobody touched it: the
+                    // changed inputs already explain the restore; it was not modified by hand.
+                    continue
+                }
+                problems.append(st != nil ? .outputModified(rel) : .outputMissing(rel))
                 continue
             }
             guard let st = FileOps.stat(buildRoot + "/" + rel) else {
