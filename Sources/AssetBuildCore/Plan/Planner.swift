@@ -77,7 +77,14 @@ public struct Planner: Sendable {
             if let up = pendingUpstream {
                 p = pendingPlan(t, reason: .upstreamPending(up))
             } else {
-                p = try decide(t, upstream: { outputs[$0] })
+                do {
+                    p = try decide(t, upstream: { outputs[$0] })
+                } catch let error as InputError {
+                    // One target's unreadable input fails that target when it runs (exit 1, and
+                    // -k builds the rest); it must not abort the whole plan.
+                    p = pendingPlan(t, reason: .inputError(error.message))
+                    p.status = .run
+                }
             }
             if let o = try p.output.map({ try withText($0, target: t) }) { outputs[t.name] = o }
             plans[t.name] = p
