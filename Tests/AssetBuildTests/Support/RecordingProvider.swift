@@ -73,13 +73,22 @@ final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable 
             return holding.contains(target)
         }
         if mustWait {
-            await withCheckedContinuation { c in
-                let resumeNow: Bool = lock.withLock {
-                    guard holding.contains(target) else { return true }
-                    held[target, default: []].append(c)
-                    return false
+            // A held request gives up when its task is cancelled, as a real request would.
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { c in
+                    let resumeNow: Bool = lock.withLock {
+                        guard holding.contains(target), !Task.isCancelled else { return true }
+                        held[target, default: []].append(c)
+                        return false
+                    }
+                    if resumeNow { c.resume() }
                 }
-                if resumeNow { c.resume() }
+            } onCancel: {
+                self.release(target)
+            }
+            if Task.isCancelled {
+                leave()
+                throw CancellationError()
             }
         }
         if let error = lock.withLock({ failing[target] }) {
