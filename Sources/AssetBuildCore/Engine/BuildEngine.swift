@@ -80,7 +80,6 @@ public final class BuildEngine: Sendable {
         var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, cache: cache, buildRoot: workspace.buildRoot,
                               targetStates: try cache.targetStates(),
                               materialized: try cache.materialized(buildRoot: workspace.buildRoot))
-        planner.isFree = images.name == DraftProvider().name
         try planner.prefetchActions()
         return (inputs, planner)
     }
@@ -114,7 +113,9 @@ public final class BuildEngine: Sendable {
         for p in plan.targets where p.status != .upToDate {
             reporter.report(.decided(target: p.target, status: p.status, reasons: p.reasons))
         }
-        if let budget = options.budget ?? manifest.provider.budget, plan.estimatedCost > budget + 1e-9 {
+        // Drafts are made locally and cost nothing: only a paid provider is held to the budget.
+        if images.name != DraftProvider().name, let budget = options.budget ?? manifest.provider.budget,
+           plan.estimatedCost > budget + 1e-9 {
             throw DiagnosticsError([.error(String(format: "the plan's estimated cost is $%.2f, over the budget of $%.2f; nothing was sent", plan.estimatedCost, budget)
                                            + " (raise --budget or provider.budget, or build fewer targets)", at: nil)])
         }

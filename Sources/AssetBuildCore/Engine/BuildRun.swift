@@ -18,9 +18,10 @@ final class BuildRun: @unchecked Sendable {
     private var materialized: [String: MaterializedRecord]
     private var processed = Set<String>()
     private var failures: [String] = []
+    /// What the plan said about each target, so a decision is reported again only when it changed
+    /// (a target that waited for its upstream gets its real reasons under --explain and --json).
+    private var planned: [String: (status: TargetStatus, reasons: [RebuildReason])] = [:]
     private var built = 0, restored = 0, upToDate = 0
-    /// What the plan said for each target, so a decision that changed at run time is reported.
-    private var planned: [String: TargetStatus] = [:]
 
     init(engine: BuildEngine, cache: BuildCache, planner: Planner, options: BuildOptions) {
         self.engine = engine
@@ -48,9 +49,9 @@ final class BuildRun: @unchecked Sendable {
     func execute(order: [Int], plan: PlanReport) async -> BuildSummary {
         let manifest = engine.manifest
         let graph = engine.workspace.graph
-        lock.withLock { for p in plan.targets { planned[p.target] = p.status } }
         let scheduler = Scheduler(keepGoing: options.keepGoing)
         let names = manifest.targets.map(\.name)
+        lock.withLock { for p in plan.targets { planned[p.target] = (p.status, p.reasons) } }
         let outcomes = await withTaskCancellationHandler {
             await scheduler.run(nodes: order, dependencies: graph.dependencies, name: { names[$0] }) { i in
                 try await self.buildTarget(manifest.targets[i])
@@ -100,8 +101,10 @@ final class BuildRun: @unchecked Sendable {
                 for path in target.possibleOutputPaths { mine[path] = materialized[path] }
                 return mine
             }
-            if lock.withLock({ planned[target.name] }) == .pending {
-                engine.reporter.report(.decided(target: target.name, status: decision.status, reasons: decision.reasons))
+            let before = lock.withLock { planned[target.name] }
+            let status: TargetStatus = decision.status == .pending ? .run : decision.status
+            if before?.status != status || before?.reasons != decision.reasons, before != nil || status != .upToDate {
+                engine.reporter.report(.decided(target: target.name, status: status, reasons: decision.reasons))
             }
             var output: TargetOutput
             switch decision.status {

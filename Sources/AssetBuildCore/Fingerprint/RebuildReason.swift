@@ -29,6 +29,9 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     case restoredFromCache
     /// Asked for on the command line (`--force`).
     case forced
+    /// The inputs cannot be resolved (e.g. a `${story.field}` the upstream reply lacks): the target
+    /// fails when it runs.
+    case inputError(String)
 
     public var description: String {
         switch self {
@@ -47,6 +50,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         case .failedBefore: return "last build failed"
         case .restoredFromCache: return "restored from cache"
         case .forced: return "forced"
+        case .inputError(let message): return "inputs cannot be resolved: \(message)"
         }
     }
 

@@ -58,8 +58,6 @@ public struct Planner: Sendable {
     /// Actions fetched up front in one query (the keys each target had last time), so a build
     /// where nothing changed makes no per-target query.
     public var knownActions: [String: ActionRecord] = [:]
-    /// Drafts cost nothing: their estimates are zero, so a budget never blocks them.
-    public var isFree = false
 
     public init(manifest: Manifest, fingerprinter: Fingerprinter, cache: BuildCache, buildRoot: String,
                 targetStates: [String: TargetStateRecord], materialized: [String: MaterializedRecord]) {
@@ -89,7 +87,14 @@ public struct Planner: Sendable {
             if let up = pendingUpstream {
                 p = pendingPlan(t, reason: .upstreamPending(up))
             } else {
-                p = try decide(t, upstream: { outputs[$0] })
+                do {
+                    p = try decide(t, upstream: { outputs[$0] })
+                } catch let error as InputError {
+                    // One target's unreadable input fails that target when it runs (exit 1, and
+                    // -k builds the rest); it must not abort the whole plan.
+                    p = pendingPlan(t, reason: .inputError(error.message))
+                    p.status = .run
+                }
             }
             if let o = try p.output.map({ try withText($0, target: t) }) { outputs[t.name] = o }
             plans[t.name] = p
@@ -170,7 +175,7 @@ public struct Planner: Sendable {
 
     /// Price of one image of `t` (text targets are not priced).
     func price(_ t: Target) -> Double {
-        guard !isFree, let spec = t.image else { return 0 }
+        guard let spec = t.image else { return 0 }
         return manifest.provider.price(for: spec.model.value)
     }
 

@@ -21,7 +21,8 @@ struct Plan: ParsableCommand {
         if json {
             print(PlanPrinter.json(report, manifest: workspace.manifest))
         } else {
-            print(PlanPrinter.text(report, manifest: workspace.manifest, onlyStale: true), terminator: "")
+            let draft = ProviderFactory.choose(workspace.manifest.provider, override: global.provider) == .draft
+            print(PlanPrinter.text(report, manifest: workspace.manifest, onlyStale: true, draft: draft), terminator: "")
         }
     }
 }
@@ -60,7 +61,7 @@ struct Status: ParsableCommand {
 
 /// The text and JSON forms of a plan, shared by `plan` and `status`.
 enum PlanPrinter {
-    static func text(_ report: PlanReport, manifest: Manifest, onlyStale: Bool) -> String {
+    static func text(_ report: PlanReport, manifest: Manifest, onlyStale: Bool, draft: Bool = false) -> String {
         var out = ""
         let width = min(32, report.targets.map(\.target.count).max() ?? 0)
         for p in report.targets where !(onlyStale && p.status == .upToDate) {
@@ -85,7 +86,8 @@ enum PlanPrinter {
             for c in costs {
                 out += String(format: "  %@: %d image(s), $%.2f\n", c.model, c.images, c.cost)
             }
-            out += "  (prices are defaults to override with provider.prices)\n"
+            out += draft ? "  (drafts are free: this is what Ark would charge at these prices; override them with provider.prices)\n"
+                : "  (prices are defaults to override with provider.prices)\n"
         } else {
             out += "\n"
         }

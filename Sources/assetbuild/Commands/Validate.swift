@@ -83,9 +83,11 @@ enum GraphPrinter {
     }
 
     static func dot(_ m: Manifest) -> String {
-        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func escape(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+        func q(_ s: String) -> String { "\"" + escape(s) + "\"" }
         var out = "digraph assetbuild {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n"
-        for t in m.targets { out += "  \(q(t.name)) [label=\(q(t.name + "\\n" + describe(t)))];\n" }
+        // `\n` in a label is DOT's line break: escape the parts, not the break between them.
+        for t in m.targets { out += "  \(q(t.name)) [label=\"\(escape(t.name))\\n\(escape(describe(t)))\"];\n" }
         let (inputs, edges) = self.edges(m)
         for i in inputs { out += "  \(q(i)) [shape=note];\n" }
         for e in edges {

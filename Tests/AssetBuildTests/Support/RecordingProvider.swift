@@ -1,0 +1,137 @@
+import Foundation
+@testable import AssetBuildCore
+
+/// A provider test double in the spirit of Ninja's `commands_ran_`: it records every request and
+/// answers with real JPEGs, either rendered by `DraftProvider` or (by default, for speed) tiny
+/// solid-colour images whose bytes depend only on the request's inputs, so the same inputs give the
+/// same bytes (early cutoff works) and different inputs give different bytes.
+///
+/// Failures and timing are scripted per target: `fail(_:)` makes a target's requests throw a
+/// non-retryable error, `hold(_:)` parks a target's request until `release(_:)`, so tests can see
+/// what runs concurrently without sleeping.
+final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable {
+    enum Rendering { case tiny, draft }
+
+    let name: String
+    let rendering: Rendering
+    private let lock = NSLock()
+    private var _requests: [ImageRequest] = []
+    private var _textRequests: [TextRequest] = []
+    private var failing: [String: ProviderError] = [:]
+    private var held: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var holding: Set<String> = []
+    private var inFlight = 0
+    private(set) var maxInFlight = 0
+    private var _started: [String] = []
+
+    init(name: String = "draft", rendering: Rendering = .tiny) {
+        self.name = name
+        self.rendering = rendering
+    }
+
+    /// Targets whose requests were sent, in the order they were sent (Ninja's `commands_ran_`).
+    var actionsRan: [String] { lock.withLock { _requests.map(\.target) + _textRequests.map(\.target) } }
+    var requests: [ImageRequest] { lock.withLock { _requests } }
+    /// Targets whose request reached the provider, in order (images and text).
+    var started: [String] { lock.withLock { _started } }
+    var peakConcurrency: Int { lock.withLock { maxInFlight } }
+
+    func reset() { lock.withLock { _requests = []; _textRequests = []; _started = []; maxInFlight = 0 } }
+
+    func fail(_ target: String, code: String = "InvalidParameter", status: Int = 400) {
+        lock.withLock {
+            failing[target] = ProviderError(.http(status: status), target: target, code: code, message: "scripted failure")
+        }
+    }
+
+    /// Requests for `target` wait in the provider until `release(target)`.
+    func hold(_ target: String) { lock.withLock { _ = holding.insert(target) } }
+
+    func release(_ target: String) {
+        let waiting: [CheckedContinuation<Void, Never>] = lock.withLock {
+            holding.remove(target)
+            return held.removeValue(forKey: target) ?? []
+        }
+        for c in waiting { c.resume() }
+    }
+
+    /// Waits (polling briefly) until `target`'s request has reached the provider.
+    func waitUntilStarted(_ target: String, timeout: Duration = .seconds(10)) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while !started.contains(target) {
+            if clock.now > deadline { throw TestSupportError("'\(target)' never started; started: \(started)") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    private func enter(_ target: String) async throws {
+        let mustWait: Bool = lock.withLock {
+            _started.append(target)
+            inFlight += 1
+            maxInFlight = max(maxInFlight, inFlight)
+            return holding.contains(target)
+        }
+        if mustWait {
+            // A held request gives up when its task is cancelled, as a real request would.
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { c in
+                    let resumeNow: Bool = lock.withLock {
+                        guard holding.contains(target), !Task.isCancelled else { return true }
+                        held[target, default: []].append(c)
+                        return false
+                    }
+                    if resumeNow { c.resume() }
+                }
+            } onCancel: {
+                self.release(target)
+            }
+            if Task.isCancelled {
+                leave()
+                throw CancellationError()
+            }
+        }
+        if let error = lock.withLock({ failing[target] }) {
+            leave()
+            throw error
+        }
+    }
+
+    private func leave() { lock.withLock { inFlight -= 1 } }
+
+    func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary {
+        lock.withLock { _requests.append(request) }
+        try await enter(request.target)
+        defer { leave() }
+        switch rendering {
+        case .draft:
+            return try await DraftProvider().generate(request, into: sink)
+        case .tiny:
+            var key = SHA256()
+            key.update("\(request.model)\n\(request.prompt)\n\(request.size ?? "")\n\(request.maxImages)")
+            for ref in request.references {
+                switch ref {
+                case .bytes(let d, _): key.update(d)
+                case .url(let u): key.update(u)
+                }
+            }
+            let digest = Array(key.finalize().bytes)
+            let count = max(1, request.maxImages)
+            for i in 0..<count {
+                try Task.checkCancellation()
+                let color = RGBColor(digest[i % 32], digest[(i + 7) % 32], UInt8(truncatingIfNeeded: i * 40))
+                let data = try JPEGCodec.encode(RGBImage(width: 16, height: 16, color: color))
+                try await sink.imageReceived(ReceivedImage(index: i, data: data, reportedWidth: 16, reportedHeight: 16))
+            }
+            return GenerationSummary(usage: Usage(generatedImages: count, outputTokens: 1, totalTokens: 1),
+                                     requestID: "rec-\(request.target)", model: request.model)
+        }
+    }
+
+    func complete(_ request: TextRequest) async throws -> TextCompletion {
+        lock.withLock { _textRequests.append(request) }
+        try await enter(request.target)
+        defer { leave() }
+        return try await DraftProvider().complete(request)
+    }
+}
