@@ -193,7 +193,9 @@ import Testing
             try PNGCodec.encode(image).write(to: URL(fileURLWithPath: p.dir + "/refs/r0.png"))
             let redrawn = try await p.build()
             #expect(fake.chatRequests.count == 1 && fake.generationRequests.count == 2)
-            #expect(redrawn.built == 2)
+            // The fake draws byte-identical pictures, so the book's inputs did not change: early
+            // cutoff leaves it as it is (only the pictures were built).
+            #expect(redrawn.built == 1)
             // A new request redoes everything.
             try p.write(request: "A story about a brave hedgehog", refs: ["refs/r0.png"], scenes: "5-10", pages: "")
             try await p.build()
