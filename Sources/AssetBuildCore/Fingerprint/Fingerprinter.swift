@@ -148,7 +148,7 @@ public struct Fingerprinter: Sendable {
             // The book changes with the story's text, each picture's bytes (or why it is missing),
             // the layout and the page text written in the manifest; never with anything else.
             var layout = SHA256()
-            layout.update(String(decoding: (try? JSONEncoder().encode(spec.layout)) ?? Data(), as: UTF8.self))
+            layout.update("\(spec.layout.arrangement)\t\(spec.layout.textSize)\t\(spec.layout.theme)")
             for (page, text) in spec.pageText.sorted(by: { $0.key < $1.key }) { layout.update("\n\(page)\t\(text)") }
             layout.update("\ntitle\t\(spec.title ?? "")")
             let pictureHashes = pictures.images.map { "\($0.index):\($0.object.hex)" }

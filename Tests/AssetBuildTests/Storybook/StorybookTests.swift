@@ -19,6 +19,7 @@ import Testing
         let dir: String
         let fake: FakeArkServer
         let transport = CurlTransport()
+        let reporter = RecordingReporter()
 
         init(fake: FakeArkServer, references: Int = 1, scenes: String = "5-10", pages: String = "") throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("assetbuild-story-\(UUID().uuidString.prefix(8))").path
@@ -54,7 +55,7 @@ import Testing
             let manifest = try ManifestLoader.load(path: dir + "/assetbuild.yaml")
             let client = ArkClient(baseURL: fake.baseURL, apiKey: "test-key", transport: transport)
             return BuildEngine(workspace: try Workspace(manifest: manifest), images: client, text: client,
-                               reporter: RecordingReporter())
+                               reporter: reporter)
         }
 
         @discardableResult
@@ -195,7 +196,7 @@ import Testing
             #expect(fake.chatRequests.count == 1 && fake.generationRequests.count == 2)
             // The fake draws byte-identical pictures, so the book's inputs did not change: early
             // cutoff leaves it as it is (only the pictures were built).
-            #expect(redrawn.built == 1)
+            #expect(redrawn.built == 1, "\(p.reporter.events.suffix(12))")
             // A new request redoes everything.
             try p.write(request: "A story about a brave hedgehog", refs: ["refs/r0.png"], scenes: "5-10", pages: "")
             try await p.build()
