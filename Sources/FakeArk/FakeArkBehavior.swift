@@ -136,6 +136,8 @@ public struct FakeArkRequest: Sendable {
     public var body: Data
     /// The client's TCP port: the same port for two requests means the connection was reused.
     public var peerPort: Int?
+    /// When the server had read the whole request.
+    public var receivedAt: ContinuousClock.Instant = .now
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
     /// The body parsed as JSON (nil when it is not JSON).
