@@ -80,6 +80,7 @@ public final class BuildEngine: Sendable {
         var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, cache: cache, buildRoot: workspace.buildRoot,
                               targetStates: try cache.targetStates(),
                               materialized: try cache.materialized(buildRoot: workspace.buildRoot))
+        planner.lock = LockFile.read(manifest.directory + "/assetbuild.lock")
         try planner.prefetchActions()
         return (inputs, planner)
     }
@@ -135,7 +136,7 @@ public final class BuildEngine: Sendable {
             return summary
         }
 
-        let nothingToDo = plan.targets.allSatisfy { $0.status == .upToDate }
+        let nothingToDo = plan.targets.allSatisfy { $0.status == .upToDate && !$0.adoptsLockedOutputs }
         let fullBuild = options.targets.isEmpty
         let stamp = workspace.noopStamp(providerOverride: options.providerOverride)
         if !nothingToDo || !fullBuild { stamp.remove() }

@@ -110,6 +110,7 @@ final class BuildRun: @unchecked Sendable {
             switch decision.status {
             case .upToDate:
                 output = decision.output!
+                if decision.adoptsLockedOutputs { try adopt(target, decision: decision) }
                 lock.withLock { upToDate += 1 }
             case .restore:
                 output = decision.output!
@@ -147,6 +148,27 @@ final class BuildRun: @unchecked Sendable {
             engine.reporter.report(.targetFailed(target: target.name, message: message))
             throw error
         }
+    }
+
+    /// Imports outputs that match `assetbuild.lock` into the cache (objects, action, state), so
+    /// the next build knows them without hashing the files again. Nothing is sent.
+    private func adopt(_ target: Target, decision: TargetPlan) throws {
+        guard let fp = decision.fingerprint, let action = decision.action else { return }
+        try cache.beginAction(key: fp.key, target: target.name, componentsJSON: fp.recordJSON, kind: action.kind)
+        var written: [MaterializedRecord] = []
+        for image in action.images {
+            let rel = target.outputPath(imageNumber: image.index + 1)
+            let path = engine.workspace.buildRoot + "/" + rel
+            let id = try cache.objects.put(fileAt: URL(fileURLWithPath: path))
+            guard id == image.object, let st = FileOps.stat(path) else {
+                throw InputError(target: target.name, message: "'\(rel)' changed while it was being adopted from assetbuild.lock")
+            }
+            try cache.recordImage(actionKey: fp.key, image: image)
+            written.append(MaterializedRecord(path: rel, target: target.name, object: id, size: st.size,
+                                              mtimeNs: st.mtimeNs, inode: st.inode))
+        }
+        try cache.finishAction(key: fp.key, status: .complete)
+        try record(target, fingerprint: fp, written: written)
     }
 
     /// Records the target's new state and what was written for it, each in one short transaction.

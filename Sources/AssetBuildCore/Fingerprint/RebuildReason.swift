@@ -29,6 +29,8 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     case restoredFromCache
     /// Asked for on the command line (`--force`).
     case forced
+    /// The outputs in the build directory are the ones `assetbuild.lock` records for these inputs.
+    case matchesLock
     /// The inputs cannot be resolved (e.g. a `${story.field}` the upstream reply lacks): the target
     /// fails when it runs.
     case inputError(String)
@@ -50,6 +52,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         case .failedBefore: return "last build failed"
         case .restoredFromCache: return "restored from cache"
         case .forced: return "forced"
+        case .matchesLock: return "outputs match assetbuild.lock"
         case .inputError(let message): return "inputs cannot be resolved: \(message)"
         }
     }
@@ -57,7 +60,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     /// Reasons that mean images must be generated (not merely restored from the cache).
     public var costsRequests: Bool {
         switch self {
-        case .outputMissing, .outputModified, .outputOutdated, .restoredFromCache: return false
+        case .outputMissing, .outputModified, .outputOutdated, .restoredFromCache, .matchesLock: return false
         default: return true
         }
     }

@@ -38,6 +38,10 @@ public struct TargetPlan: Sendable {
     public var model: String?
     public var estimatedCost: Double
 
+    /// Outputs found in the build directory exactly as `assetbuild.lock` records them for this key:
+    /// up to date with no request; the build imports them into the cache.
+    public var adoptsLockedOutputs = false
+
     /// The output when the target needs no request.
     public var output: TargetOutput? {
         guard status == .upToDate || status == .restore, let action, let fingerprint else { return nil }
@@ -58,6 +62,8 @@ public struct Planner: Sendable {
     /// Actions fetched up front in one query (the keys each target had last time), so a build
     /// where nothing changed makes no per-target query.
     public var knownActions: [String: ActionRecord] = [:]
+    /// `assetbuild.lock`: on a fresh clone, committed outputs that match it need no request.
+    public var lock = LockFile(targets: [:])
 
     public init(manifest: Manifest, fingerprinter: Fingerprinter, cache: BuildCache, buildRoot: String,
                 targetStates: [String: TargetStateRecord], materialized: [String: MaterializedRecord]) {
@@ -107,7 +113,9 @@ public struct Planner: Sendable {
     func withText(_ o: TargetOutput, target: Target) throws -> TargetOutput {
         guard target.text != nil, let obj = o.images.first?.object else { return o }
         var copy = o
-        copy.text = String(decoding: try cache.objects.read(obj), as: UTF8.self)
+        // An output adopted from assetbuild.lock is not in the object store yet: read the file.
+        let bytes = cache.objects.contains(obj) ? try cache.objects.read(obj) : try FileOps.read(buildRoot + "/" + target.outputPath())
+        copy.text = String(decoding: bytes, as: UTF8.self)
         return copy
     }
 
@@ -132,6 +140,16 @@ public struct Planner: Sendable {
         var plan = TargetPlan(target: t.name, status: .run, reasons: [], fingerprint: fp, inputs: inputs, action: action,
                               imagesToGenerate: t.image != nil ? wanted : 0, requests: t.book == nil ? 1 : 0,
                               model: model, estimatedCost: 0)
+
+        if action == nil, !forced.contains(t.name), let adopted = adoptable(t, key: fp.key) {
+            plan.status = .upToDate
+            plan.requests = 0
+            plan.imagesToGenerate = 0
+            plan.action = adopted
+            plan.adoptsLockedOutputs = true
+            plan.reasons = [.matchesLock]
+            return plan
+        }
 
         let have = action?.images.count ?? 0
         let usable = action.map { a in
@@ -177,6 +195,28 @@ public struct Planner: Sendable {
     func price(_ t: Target) -> Double {
         guard let spec = t.image else { return 0 }
         return manifest.provider.price(for: spec.model.value)
+    }
+
+    /// The outputs `assetbuild.lock` records for this target and key, when every one of them is in
+    /// the build directory with exactly those bytes (a fresh clone with committed outputs).
+    func adoptable(_ t: Target, key: String) -> ActionRecord? {
+        guard let entry = lock.targets[t.name], entry.key == key, !entry.outputs.isEmpty else { return nil }
+        var images: [ActionImage] = []
+        for (path, sha) in entry.outputs {
+            let full = buildRoot + "/" + path
+            let count = max(1, t.requestedImages)
+            guard let n = (1...count).first(where: { t.outputPath(imageNumber: $0) == path }),
+                  let st = FileOps.stat(full), !st.isDirectory,
+                  (try? SHA256.hash(fileAt: full).hex) == sha, let id = ObjectID(hex: sha) else { return nil }
+            var width = 0, height = 0
+            if t.image != nil, let data = try? FileOps.read(full), let info = try? ImageProbe.probe(data) {
+                (width, height) = (info.width, info.height)
+            }
+            images.append(ActionImage(index: n - 1, object: id, width: width, height: height, byteCount: Int(st.size)))
+        }
+        return ActionRecord(key: key, target: t.name, componentsJSON: "", kind: t.image != nil ? .images : .text,
+                            status: .complete, images: images.sorted { $0.index < $1.index }, failures: [], usage: nil,
+                            requestIDs: [], model: nil, createdAt: Date(), finishedAt: Date())
     }
 
     /// What changed since this target was last built, field by field.
