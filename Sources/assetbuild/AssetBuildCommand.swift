@@ -14,7 +14,7 @@ struct AssetBuildCommand: AsyncParsableCommand {
         Exit status: 0 success, 1 build failed, 2 usage or manifest error (nothing was sent).
         """,
         version: AssetBuildVersion.current,
-        subcommands: [Build.self, Plan.self, Status.self, Validate.self, Graph.self, Clean.self, Cache.self])
+        subcommands: [Build.self, Plan.self, Status.self, Validate.self, Graph.self, GalleryCommand.self, Clean.self, Cache.self])
 
     /// Runs the command and maps errors to exit codes: 2 for usage and manifest errors (before any
     /// request is sent), 1 for a failed build.

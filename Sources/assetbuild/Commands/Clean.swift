@@ -96,3 +96,34 @@ struct Cache: ParsableCommand {
         }
     }
 }
+
+struct GalleryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gallery",
+        abstract: "Write an HTML contact sheet of the build: images, prompts, sizes, and why a target is stale.",
+        discussion: "Reads build/assetbuild.json; sends nothing. Open the file it prints in a browser.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it (default: build/gallery.html).", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        let workspace = try global.workspace()
+        let recordPath = workspace.buildRoot + "/assetbuild.json"
+        guard let data = FileManager.default.contents(atPath: recordPath),
+              let record = try? JSONDecoder().decode(BuildRecord.self, from: data) else {
+            throw DiagnosticsError([.error("nothing built yet: \(recordPath) does not exist; run 'assetbuild build' first", at: nil)])
+        }
+        let plan = try? global.engine(workspace, reporter: RecordingReporter()).plan()
+        let path = output ?? workspace.buildRoot + "/gallery.html"
+        var html = Gallery.html(record: record, plan: plan, manifest: workspace.manifest)
+        if output != nil {
+            // Elsewhere than build/: point the links at the build directory.
+            let base = URL(fileURLWithPath: workspace.buildRoot).absoluteString
+            html = html.replacingOccurrences(of: "src=\"", with: "src=\"\(base)/").replacingOccurrences(of: "href=\"", with: "href=\"\(base)/")
+        }
+        try FileOps.writeAtomically(Data(html.utf8), to: path, sync: false)
+        print(path)
+    }
+}

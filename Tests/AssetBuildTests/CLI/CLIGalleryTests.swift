@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+@testable import AssetBuildCore
+
+@Suite("CLI gallery")
+struct CLIGalleryTests {
+    @Test("gallery writes a contact sheet linking every output, and marks stale targets")
+    func contactSheet() async throws {
+        let ws = try CLIWorkspace(example: "brand-kit")
+        let early = try await ws.run(["gallery"])
+        #expect(early.status == 2 && early.stderr.contains("nothing built yet"), "\(early)")
+        try await ws.buildOK()
+        try ws.dir.edit("assetbuild.yaml", replacing: "waving", with: "jumping")
+        let r = try await ws.run(["gallery", "--provider", "draft"])
+        #expect(r.status == 0, "\(r)")
+        let html = try ws.dir.text("build/gallery.html")
+        for path in try ws.outputHashes().keys where path.hasSuffix(".jpeg") {
+            #expect(html.contains("src=\"\(path)\""), "\(path)")
+        }
+        #expect(html.contains("<h2>mascot</h2>"))
+        #expect(html.contains("prompt changed"))
+        #expect(html.contains("upstream &#39;mascot&#39; rebuilt") || html.contains("waits for upstream"))
+        // The gallery is not an output: building again leaves it alone.
+        try await ws.buildOK()
+        #expect(ws.dir.exists("build/gallery.html"))
+    }
+}
