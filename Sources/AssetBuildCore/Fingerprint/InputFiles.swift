@@ -77,7 +77,7 @@ public final class InputFiles: @unchecked Sendable {
                 } catch {
                     switch error {
                     case .missing:
-                        out.append(.error("reference file '\(rel)' not found (looked for \(path))", at: ref.location))
+                        out.append(.error("reference file '\(rel)' not found; paths are relative to the manifest's folder", at: ref.location))
                     case .unreadable(let why):
                         out.append(.error("reference file '\(rel)' cannot be read: \(why)", at: ref.location))
                     case .notAnImage(let why):

@@ -33,6 +33,17 @@ public struct BuildGraph: Sendable {
         self.topologicalOrder = Self.sort(dependencies: deps, dependents: rdeps)
     }
 
+    /// The dependency cycle among `manifest`'s targets, if any (for collecting every manifest
+    /// error in one pass, before a graph can be built).
+    public static func cycle(in manifest: Manifest) -> Diagnostic? {
+        var index: [String: Int] = [:]
+        for (i, t) in manifest.targets.enumerated() { index[t.name] = i }
+        let deps = manifest.targets.map { t in
+            Array(Set(t.dependencies.compactMap { index[$0.value] })).sorted()
+        }
+        return findCycle(manifest: manifest, dependencies: deps, index: index)
+    }
+
     public func index(of name: String) -> Int? {
         manifest.targets.firstIndex { $0.name == name }
     }

@@ -3,11 +3,14 @@
 struct ManifestChecks {
     var targets: [Target]
     var directory: String
+    /// Every target name written in the manifest, also those that failed to load: suggestions
+    /// ("did you mean 'mascot'?") must not depend on the target's own errors.
+    var declaredNames: [String] = []
 
     mutating func run(tree: inout YAMLTree) {
         var byName: [String: Target] = [:]
         for t in targets { byName[t.name] = t }
-        let names = targets.map(\.name)
+        let names = Array(Set(targets.map(\.name) + declaredNames)).sorted()
 
         for t in targets {
             if case .image(let spec) = t.kind {

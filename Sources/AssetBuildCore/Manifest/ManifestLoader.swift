@@ -23,11 +23,14 @@ public enum ManifestLoader {
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let directory = URL(fileURLWithPath: absolute).deletingLastPathComponent().path
-        return try parse(text: text, file: name, path: absolute, directory: directory)
+        return try parse(text: text, file: name, path: absolute, directory: directory, checkFiles: true)
     }
 
-    /// Parses and checks manifest text; `directory` anchors relative paths.
-    public static func parse(text: String, file: String, path: String, directory: String) throws(DiagnosticsError) -> Manifest {
+    /// Parses and checks manifest text; `directory` anchors relative paths. With `checkFiles`, a
+    /// manifest that has errors also gets its reference files checked, so every problem is
+    /// reported in one pass (`load` does this; a clean manifest's files are checked by the build).
+    public static func parse(text: String, file: String, path: String, directory: String,
+                             checkFiles: Bool = false) throws(DiagnosticsError) -> Manifest {
         var tree = YAMLTree(file: file)
         // A key written into the manifest by mistake must not be echoed into terminals and CI logs.
         let fail = { (tree: YAMLTree) in DiagnosticsError(sorted(tree.diagnostics), sources: [file: redactingSecrets(text)]) }
@@ -114,12 +117,25 @@ public enum ManifestLoader {
         }
 
         var checks = ManifestChecks(targets: targets, directory: directory)
+        if let t = value("targets"), case .mapping(let m) = t {
+            checks.declaredNames = m.compactMap { $0.key.scalar?.string }
+        }
         checks.run(tree: &tree)
 
+        let manifest = Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
+                                warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text, file: file)
         let errors = tree.diagnostics.filter { $0.severity == .error }
-        if !errors.isEmpty { throw fail(tree) }
-        return Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
-                        warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text, file: file)
+        if !errors.isEmpty {
+            // Report everything in one pass: cycles among the targets that did load, and their
+            // reference files (reading them is fine here: nothing will be built).
+            var extra: [Diagnostic] = []
+            if !errors.contains(where: { $0.message.hasPrefix("dependency cycle") }), let cycle = BuildGraph.cycle(in: manifest) {
+                extra.append(cycle)
+            }
+            if checkFiles { extra += InputFiles(memo: [:]).check(manifest) }
+            throw DiagnosticsError(sorted(tree.diagnostics + extra), sources: [file: redactingSecrets(text)])
+        }
+        return manifest
     }
 
     /// A `storybook:` target: its mapping may hold only `storybook`, `deps` and `description`.

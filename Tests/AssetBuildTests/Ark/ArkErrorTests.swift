@@ -138,7 +138,7 @@ import Testing
                 task.cancel()
                 let error = await providerError { _ = try await task.value }
                 #expect(error?.kind == .cancelled)
-                #expect(ContinuousClock.now - start < .milliseconds(500))
+                #expect(ContinuousClock.now - start < .seconds(3))   // the request itself hangs forever
             }
         }
     }
@@ -151,7 +151,9 @@ import Testing
             let error = await providerError { _ = try await h.client.generate(request(), into: RecordingSink()) }
             #expect(error?.kind == .transport(code: 28))
             #expect(error?.message.contains("downloading image 0") == true)
-            #expect(ContinuousClock.now - start < .milliseconds(2500))
+            // The download hangs forever: a timeout within seconds proves stall detection
+            // (the bound is loose because the suite shares 2 cores).
+            #expect(ContinuousClock.now - start < .seconds(10))
         }
     }
 

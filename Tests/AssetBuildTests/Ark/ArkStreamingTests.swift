@@ -166,7 +166,7 @@ import Testing
             let error = await providerError { _ = try await task.value }
             #expect(error?.kind == .cancelled)
             #expect(error?.imagesReceived == 1)
-            #expect(ContinuousClock.now - start < .milliseconds(250))
+            #expect(ContinuousClock.now - start < .seconds(3))   // the rest of the group would take seconds more
             #expect(await sink.indices == [0])
         }
     }
