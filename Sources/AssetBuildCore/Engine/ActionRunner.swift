@@ -57,43 +57,24 @@ struct ActionRunner: Sendable {
         }
         reporter.report(.targetStarted(target: target.name, images: request.maxImages, model: spec.modelInfo.id))
 
-        let start = clock.now()
-        var attempt = 1
-        while true {
-            try Task.checkCancellation()
-            try spend.checkBeforeRequest(target: target.name)
-            let ticket = try await gate.acquire(model: spec.modelInfo.id, images: request.maxImages)
-            let before = sink.received.count
-            do {
-                stats.countRequest()
-                let summary = try await images.generate(request, into: sink)
-                await gate.release(ticket, unusedImages: max(0, request.maxImages - (sink.received.count - before)))
-                try cache.recordRequest(actionKey: fp.key, requestID: summary.requestID, usage: summary.usage, model: summary.model)
-                break
-            } catch var error as ProviderError {
-                await gate.release(ticket, unusedImages: max(0, request.maxImages - (sink.received.count - before)))
-                error.imagesReceived = max(error.imagesReceived, sink.received.count - before)
-                if error.kind == .cancelled || Task.isCancelled {
-                    // Interrupted: what arrived is kept, and the next build resumes from it.
-                    try? finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
-                    throw CancellationError()
-                }
-                if error.isRateLimit { await gate.throttled(model: spec.modelInfo.id, retryAfter: error.retryAfter) }
-                if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
-                    stats.countRetry()
-                    reporter.report(.retrying(target: target.name, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
-                                              delay: wait, reason: error.description))
-                    try await clock.sleep(for: wait)
-                    attempt += 1
-                    continue
-                }
-                try finish(fp.key, kept: kept, sink: sink, total: total)
-                throw error
-            } catch {
-                await gate.release(ticket, unusedImages: max(0, request.maxImages - (sink.received.count - before)))
-                try? finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
-                throw error
-            }
+        let before = sink.received.count
+        let unused = { max(0, request.maxImages - (sink.received.count - before)) }
+        do {
+            let summary = try await attempts(target: target.name, model: spec.modelInfo.id, images: request.maxImages,
+                                             unused: unused, adjust: { error in
+                // What arrived before the failure makes a retry unsafe (it would pay twice).
+                var e = error
+                e.imagesReceived = max(e.imagesReceived, sink.received.count - before)
+                return e
+            }) { try await images.generate(request, into: sink) }
+            try cache.recordRequest(actionKey: fp.key, requestID: summary.requestID, usage: summary.usage, model: summary.model)
+        } catch let error as ProviderError {
+            try finish(fp.key, kept: kept, sink: sink, total: total)
+            throw error
+        } catch {
+            // Interrupted: what arrived is kept, and the next build resumes from it.
+            try? finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
+            throw error
         }
         let all = try finish(fp.key, kept: kept, sink: sink, total: total)
         reporter.report(.targetFinished(target: target.name, images: sink.received.count, usage: nil))
@@ -106,6 +87,43 @@ struct ActionRunner: Sendable {
         }
         let failures = ((plan.action?.failures ?? []) + sink.failures).filter { f in !all.contains { $0.index == f.index } }
         return Result(output: TargetOutput(actionKey: fp.key, images: all, failures: failures), shortfall: shortfall)
+    }
+
+    /// Sends one request through the gate (rate limit, concurrency, budget) and retries what is
+    /// safe to retry: 429, 5xx, network errors and timeouts, while nothing of it has arrived, with
+    /// backoff or `Retry-After`, each retry reported. `unused` gives back reserved images after an
+    /// attempt; `adjust` lets the caller record what arrived before an error. A cancelled request
+    /// throws `CancellationError`.
+    private func attempts<T>(target: String, model: String, images: Int, unused: () -> Int,
+                             adjust: (ProviderError) -> ProviderError = { $0 },
+                             send: () async throws -> T) async throws -> T {
+        let start = clock.now()
+        var attempt = 1
+        while true {
+            try Task.checkCancellation()
+            try spend.checkBeforeRequest(target: target)
+            let ticket = try await gate.acquire(model: model, images: images)
+            do {
+                stats.countRequest()
+                let value = try await send()
+                await gate.release(ticket, unusedImages: unused())
+                return value
+            } catch let raw as ProviderError {
+                await gate.release(ticket, unusedImages: unused())
+                let error = adjust(raw)
+                if error.kind == .cancelled || Task.isCancelled { throw CancellationError() }
+                if error.isRateLimit { await gate.throttled(model: model, retryAfter: error.retryAfter) }
+                guard let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) else { throw error }
+                stats.countRetry()
+                reporter.report(.retrying(target: target, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
+                                          delay: wait, reason: error.description))
+                try await clock.sleep(for: wait)
+                attempt += 1
+            } catch {
+                await gate.release(ticket, unusedImages: unused())
+                throw error
+            }
+        }
     }
 
     /// Records how the action ended and returns every image it holds (kept + new), by index.
@@ -153,33 +171,14 @@ struct ActionRunner: Sendable {
                                   responseFormat: spec.responseFormat, thinking: spec.thinking,
                                   temperature: spec.temperature, maxTokens: spec.maxTokens)
         reporter.report(.targetStarted(target: target.name, images: 0, model: spec.model.value))
-        let start = clock.now()
-        var attempt = 1
-        var completion: TextCompletion
-        while true {
-            let ticket = try await gate.acquire(model: spec.model.value, images: 0)
-            do {
-                stats.countRequest()
-                completion = try await text.complete(request)
-                await gate.release(ticket)
-                break
-            } catch let error as ProviderError {
-                await gate.release(ticket)
-                if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
-                    stats.countRetry()
-                    reporter.report(.retrying(target: target.name, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
-                                              delay: wait, reason: error.description))
-                    try await clock.sleep(for: wait)
-                    attempt += 1
-                    continue
-                }
-                try? cache.finishAction(key: fp.key, status: .failed)
-                throw error
-            } catch {
-                await gate.release(ticket)
-                try? cache.finishAction(key: fp.key, status: .failed)
-                throw error
+        let completion: TextCompletion
+        do {
+            completion = try await attempts(target: target.name, model: spec.model.value, images: 0, unused: { 0 }) {
+                try await text.complete(request)
             }
+        } catch {
+            try? cache.finishAction(key: fp.key, status: .failed)
+            throw error
         }
         let content = try TextReply.validate(completion.content, spec: spec, target: target.name, cache: cache)
         let object = try cache.recordText(actionKey: fp.key, content: content)
