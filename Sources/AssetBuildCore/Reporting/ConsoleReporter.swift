@@ -30,6 +30,9 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
     private var total = 0, finished = 0, imagesDone = 0, imagesPlanned = 0
     private var inFlight = Set<String>()
     private var statusShown = false
+    /// Redraws the status line every second while a build runs, so elapsed time and ETA move
+    /// during long generations.
+    private var ticker: DispatchSourceTimer?
 
     public init(style: Style, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.style = style
@@ -53,6 +56,13 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
         case .planned(let targets, let toRun, let toRestore, let images, let cost):
             total = targets
             imagesPlanned = images
+            if style.live, toRun > 0, ticker == nil {
+                let timer = DispatchSource.makeTimerSource(queue: .global())
+                timer.schedule(deadline: .now() + 1, repeating: 1)
+                timer.setEventHandler { [weak self] in self?.tick() }
+                timer.resume()
+                ticker = timer
+            }
             if toRun == 0 && toRestore == 0 {
                 line("assetbuild: all \(targets) target(s) up to date")
             } else {
@@ -97,6 +107,8 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
         case .waitingForLock(let message):
             line(message)
         case .finished(let s):
+            ticker?.cancel()
+            ticker = nil
             if style.live, statusShown { write("\r\u{1B}[K"); statusShown = false }
             var parts: [String] = []
             if s.built > 0 { parts.append("\(s.built) built") }
@@ -108,6 +120,10 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
             let secs = String(format: "%.1fs", s.seconds)
             write("assetbuild: \(parts.isEmpty ? "nothing to do" : parts.joined(separator: ", ")); \(s.imagesGenerated) image(s) generated, \(s.requests) request(s)\(s.retries > 0 ? ", \(s.retries) retries" : "") in \(secs)\n")
         }
+    }
+
+    private func tick() {
+        lock.withLock { if ticker != nil { drawStatus() } }
     }
 
     private func drawStatus() {
