@@ -1,0 +1,166 @@
+import FakeArk
+import Foundation
+import Testing
+@testable import AssetBuildCore
+
+/// The real binary against the fake Ark server: what it makes of the answers: partial groups,
+/// URLs to download, and errors.
+@Suite("Ark end to end: answers, partial groups and errors")
+struct ArkEndToEndAnswerTests {
+    static func groupManifest(minImages: Int?) -> String {
+        """
+        version: 1
+        targets:
+          poses:
+            model: doubao-seedream-4-0-250828
+            prompt: "Four images of the fox from image 1: running, sleeping, jumping, eating"
+            references: [refs/fox.png]
+            images: 4
+            size: 1K
+        \(minImages.map { "    min_images: \($0)\n" } ?? "")
+        """
+    }
+
+    @Test("a streamed group with image 2 refused by moderation: with min_images 3 it succeeds and records the failure")
+    func moderatedImageWithinMinimum() async throws {
+        try await withArk(Self.groupManifest(minImages: 3), { $0.moderatedImages = [1] }) { s in
+            try s.writePNG("refs/fox.png")
+            let r = try await s.buildOK()
+            #expect(s.fake.generationRequests.count == 1)
+            #expect(s.generationBodies.first?["stream"]?.bool == true)
+            #expect(s.dir.files(under: "build") == ["assetbuild.json", "poses/1.jpeg", "poses/3.jpeg", "poses/4.jpeg"])
+            let failed = try r.events(named: "image_failed")
+            #expect(failed.count == 1)
+            #expect(failed.first?["index"] as? Int == 2)
+            #expect(failed.first?["code"] as? String == "OutputImageSensitiveContentDetected")
+
+            let entry = try #require(try s.record()["poses"])
+            let failures = try #require(entry["failures"] as? [[String: Any]], "\(entry)")
+            #expect(failures.count == 1)
+            #expect(failures.first?["code"] as? String == "OutputImageSensitiveContentDetected")
+            #expect(failures.first?["index"] as? Int == 1, "0-based in the record: \(failures)")
+            #expect((entry["outputs"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+                    == ["poses/1.jpeg", "poses/3.jpeg", "poses/4.jpeg"])
+            #expect((entry["usage"] as? [String: Any])?["generated_images"] as? Int == 3, "\(entry)")
+        }
+    }
+
+    @Test("the same group with the default min_images fails, lists the failure, keeps the 3 images; min_images 3 then accepts it with no request")
+    func moderatedImageBelowMinimum() async throws {
+        try await withArk(Self.groupManifest(minImages: nil), { $0.moderatedImages = [1] }) { s in
+            try s.writePNG("refs/fox.png")
+            let r = try await s.build()
+            #expect(r.status == 1, "\(r)")
+            #expect(s.fake.generationRequests.count == 1, "a moderated image is not retried")
+            #expect(r.stderr.contains("3 of 4 images arrived; min_images is 4"), "\(r)")
+            #expect(r.stderr.contains("image 2: OutputImageSensitiveContentDetected"), "\(r)")
+            #expect(r.stderr.contains("poses"), "\(r)")
+            // What arrived is materialized all the same.
+            #expect(s.dir.exists("build/poses/1.jpeg") && !s.dir.exists("build/poses/2.jpeg"))
+            #expect(s.dir.exists("build/poses/3.jpeg") && s.dir.exists("build/poses/4.jpeg"))
+
+            // min_images is not an input of the images: the 3 already paid for now suffice.
+            let before = try s.dir.sha256("build/poses/1.jpeg")
+            try s.dir.edit("assetbuild.yaml", replacing: "    size: 1K\n", with: "    size: 1K\n    min_images: 3\n")
+            let accepted = try await s.buildOK()
+            #expect(s.fake.generationRequests.count == 1, "lowering min_images must not send a request")
+            #expect(try accepted.summary("requests") == 0)
+            #expect(try accepted.startedTargets().isEmpty)
+            #expect(try s.dir.sha256("build/poses/1.jpeg") == before)
+            let entry = try #require(try s.record()["poses"])
+            #expect((entry["outputs"] as? [[String: Any]])?.count == 3)
+            #expect((entry["failures"] as? [[String: Any]])?.first?["code"] as? String == "OutputImageSensitiveContentDetected")
+        }
+    }
+
+    @Test("response_format b64_json needs no download; url is downloaded at once, without the Authorization header")
+    func base64VersusURL() async throws {
+        let manifest = """
+        version: 1
+        defaults: {model: doubao-seedream-4-0-250828, size: 1K}
+        targets:
+          inline:
+            prompt: "A teapot, inline"
+            response_format: b64_json
+          linked:
+            prompt: "A teapot, linked"
+            response_format: url
+          linked-pair:
+            prompt: "Two images of a teapot, linked"
+            images: 2
+            response_format: url
+
+        """
+        try await withArk(manifest) { s in
+            try await s.buildOK()
+            let bodies = Dictionary(uniqueKeysWithValues: s.generationBodies.map { ($0["prompt"]?.string ?? "", $0) })
+            #expect(bodies["A teapot, inline"]?["response_format"]?.string == "b64_json")
+            #expect(bodies["A teapot, linked"]?["response_format"]?.string == "url")
+            #expect(bodies["Two images of a teapot, linked"]?["response_format"]?.string == "url")
+
+            let downloads = s.fake.downloadRequests
+            #expect(downloads.count == 3, "one GET per linked image: \(downloads.map(\.path))")
+            for d in downloads {
+                #expect(d.method == "GET")
+                #expect(d.header("Authorization") == nil, "the key went to the download host: \(d.headers)")
+                #expect(!d.headers.values.contains { $0.contains(s.key) })
+                #expect(d.query.contains("X-Tos-Signature="), "the signed query is kept: \(d.query)")
+                #expect(d.header("User-Agent")?.hasPrefix("assetbuild/") == true)
+            }
+            // Each download came after its generation answer and wrote a real JPEG.
+            let firstPost = try #require(s.fake.generationRequests.map(\.receivedAt).min())
+            #expect(downloads.allSatisfy { $0.receivedAt > firstPost })
+            for path in ["inline.jpeg", "linked.jpeg", "linked-pair/1.jpeg", "linked-pair/2.jpeg"] {
+                let (w, h) = try s.pixels("build/" + path)
+                #expect(w == 1024 && h == 1024, "\(path)")
+            }
+        }
+    }
+
+    @Test("401 with a wrong key: exit 1, target, status, code, request id and ARK_API_KEY advice; not retried")
+    func wrongKey() async throws {
+        let manifest = """
+        version: 1
+        targets:
+          poster:
+            prompt: "A red fox in the snow"
+            size: 2K
+
+        """
+        try await withArk(manifest) { s in
+            let r = try await s.build(key: "ark-e2e-wrong-key-0000")
+            #expect(r.status == 1, "\(r)")
+            #expect(s.fake.requests.count == 1, "a 401 is not retried")
+            let line = try #require(r.stderr.split(separator: "\n").first { $0.contains("AuthenticationError") }, "\(r)")
+            #expect(line.contains("poster"), "\(line)")
+            #expect(line.contains("HTTP 401"), "\(line)")
+            #expect(line.contains("ARK_API_KEY"), "\(line)")
+            // The request id the fake gave (in the message and as X-Request-Id).
+            let id = try #require(line.firstMatch(of: /request id (021\d+[0-9a-f]{16})/)?.1, "\(line)")
+            #expect(line.contains("Request ID: \(id)"), "\(line)")
+            #expect(!s.dir.exists("build/poster.jpeg"))
+        }
+    }
+
+    @Test("404 ModelNotOpen: exit 1, says to activate the model in the console; not retried")
+    func modelNotOpen() async throws {
+        let manifest = """
+        version: 1
+        targets:
+          poster:
+            model: doubao-seedream-4-0-250828
+            prompt: "A red fox in the snow"
+            size: 2K
+
+        """
+        try await withArk(manifest, { $0.closedModels = ["doubao-seedream-4-0-250828"] }) { s in
+            let r = try await s.build()
+            #expect(r.status == 1, "\(r)")
+            #expect(s.fake.requests.count == 1, "a 404 is not retried")
+            let line = try #require(r.stderr.split(separator: "\n").first { $0.contains("ModelNotOpen") }, "\(r)")
+            #expect(line.contains("poster") && line.contains("HTTP 404"), "\(line)")
+            #expect(line.contains("activate the model in the Ark console"), "\(line)")
+            #expect(line.firstMatch(of: /request id 021\d+[0-9a-f]{16}/) != nil, "\(line)")
+        }
+    }
+}
