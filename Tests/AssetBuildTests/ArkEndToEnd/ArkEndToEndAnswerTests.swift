@@ -73,6 +73,34 @@ struct ArkEndToEndAnswerTests {
         }
     }
 
+    @Test("building again after the refused image asks only for it, and it fills the gap: poses/2.jpeg, not poses/5.jpeg")
+    func retryFillsTheRefusedImage() async throws {
+        try await withArk(Self.groupManifest(minImages: nil), { $0.moderatedImages = [1] }) { s in
+            try s.writePNG("refs/fox.png")
+            #expect(try await s.build().status == 1)
+            let kept = try ["1", "3", "4"].map { try s.dir.sha256("build/poses/\($0).jpeg") }
+
+            s.fake.configure { $0.moderatedImages = []; $0.jpegQuality = 55 }
+            let r = try await s.buildOK()
+            #expect(s.fake.generationRequests.count == 2)
+            #expect(try r.reasons(for: "poses").contains("last build failed"), "\(r)")
+            // Only the missing image is asked for, and it takes the refused image's place.
+            #expect(s.generationBodies.last?["sequential_image_generation"] == nil)
+            #expect(s.generationBodies.last?["sequential_image_generation_options"] == nil)
+            #expect(try r.events(named: "image_received").compactMap { $0["index"] as? Int } == [2])
+            #expect(s.dir.files(under: "build") == ["assetbuild.json", "poses/1.jpeg", "poses/2.jpeg", "poses/3.jpeg", "poses/4.jpeg"])
+            #expect(try ["1", "3", "4"].map { try s.dir.sha256("build/poses/\($0).jpeg") } == kept)
+            let entry = try #require(try s.record()["poses"])
+            #expect((entry["outputs"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+                    == ["poses/1.jpeg", "poses/2.jpeg", "poses/3.jpeg", "poses/4.jpeg"])
+            #expect((entry["failures"] as? [[String: Any]])?.isEmpty == true, "\(entry)")
+
+            // Complete now: a no-op.
+            try await s.buildOK()
+            #expect(s.fake.generationRequests.count == 2)
+        }
+    }
+
     @Test("response_format b64_json needs no download; url is downloaded at once, without the Authorization header")
     func base64VersusURL() async throws {
         let manifest = """
