@@ -7,7 +7,7 @@ import Testing
 /// URLs to download, and errors.
 @Suite("Ark end to end: answers, partial groups and errors")
 struct ArkEndToEndAnswerTests {
-    static func groupManifest(minImages: Int?) -> String {
+    static func groupManifest(minImages: Int?, stream: Bool? = nil) -> String {
         """
         version: 1
         targets:
@@ -17,17 +17,18 @@ struct ArkEndToEndAnswerTests {
             references: [refs/fox.png]
             images: 4
             size: 1K
-        \(minImages.map { "    min_images: \($0)\n" } ?? "")
+        \(minImages.map { "    min_images: \($0)\n" } ?? "")\(stream.map { "    stream: \($0)\n" } ?? "")
         """
     }
 
-    @Test("a streamed group with image 2 refused by moderation: with min_images 3 it succeeds and records the failure")
-    func moderatedImageWithinMinimum() async throws {
-        try await withArk(Self.groupManifest(minImages: 3), { $0.moderatedImages = [1] }) { s in
+    @Test("a group with image 2 refused by moderation, streamed or not: with min_images 3 it succeeds and records the failure",
+          arguments: [true, false])
+    func moderatedImageWithinMinimum(stream: Bool) async throws {
+        try await withArk(Self.groupManifest(minImages: 3, stream: stream ? nil : false), { $0.moderatedImages = [1] }) { s in
             try s.writePNG("refs/fox.png")
             let r = try await s.buildOK()
             #expect(s.fake.generationRequests.count == 1)
-            #expect(s.generationBodies.first?["stream"]?.bool == true)
+            #expect(s.generationBodies.first?["stream"]?.bool == (stream ? true : nil))
             #expect(s.dir.files(under: "build") == ["assetbuild.json", "poses/1.jpeg", "poses/3.jpeg", "poses/4.jpeg"])
             let failed = try r.events(named: "image_failed")
             #expect(failed.count == 1)
@@ -42,6 +43,14 @@ struct ArkEndToEndAnswerTests {
             #expect((entry["outputs"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
                     == ["poses/1.jpeg", "poses/3.jpeg", "poses/4.jpeg"])
             #expect((entry["usage"] as? [String: Any])?["generated_images"] as? Int == 3, "\(entry)")
+
+            // Accepted as it is: a rebuild from scratch restores the same three from the cache.
+            let hashes = try s.ws.outputHashes()
+            try s.dir.remove("build")
+            let restored = try await s.buildOK()
+            #expect(try restored.summary("requests") == 0 && restored.summary("restored") == 1)
+            #expect(try s.ws.outputHashes() == hashes)
+            #expect(s.fake.generationRequests.count == 1)
         }
     }
 
@@ -145,15 +154,16 @@ struct ArkEndToEndAnswerTests {
         }
     }
 
-    @Test("401 with a wrong key: exit 1, target, status, code, request id and ARK_API_KEY advice; not retried")
-    func wrongKey() async throws {
+    @Test("401 with a wrong key: exit 1, target, status, code, request id and ARK_API_KEY advice; not retried",
+          arguments: [false, true])
+    func wrongKey(streamedGroup: Bool) async throws {
         let manifest = """
         version: 1
         targets:
           poster:
             prompt: "A red fox in the snow"
             size: 2K
-
+        \(streamedGroup ? "    images: 2\n" : "")
         """
         try await withArk(manifest) { s in
             let r = try await s.build(key: "ark-e2e-wrong-key-0000")
@@ -166,7 +176,8 @@ struct ArkEndToEndAnswerTests {
             // The request id the fake gave (in the message and as X-Request-Id).
             let id = try #require(line.firstMatch(of: /request id (021\d+[0-9a-f]{16})/)?.1, "\(line)")
             #expect(line.contains("Request ID: \(id)"), "\(line)")
-            #expect(!s.dir.exists("build/poster.jpeg"))
+            #expect(s.fake.generationRequests.first?.json?["stream"]?.bool == (streamedGroup ? true : nil))
+            #expect(s.dir.files(under: "build").allSatisfy { $0 == "assetbuild.json" }, "\(s.dir.files(under: "build"))")
         }
     }
 
@@ -189,6 +200,16 @@ struct ArkEndToEndAnswerTests {
             #expect(line.contains("poster") && line.contains("HTTP 404"), "\(line)")
             #expect(line.contains("activate the model in the Ark console"), "\(line)")
             #expect(line.firstMatch(of: /request id 021\d+[0-9a-f]{16}/) != nil, "\(line)")
+
+            // The same in the --json event, and still a single request per build.
+            let json = try await s.build(["--json"])
+            #expect(json.status == 1)
+            let failed = try #require(try json.events(named: "target_failed").first, "\(json)")
+            #expect(failed["target"] as? String == "poster")
+            let message = failed["message"] as? String ?? ""
+            #expect(message.contains("HTTP 404") && message.contains("ModelNotOpen"), "\(message)")
+            #expect(message.contains("activate the model in the Ark console"), "\(message)")
+            #expect(s.fake.requests.count == 2)
         }
     }
 }

@@ -25,6 +25,8 @@ struct ArkEndToEndBuildTests {
         try await withArk(manifest) { s in
             try await s.buildOK()
             #expect(s.fake.requests.count == 3)
+            // Every request carries its own client request id.
+            #expect(Set(s.fake.requests.compactMap { $0.header("X-Client-Request-Id") }).count == 3)
             let aFirst = try s.dir.read("build/a.jpeg")
 
             // Nothing changed: nothing sent, nothing written.
@@ -182,6 +184,37 @@ struct ArkEndToEndBuildTests {
             // A no-op rebuild asks neither model again.
             try await s.buildOK()
             #expect(s.fake.requests.count == 2)
+        }
+    }
+
+    @Test("a JSON reply in a code fence is stored unfenced; a reply that is not JSON fails the target and feeds nothing")
+    func textReplyShapes() async throws {
+        let manifest = """
+        version: 1
+        targets:
+          story:
+            kind: text
+            prompt: "A one-scene story about a brave fox, as JSON"
+            response_format: json_object
+          cover:
+            model: doubao-seedream-4-0-250828
+            size: 1K
+            prompt: "A book cover titled '${story.title}'"
+
+        """
+        let reply = #"{"title":"Fenced Fox","scenes":["one"]}"#
+        try await withArk(manifest, { $0.chatContent = reply; $0.chatWrapping = .codeFence }) { s in
+            try await s.buildOK()
+            #expect(ArkJSON.parse(try s.dir.read("build/story.json")) == ArkJSON.parse(Data(reply.utf8)))
+            #expect(s.generationBodies.first?["prompt"]?.string == "A book cover titled 'Fenced Fox'")
+        }
+        try await withArk(manifest, { $0.chatContent = reply; $0.chatWrapping = .malformed }) { s in
+            let r = try await s.build()
+            #expect(r.status == 1, "\(r)")
+            #expect(s.fake.chatRequests.count == 1, "a reply that is not JSON is not paid for twice")
+            #expect(s.fake.generationRequests.isEmpty)
+            #expect(r.stderr.contains("story"), "\(r)")
+            #expect(!s.dir.exists("build/story.json") && !s.dir.exists("build/cover.jpeg"))
         }
     }
 }

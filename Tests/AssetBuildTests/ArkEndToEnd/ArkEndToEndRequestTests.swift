@@ -89,23 +89,33 @@ struct ArkEndToEndRequestTests {
             prompt: "The owl from image 1 at night"
             references: [refs/Owl.JPG]
             size: 2K
+          cat:
+            prompt: "The cat from image 1 on a roof"
+            references: [refs/cat.jpg]
+            size: 2K
 
         """
-        try await withArk(manifest) { s in
+        // Strict: the fake refuses an uppercase format or one that does not match the bytes.
+        try await withArk(manifest, { $0.dataURIs = .strict }) { s in
             let png = try s.writePNG("refs/fox.png", width: 80, height: 64, colour: 3)
             let jpeg = try s.writeJPEG("refs/Owl.JPG")
+            let mislabelled = try s.writePNG("refs/cat.jpg", colour: 5)   // PNG bytes, .jpg name
             try await s.buildOK()
-            #expect(s.fake.generationRequests.count == 2)
+            #expect(s.fake.generationRequests.count == 3)
             for body in s.generationBodies {
                 let image = try #require(body["image"])
                 let uri = try #require(image.string, "one reference is one string, not an array: \(image)")
                 let decoded = try #require(decodeDataURI(uri))
-                if body["prompt"]?.string?.contains("fox") == true {
+                let prompt = body["prompt"]?.string ?? ""
+                if prompt.contains("fox") {
                     #expect(uri.hasPrefix("data:image/png;base64,"))
                     #expect(decoded.bytes == png)
-                } else {
+                } else if prompt.contains("owl") {
                     #expect(uri.hasPrefix("data:image/jpeg;base64,"), "\(uri.prefix(40))")
                     #expect(decoded.bytes == jpeg)
+                } else {
+                    #expect(uri.hasPrefix("data:image/png;base64,"), "the format is the bytes', not the name's: \(uri.prefix(40))")
+                    #expect(decoded.bytes == mislabelled)
                 }
                 #expect(body["sequential_image_generation"] == nil && body["stream"] == nil)
                 #expect(!body.containsNull)
