@@ -110,6 +110,37 @@ struct ArkEndToEndAnswerTests {
         }
     }
 
+    @Test("a reference to the refused image of an accepted group fails with why; one to a kept image gets that very image")
+    func referenceToRefusedImage() async throws {
+        let manifest = Self.groupManifest(minImages: 3) + """
+          hero:
+            model: doubao-seedream-4-0-250828
+            prompt: "The fox from image 1 as a hero"
+            references: ["poses[2]"]
+            size: 1K
+          side:
+            model: doubao-seedream-4-0-250828
+            prompt: "The fox from image 1 on the side"
+            references: ["poses[3]"]
+            size: 1K
+
+        """
+        try await withArk(manifest, { $0.moderatedImages = [1] }) { s in
+            try s.writePNG("refs/fox.png")
+            let r = try await s.build(["-k"])
+            #expect(r.status == 1, "\(r)")
+            let line = try #require(r.stderr.split(separator: "\n").first { $0.contains("error: hero") }, "\(r)")
+            #expect(line.contains("reference 'poses[2]' names image 2, but image 2 of 'poses' failed: OutputImageSensitiveContentDetected"), "\(line)")
+            #expect(line.contains("images 1, 3, 4 arrived"), "\(line)")
+            #expect(!line.contains("produced 3 image(s)"), "\(line)")
+            #expect(!s.dir.exists("build/hero.jpeg"))
+            // poses[3] is the file poses/3.jpeg (the group's third place), not the third image that arrived.
+            let side = try #require(s.generationBodies.first { $0["prompt"]?.string?.contains("on the side") == true })
+            #expect(side["image"]?.string.flatMap(decodeDataURI)?.bytes == (try s.dir.read("build/poses/3.jpeg")))
+            #expect(s.fake.generationRequests.count == 2)
+        }
+    }
+
     @Test("response_format b64_json needs no download; url is downloaded at once, without the Authorization header")
     func base64VersusURL() async throws {
         let manifest = """
