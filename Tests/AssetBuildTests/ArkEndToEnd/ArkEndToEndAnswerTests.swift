@@ -138,6 +138,16 @@ struct ArkEndToEndAnswerTests {
             let side = try #require(s.generationBodies.first { $0["prompt"]?.string?.contains("on the side") == true })
             #expect(side["image"]?.string.flatMap(decodeDataURI)?.bytes == (try s.dir.read("build/poses/3.jpeg")))
             #expect(s.fake.generationRequests.count == 2)
+
+            // Following the advice: min_images 4 asks for the missing image, and hero gets it.
+            s.fake.configure { $0.moderatedImages = []; $0.jpegQuality = 55 }
+            try s.dir.edit("assetbuild.yaml", replacing: "min_images: 3", with: "min_images: 4")
+            let again = try await s.buildOK()
+            #expect(try again.startedTargets() == ["poses", "hero"], "\(again)")
+            #expect(s.fake.generationRequests.count == 4)
+            let hero = try #require(s.generationBodies.last)
+            #expect(hero["image"]?.string.flatMap(decodeDataURI)?.bytes == (try s.dir.read("build/poses/2.jpeg")))
+            #expect(s.dir.exists("build/hero.jpeg") && !s.dir.exists("build/poses/5.jpeg"))
         }
     }
 
