@@ -51,7 +51,7 @@ struct ActionRunner: Sendable {
             stream: spec.stream, responseFormat: spec.responseFormat)
         request.referenceLabels = inputs.references.map(\.label)
         let sink = DurableSink(cache: cache, actionKey: fp.key, target: target.name,
-                               indexOffset: (kept.map(\.index).max() ?? -1) + 1, reporter: reporter) { [stats, spend] in
+                               slots: DurableSink.freeSlots(total: total, kept: kept), reporter: reporter) { [stats, spend] in
             stats.countImages(1)
             spend.charge(model: spec.model.value, images: 1)
         }

@@ -7,8 +7,10 @@ final class DurableSink: ImageSink, @unchecked Sendable {
     let cache: BuildCache
     let actionKey: String
     let target: String
-    /// Images kept from an earlier, interrupted run: new ones are numbered after them.
-    let indexOffset: Int
+    /// Where this request's images go: image `i` of the answer takes `slots[i]`, the places
+    /// earlier runs left empty (refused or never arrived), lowest first; any beyond them are
+    /// numbered after the last slot.
+    let slots: [Int]
     let reporter: any BuildReporter
     /// Called once per durable image (counting and spend).
     let counted: @Sendable () -> Void
@@ -16,14 +18,30 @@ final class DurableSink: ImageSink, @unchecked Sendable {
     private var _received: [ActionImage] = []
     private var _failures: [ImageFailure] = []
 
-    init(cache: BuildCache, actionKey: String, target: String, indexOffset: Int, reporter: any BuildReporter,
+    init(cache: BuildCache, actionKey: String, target: String, slots: [Int], reporter: any BuildReporter,
          counted: @escaping @Sendable () -> Void = {}) {
         self.counted = counted
         self.cache = cache
         self.actionKey = actionKey
         self.target = target
-        self.indexOffset = indexOffset
+        self.slots = slots
         self.reporter = reporter
+    }
+
+    /// The index in the target of image `i` of this request.
+    func slot(_ i: Int) -> Int {
+        if i < slots.count { return slots[i] }
+        return (slots.last ?? -1) + 1 + i - slots.count
+    }
+
+    /// The places of a `total`-image target not taken by `kept`, lowest first, then the one
+    /// after the last kept image (for images beyond what was asked).
+    static func freeSlots(total: Int, kept: [ActionImage]) -> [Int] {
+        let taken = Set(kept.map(\.index))
+        var free = (0..<max(1, total)).filter { !taken.contains($0) }
+        let next = (kept.map(\.index).max() ?? -1) + 1
+        if free.last.map({ $0 < next }) ?? true { free.append(next) }
+        return free
     }
 
     var received: [ActionImage] { lock.withLock { _received } }
@@ -37,7 +55,7 @@ final class DurableSink: ImageSink, @unchecked Sendable {
             height = info.height
         }
         let object = try cache.objects.put(image.data)
-        let record = ActionImage(index: image.index + indexOffset, object: object, width: width, height: height,
+        let record = ActionImage(index: slot(image.index), object: object, width: width, height: height,
                                  byteCount: image.data.count)
         try cache.recordImage(actionKey: actionKey, image: record)
         lock.withLock { _received.append(record) }
@@ -48,7 +66,7 @@ final class DurableSink: ImageSink, @unchecked Sendable {
 
     func imageFailed(_ failure: ImageFailure) async {
         var f = failure
-        f.index += indexOffset
+        f.index = slot(f.index)
         try? cache.recordFailure(actionKey: actionKey, failure: f)
         lock.withLock { _failures.append(f) }
         reporter.report(.imageFailed(target: target, failure: f))

@@ -107,7 +107,14 @@ public struct Fingerprinter: Sendable {
                     let chosen: [ActionImage]
                     if let index {
                         guard let image = out.images.first(where: { $0.index == index - 1 }) else {
-                            throw InputError(target: target.name, message: "reference '\(r.value.spelling)' names image \(index), but '\(name)' produced \(out.images.count) image(s)")
+                            // A group keeps its places: image 2 may be missing while 3 and 4 are there.
+                            let arrived = out.images.map { String($0.index + 1) }
+                            let failure = out.failures.first { $0.index == index - 1 }
+                            let why = failure.map { "image \(index) of '\(name)' failed: \($0.code)" }
+                                ?? "image \(index) of '\(name)' did not arrive"
+                            throw InputError(target: target.name, message: "reference '\(r.value.spelling)' names image \(index), but \(why)"
+                                + (arrived.isEmpty ? "" : " (images \(arrived.joined(separator: ", ")) arrived)")
+                                + "; reference another image, or raise min_images of '\(name)' to ask for it again")
                         }
                         chosen = [image]
                     } else {
