@@ -11,6 +11,13 @@ public struct BuildRecord: Codable, Sendable {
         public var bytes: Int
     }
 
+    /// An image of a group that did not arrive; `image` counts from 1, like the file names.
+    public struct Failure: Codable, Sendable, Hashable {
+        public var image: Int
+        public var code: String
+        public var message: String
+    }
+
     public struct Entry: Codable, Sendable {
         public var kind: String
         public var actionKey: String
@@ -20,7 +27,7 @@ public struct BuildRecord: Codable, Sendable {
         public var size: String?
         public var imagesRequested: Int?
         public var outputs: [Output]
-        public var failures: [ImageFailure]
+        public var failures: [Failure]
         public var usage: Usage?
         public var requestIds: [String]
         public var generatedAt: String
@@ -52,7 +59,9 @@ public struct BuildRecord: Codable, Sendable {
             entries[t.name] = Entry(
                 kind: components.kind, actionKey: state.actionKey, provider: components.provider,
                 model: action.model ?? components.model, prompt: components.prompt, size: components.size,
-                imagesRequested: components.images, outputs: outputs, failures: action.failures, usage: action.usage,
+                imagesRequested: components.images, outputs: outputs,
+                failures: action.failures.map { Failure(image: $0.index + 1, code: $0.code, message: $0.message) },
+                usage: action.usage,
                 requestIds: action.requestIDs, generatedAt: iso.string(from: action.finishedAt ?? action.createdAt))
         }
         return BuildRecord(manifest: (manifest.path as NSString).lastPathComponent, targets: entries)

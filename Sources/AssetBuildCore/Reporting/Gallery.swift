@@ -26,7 +26,7 @@ public enum Gallery {
                 }
             }
             for f in e.failures {
-                figures += "<figure class=\"failed\"><div>image \(f.index + 1) failed<br>\(esc(f.code))</div><figcaption>\(esc(f.message))</figcaption></figure>\n"
+                figures += "<figure class=\"failed\"><div>image \(f.image) failed<br>\(esc(f.code))</div><figcaption>\(esc(f.message))</figcaption></figure>\n"
             }
             let stale = statuses[t.name].map { $0.status != .upToDate } ?? false
             cards += """

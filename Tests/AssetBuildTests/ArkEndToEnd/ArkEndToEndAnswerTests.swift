@@ -39,7 +39,7 @@ struct ArkEndToEndAnswerTests {
             let failures = try #require(entry["failures"] as? [[String: Any]], "\(entry)")
             #expect(failures.count == 1)
             #expect(failures.first?["code"] as? String == "OutputImageSensitiveContentDetected")
-            #expect(failures.first?["index"] as? Int == 1, "0-based in the record: \(failures)")
+            #expect(failures.first?["image"] as? Int == 2, "1-based in the record, like the file names: \(failures)")
             #expect((entry["outputs"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
                     == ["poses/1.jpeg", "poses/3.jpeg", "poses/4.jpeg"])
             #expect((entry["usage"] as? [String: Any])?["generated_images"] as? Int == 3, "\(entry)")
