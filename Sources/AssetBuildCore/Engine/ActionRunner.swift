@@ -78,6 +78,12 @@ struct ActionRunner: Sendable {
                     try? finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
                     throw CancellationError()
                 }
+                if kept.count + sink.received.count >= total {
+                    // Every image arrived before the answer broke off (e.g. a stream cut before
+                    // `[DONE]`): nothing is missing, so the target is done and nothing is asked again.
+                    try cache.recordRequest(actionKey: fp.key, requestID: error.requestID, usage: nil, model: nil)
+                    break
+                }
                 if error.isRateLimit { await gate.throttled(model: spec.modelInfo.id, retryAfter: error.retryAfter) }
                 if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
                     stats.countRetry()
