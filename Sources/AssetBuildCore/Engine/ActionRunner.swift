@@ -85,12 +85,19 @@ struct ActionRunner: Sendable {
                     break
                 }
                 if error.isRateLimit { await gate.throttled(model: spec.modelInfo.id, retryAfter: error.retryAfter) }
-                if let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) {
+                // Part of a group arrived before a retryable failure: what arrived is kept, and the
+                // next attempt asks only for the rest (as the next build would), so nothing is paid twice.
+                var resumable = error
+                resumable.imagesReceived = 0
+                if let wait = retry.delay(after: resumable, attempt: attempt, elapsed: clock.now() - start) {
                     stats.countRetry()
                     reporter.report(.retrying(target: target.name, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
                                               delay: wait, reason: error.description))
                     try await clock.sleep(for: wait)
                     attempt += 1
+                    let have = kept + sink.received
+                    request.maxImages = max(1, total - have.count)
+                    sink.numberNext(from: (have.map(\.index).max() ?? -1) + 1)
                     continue
                 }
                 try finish(fp.key, kept: kept, sink: sink, total: total)

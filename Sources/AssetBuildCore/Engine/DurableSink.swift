@@ -7,14 +7,15 @@ final class DurableSink: ImageSink, @unchecked Sendable {
     let cache: BuildCache
     let actionKey: String
     let target: String
-    /// Images kept from an earlier, interrupted run: new ones are numbered after them.
-    let indexOffset: Int
+    /// Images kept from an earlier, interrupted run or attempt: new ones are numbered after them.
+    var indexOffset: Int { lock.withLock { _indexOffset } }
     let reporter: any BuildReporter
     /// Called once per durable image (counting and spend).
     let counted: @Sendable () -> Void
     private let lock = NSLock()
     private var _received: [ActionImage] = []
     private var _failures: [ImageFailure] = []
+    private var _indexOffset: Int
 
     init(cache: BuildCache, actionKey: String, target: String, indexOffset: Int, reporter: any BuildReporter,
          counted: @escaping @Sendable () -> Void = {}) {
@@ -22,12 +23,15 @@ final class DurableSink: ImageSink, @unchecked Sendable {
         self.cache = cache
         self.actionKey = actionKey
         self.target = target
-        self.indexOffset = indexOffset
+        self._indexOffset = indexOffset
         self.reporter = reporter
     }
 
     var received: [ActionImage] { lock.withLock { _received } }
     var failures: [ImageFailure] { lock.withLock { _failures } }
+
+    /// The next request's images (numbered from 0 again) come after `offset`.
+    func numberNext(from offset: Int) { lock.withLock { _indexOffset = offset } }
 
     func imageReceived(_ image: ReceivedImage) async throws {
         // The JPEG header is the authority when the service does not say (3.0 models).
