@@ -61,8 +61,15 @@ struct ActionRunner: Sendable {
         var attempt = 1
         while true {
             try Task.checkCancellation()
-            try spend.checkBeforeRequest(target: target.name)
             let ticket = try await gate.acquire(model: spec.modelInfo.id, images: request.maxImages)
+            // Checked once admitted, not before waiting: requests queued at the gate while others
+            // spent the budget must not go out.
+            do {
+                try spend.checkBeforeRequest(target: target.name)
+            } catch {
+                await gate.release(ticket, unusedImages: request.maxImages)
+                throw error
+            }
             let before = sink.received.count
             do {
                 stats.countRequest()
