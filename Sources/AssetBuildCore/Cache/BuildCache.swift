@@ -42,15 +42,25 @@ public final class BuildCache: Sendable {
         let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
         let db = try SQLiteConnection(path: databasePath, busyTimeoutMilliseconds: Int32(clamping: milliseconds))
         try db.execute("PRAGMA synchronous = NORMAL")
-        previousSchemaVersion = try Self.prepareSchema(db)
+        previousSchemaVersion = try Self.prepareSchema(db, busyTimeout: busyTimeout)
         connection = Mutex(db)
     }
 
     /// Creates the schema unless `user_version` already matches; returns the replaced version.
-    private static func prepareSchema(_ db: SQLiteConnection) throws -> Int? {
+    private static func prepareSchema(_ db: SQLiteConnection, busyTimeout: Duration) throws -> Int? {
         if try db.scalarInt("PRAGMA user_version") == Schema.version { return nil }
-        // Persistent, and only allowed outside a transaction.
-        try db.execute("PRAGMA journal_mode = WAL")
+        // Persistent, and only allowed outside a transaction. SQLite answers BUSY at once, without
+        // the busy handler, while another process holds the new file (two builds starting on a
+        // fresh cache): wait for it as the busy timeout would.
+        let deadline = ContinuousClock.now + busyTimeout
+        while true {
+            do {
+                try db.execute("PRAGMA journal_mode = WAL")
+                break
+            } catch CacheError.busy where ContinuousClock.now < deadline {
+                usleep(5_000)
+            }
+        }
         return try db.transaction {
             let found = try db.scalarInt("PRAGMA user_version")
             if found == Schema.version { return nil }  // another process just created it

@@ -57,16 +57,31 @@ struct ActionRunner: Sendable {
         }
         reporter.report(.targetStarted(target: target.name, images: request.maxImages, model: spec.modelInfo.id))
 
-        let before = sink.received.count
+        var before = 0
         let unused = { max(0, request.maxImages - (sink.received.count - before)) }
         do {
-            let summary = try await attempts(target: target.name, model: spec.modelInfo.id, images: request.maxImages,
-                                             unused: unused, adjust: { error in
-                // What arrived before the failure makes a retry unsafe (it would pay twice).
-                var e = error
-                e.imagesReceived = max(e.imagesReceived, sink.received.count - before)
-                return e
-            }) { try await images.generate(request, into: sink) }
+            let summary = try await attempts(
+                target: target.name, model: spec.modelInfo.id, images: { request.maxImages }, unused: unused,
+                adjust: { error in
+                    var e = error
+                    e.imagesReceived = max(e.imagesReceived, sink.received.count - before)
+                    return e
+                },
+                recover: { error in
+                    // Every image arrived before the answer broke off (a stream cut before
+                    // `[DONE]`): nothing is missing, so the target is done and nothing is asked again.
+                    kept.count + sink.received.count >= total ? GenerationSummary(requestID: error.requestID) : nil
+                },
+                resumes: true,
+                beforeRetry: {
+                    // Part of a group arrived before a retryable failure: it is kept, and the next
+                    // attempt asks only for the rest, into the places still free (as the next build
+                    // would), so no image is paid for twice.
+                    let have = kept + sink.received
+                    request.maxImages = total > 1 ? max(1, total - have.count) : 1
+                    sink.reslot(DurableSink.freeSlots(total: total, kept: have))
+                    before = sink.received.count
+                }) { try await images.generate(request, into: sink) }
             try cache.recordRequest(actionKey: fp.key, requestID: summary.requestID, usage: summary.usage, model: summary.model)
         } catch let error as ProviderError {
             try finish(fp.key, kept: kept, sink: sink, total: total)
@@ -90,19 +105,31 @@ struct ActionRunner: Sendable {
     }
 
     /// Sends one request through the gate (rate limit, concurrency, budget) and retries what is
-    /// safe to retry: 429, 5xx, network errors and timeouts, while nothing of it has arrived, with
-    /// backoff or `Retry-After`, each retry reported. `unused` gives back reserved images after an
-    /// attempt; `adjust` lets the caller record what arrived before an error. A cancelled request
-    /// throws `CancellationError`.
-    private func attempts<T>(target: String, model: String, images: Int, unused: () -> Int,
+    /// safe to retry: 429, 5xx, network errors and timeouts, with backoff or `Retry-After`, each
+    /// retry reported. Unless `resumes` (the caller's next attempt asks only for what is missing),
+    /// a request of which anything arrived is never retried. `images` is what the next attempt
+    /// reserves and `unused` what it gives back; `adjust` records what arrived before an error;
+    /// `recover` may turn an error into success (everything had arrived); `beforeRetry` prepares
+    /// the next attempt. A cancelled request throws `CancellationError`.
+    private func attempts<T>(target: String, model: String, images: () -> Int, unused: () -> Int,
                              adjust: (ProviderError) -> ProviderError = { $0 },
+                             recover: (ProviderError) -> T? = { _ in nil },
+                             resumes: Bool = false, beforeRetry: () -> Void = {},
                              send: () async throws -> T) async throws -> T {
         let start = clock.now()
         var attempt = 1
         while true {
             try Task.checkCancellation()
-            try spend.checkBeforeRequest(target: target)
-            let ticket = try await gate.acquire(model: model, images: images)
+            let reserved = images()
+            let ticket = try await gate.acquire(model: model, images: reserved)
+            // Checked once admitted, not before waiting: requests queued at the gate while others
+            // spent the budget must not go out.
+            do {
+                try spend.checkBeforeRequest(target: target)
+            } catch {
+                await gate.release(ticket, unusedImages: reserved)
+                throw error
+            }
             do {
                 stats.countRequest()
                 let value = try await send()
@@ -112,13 +139,17 @@ struct ActionRunner: Sendable {
                 await gate.release(ticket, unusedImages: unused())
                 let error = adjust(raw)
                 if error.kind == .cancelled || Task.isCancelled { throw CancellationError() }
+                if let value = recover(error) { return value }
                 if error.isRateLimit { await gate.throttled(model: model, retryAfter: error.retryAfter) }
-                guard let wait = retry.delay(after: error, attempt: attempt, elapsed: clock.now() - start) else { throw error }
+                var judged = error
+                if resumes { judged.imagesReceived = 0 }
+                guard let wait = retry.delay(after: judged, attempt: attempt, elapsed: clock.now() - start) else { throw error }
                 stats.countRetry()
                 reporter.report(.retrying(target: target, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
                                           delay: wait, reason: error.description))
                 try await clock.sleep(for: wait)
                 attempt += 1
+                beforeRetry()
             } catch {
                 await gate.release(ticket, unusedImages: unused())
                 throw error
@@ -173,7 +204,7 @@ struct ActionRunner: Sendable {
         reporter.report(.targetStarted(target: target.name, images: 0, model: spec.model.value))
         let completion: TextCompletion
         do {
-            completion = try await attempts(target: target.name, model: spec.model.value, images: 0, unused: { 0 }) {
+            completion = try await attempts(target: target.name, model: spec.model.value, images: { 0 }, unused: { 0 }) {
                 try await text.complete(request)
             }
         } catch {

@@ -8,9 +8,9 @@ final class DurableSink: ImageSink, @unchecked Sendable {
     let actionKey: String
     let target: String
     /// Where this request's images go: image `i` of the answer takes `slots[i]`, the places
-    /// earlier runs left empty (refused or never arrived), lowest first; any beyond them are
-    /// numbered after the last slot.
-    let slots: [Int]
+    /// earlier runs (or attempts) left empty (refused or never arrived), lowest first; any beyond
+    /// them are numbered after the last slot.
+    private var slots: [Int]
     let reporter: any BuildReporter
     /// Called once per durable image (counting and spend).
     let counted: @Sendable () -> Void
@@ -30,9 +30,14 @@ final class DurableSink: ImageSink, @unchecked Sendable {
 
     /// The index in the target of image `i` of this request.
     func slot(_ i: Int) -> Int {
-        if i < slots.count { return slots[i] }
-        return (slots.last ?? -1) + 1 + i - slots.count
+        lock.withLock {
+            if i < slots.count { return slots[i] }
+            return (slots.last ?? -1) + 1 + i - slots.count
+        }
     }
+
+    /// The next attempt's images (numbered from 0 again) go into `slots`.
+    func reslot(_ slots: [Int]) { lock.withLock { self.slots = slots } }
 
     /// The places of a `total`-image target not taken by `kept`, lowest first, then the one
     /// after the last kept image (for images beyond what was asked).

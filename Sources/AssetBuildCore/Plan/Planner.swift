@@ -177,8 +177,11 @@ public struct Planner: Sendable {
             return plan
         }
 
-        if forced.contains(t.name) { plan.reasons.append(.forced) }
-        if let action, have > 0, t.image != nil {
+        if forced.contains(t.name) {
+            // Forced: a whole new result, not a resume; its images replace the recorded ones.
+            plan.reasons.append(.forced)
+            plan.action = nil
+        } else if let action, have > 0, t.image != nil {
             // Resume: ask only for what did not arrive; what did is kept and never paid for again.
             plan.reasons.append(action.status == .running ? .interrupted(received: have, wanted: wanted) : .failedBefore)
             plan.imagesToGenerate = max(1, wanted - have)
