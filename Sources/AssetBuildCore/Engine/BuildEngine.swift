@@ -193,6 +193,10 @@ public final class BuildEngine: Sendable {
             try cache.removeMaterialized(paths: removed, buildRoot: workspace.buildRoot)
             for path in removed { reporter.report(.outputRemoved(path: path)) }
         }
+        // A build killed while writing an output may have left a temp file beside it.
+        for dir in Set(declared.map { (workspace.buildRoot + "/" + $0 as NSString).deletingLastPathComponent } + [workspace.buildRoot]) {
+            FileOps.sweepTempFiles(in: dir)
+        }
         let gone = states.keys.filter { manifest[$0] == nil }
         if !gone.isEmpty { try cache.removeTargetStates(Array(gone)) }
 

@@ -86,6 +86,17 @@ public enum FileOps {
         guard unlink(path) == 0 || errno == ENOENT else { throw FileSystemError(path: path, code: errno) }
     }
 
+    /// Removes temp files that an atomic write of a process no longer running left in `dir`
+    /// (a build killed mid-write). Files of live processes are left alone.
+    public static func sweepTempFiles(in dir: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasPrefix(".assetbuild-tmp-") {
+            let pidText = name.dropFirst(".assetbuild-tmp-".count).prefix { $0.isNumber }
+            guard let pid = Int32(pidText), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(dir + "/" + name)
+        }
+    }
+
     /// Removes empty folders from `path`'s folder up to (not including) `root`.
     public static func pruneEmptyParents(of path: String, root: String) {
         var dir = (path as NSString).deletingLastPathComponent
