@@ -19,11 +19,12 @@ final class Locked<Value>: @unchecked Sendable {
     }
 }
 
-/// SplitMix64: small, fast and reproducible from a seed.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
+/// SplitMix64: small, fast and reproducible from a seed (the fake's random faults, and tests'
+/// random schedules).
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

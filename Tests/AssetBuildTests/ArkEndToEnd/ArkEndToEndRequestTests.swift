@@ -162,17 +162,7 @@ struct ArkEndToEndRequestTests {
 
     @Test("a group of 4 from one reference: auto, max_images 4, streamed by default; build/<name>/1..4.jpeg")
     func groupOfFour() async throws {
-        let manifest = """
-        version: 1
-        targets:
-          poses:
-            model: doubao-seedream-4-0-250828
-            prompt: "Four images of the fox from image 1: running, sleeping, jumping, eating"
-            references: [refs/fox.png]
-            images: 4
-            size: 1K
-
-        """
+        let manifest = ArkEndToEndAnswerTests.groupManifest(minImages: nil)
         try await withArk(manifest) { s in
             let png = try s.writePNG("refs/fox.png")
             let r = try await s.buildOK()

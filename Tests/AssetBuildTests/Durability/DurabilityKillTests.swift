@@ -45,7 +45,7 @@ extension Durability {
             try await withFakeArk({ $0.imageLatency = Self.latency }) { fake in
                 var version = 1
                 let project = try ArkProject(fake: fake, manifest: Self.manifest(version: version))
-                var random = SeededRandom(seed: 0xA55E_7B01_1D00_0005)
+                var random = SeededGenerator(seed: 0xA55E_7B01_1D00_0005)
                 var kills = 0, completions = 0, hiddenTemporaries = 0
                 var killMoments: [Int] = []
                 // What the schedule exercised: group resumes, and kills that left a target half done.
