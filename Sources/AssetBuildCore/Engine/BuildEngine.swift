@@ -130,6 +130,7 @@ public final class BuildEngine: Sendable {
             }
         }
         if options.dryRun {
+            summary.dryRun = true
             summary.upToDate = plan.targets.filter { $0.status == .upToDate }.count
             summary.seconds = seconds(since: started)
             reporter.report(.finished(summary))

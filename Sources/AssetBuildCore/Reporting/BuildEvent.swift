@@ -36,10 +36,12 @@ public struct BuildSummary: Sendable, Codable {
     public var seconds: Double
     public var spend: Double
     public var interrupted: Bool
+    /// `-n`: the plan was reported and nothing was sent or written.
+    public var dryRun: Bool
 
     public init() {
         targets = 0; built = 0; restored = 0; upToDate = 0; failed = 0; skipped = 0
-        imagesGenerated = 0; requests = 0; retries = 0; seconds = 0; spend = 0; interrupted = false
+        imagesGenerated = 0; requests = 0; retries = 0; seconds = 0; spend = 0; interrupted = false; dryRun = false
     }
 }
 

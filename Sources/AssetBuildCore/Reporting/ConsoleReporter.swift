@@ -117,6 +117,10 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
             if s.failed > 0 { parts.append(paint("\(s.failed) failed", "31")) }
             if s.skipped > 0 { parts.append("\(s.skipped) skipped") }
             if s.interrupted { parts.append("interrupted") }
+            if s.dryRun {
+                write("assetbuild: dry run: 0 request(s) sent, nothing written\n")
+                return
+            }
             let secs = String(format: "%.1fs", s.seconds)
             write("assetbuild: \(parts.isEmpty ? "nothing to do" : parts.joined(separator: ", ")); \(s.imagesGenerated) image(s) generated, \(s.requests) request(s)\(s.retries > 0 ? ", \(s.retries) retries" : "") in \(secs)\n")
         }

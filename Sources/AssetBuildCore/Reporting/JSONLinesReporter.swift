@@ -50,6 +50,7 @@ public final class JSONLinesReporter: BuildReporter, @unchecked Sendable {
             o["up_to_date"] = s.upToDate; o["failed"] = s.failed; o["skipped"] = s.skipped
             o["images_generated"] = s.imagesGenerated; o["requests"] = s.requests; o["retries"] = s.retries
             o["seconds"] = (s.seconds * 1000).rounded() / 1000; o["interrupted"] = s.interrupted
+            o["dry_run"] = s.dryRun
         }
         guard let data = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         lock.withLock { write(String(decoding: data, as: UTF8.self) + "\n") }
