@@ -39,6 +39,10 @@ public actor RateLimiter {
     }
 
     public nonisolated let window: Duration = .seconds(60)
+    /// Our entries count this much longer than the service's: it counts a request when it
+    /// arrives, a little after we stamp it, so without a margin a request sent the instant our
+    /// window frees a place can still find the service's window full (a 429).
+    public nonisolated let margin: Duration
     private let recovery: Duration
     private let clock: any BuildClock
     private let defaultLimit: Int
@@ -48,7 +52,9 @@ public actor RateLimiter {
     /// Throttles observed, per model (for reports and tests).
     public private(set) var throttleCount: [String: Int] = [:]
 
-    public init(limits: [String: Int], defaultLimit: Int, clock: any BuildClock, recovery: Duration = .seconds(120)) {
+    public init(limits: [String: Int], defaultLimit: Int, clock: any BuildClock, recovery: Duration = .seconds(120),
+                margin: Duration = .seconds(2)) {
+        self.margin = margin
         self.limits = limits
         self.defaultLimit = max(1, defaultLimit)
         self.clock = clock
@@ -134,7 +140,7 @@ public actor RateLimiter {
     private func pump(_ model: String) {
         guard var state = models[model] else { return }
         let now = clock.now()
-        state.window.removeAll { $0.time + window <= now || $0.images == 0 }
+        state.window.removeAll { $0.time + window + margin <= now || $0.images == 0 }
         while let head = state.waiters.first {
             let limit = effectiveLimit(&state, now: now)
             let used = state.window.reduce(0) { $0 + $1.images }
@@ -173,7 +179,7 @@ public actor RateLimiter {
         var t = max(now, state.pausedUntil)
         for e in state.window.sorted(by: { $0.time < $1.time }) where used + images > limit && !(used == 0) {
             used -= e.images
-            t = max(t, e.time + window)
+            t = max(t, e.time + window + margin)
         }
         // The limit itself recovers over time after a throttle; look again within a few seconds.
         if state.throttledAt != nil { t = min(t, max(now, state.pausedUntil) + .seconds(5)) }

@@ -10,7 +10,7 @@ import Testing
 
     @Test func admits_up_to_the_limit_then_waits_for_the_window() async throws {
         let clock = ManualClock()
-        let limiter = RateLimiter(limits: ["m": 10], defaultLimit: 500, clock: clock)
+        let limiter = RateLimiter(limits: ["m": 10], defaultLimit: 500, clock: clock, margin: .zero)
         for _ in 0..<10 { _ = try await limiter.acquire(model: "m", images: 1) }
         let waiting = Task { try await limiter.acquire(model: "m", images: 1) }
         await settle()
@@ -22,9 +22,24 @@ import Testing
         #expect(r.images == 1)
     }
 
+    @Test func the_window_outlasts_the_services_by_a_margin() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 1], defaultLimit: 500, clock: clock, margin: .seconds(2))
+        _ = try await limiter.acquire(model: "m", images: 1)
+        let admitted = Locked(false)
+        let next = Task { _ = try await limiter.acquire(model: "m", images: 1); admitted.set(true) }
+        await settle()
+        clock.advance(by: .seconds(60))   // the service's window has moved on, ours not yet
+        await settle()
+        #expect(admitted.value == false)
+        clock.advance(by: .seconds(2))
+        try await next.value
+        #expect(admitted.value == true)
+    }
+
     @Test func a_group_reserves_its_maximum_and_gives_back_what_it_did_not_use() async throws {
         let clock = ManualClock()
-        let limiter = RateLimiter(limits: ["m": 10], defaultLimit: 500, clock: clock)
+        let limiter = RateLimiter(limits: ["m": 10], defaultLimit: 500, clock: clock, margin: .zero)
         let group = try await limiter.acquire(model: "m", images: 8)
         let admitted = Locked(false)
         let next = Task {
@@ -41,7 +56,7 @@ import Testing
 
     @Test func waiters_are_served_first_come_first_served() async throws {
         let clock = ManualClock()
-        let limiter = RateLimiter(limits: ["m": 15], defaultLimit: 500, clock: clock)
+        let limiter = RateLimiter(limits: ["m": 15], defaultLimit: 500, clock: clock, margin: .zero)
         _ = try await limiter.acquire(model: "m", images: 10)
         let order = Locked<[String]>([])
         let big = Task { _ = try await limiter.acquire(model: "m", images: 15); order.mutate { $0.append("big") } }
