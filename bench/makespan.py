@@ -5,6 +5,11 @@ Builds a DAG of 200 targets (a dependency chain of depth 6, groups of 4, singles
 fake Ark server with per-image latency and an images-per-minute limit small enough to bind, and
 prints the makespan beside the lower bound max(total images / IPM, critical-path time), the 429s
 received, and the same figures for a naive loop (one target after another, -j 1).
+The service (and the fake) count images in a sliding one-minute window, which lets a full window
+leave at once; the fluid bound images/IPM is then not a bound at all when the set spans a few
+windows. The script also prints the window bound (the full windows that must pass before the last
+image may leave, plus its generation time), which is never above the fluid one, and judges the bar
+against it: the stricter test.
 Bar: makespan <= 1.10 x bound with zero 429s when the configured limit matches the server's.
 
     bench/makespan.py [--targets 200] [--ipm 150] [--latency-ms 300] [--skip-naive]
@@ -88,11 +93,19 @@ def main():
         env = dict(os.environ, ARK_API_KEY="bench-key", ARK_BASE_URL="http://127.0.0.1:%d/api/v3" % port, CI="1")
         latency = args.latency_ms / 1000
         critical = max(chain * latency, group * latency)
-        bound = max(total / args.ipm * 60, critical)
+        fluid = max(total / args.ipm * 60, critical)
+        # The service counts images in a sliding 60 s window, so the first IPM images may all leave
+        # at once: the last of `total` cannot leave before floor((total-1)/IPM) windows have passed,
+        # and it still takes its own generation time. That bound is the tighter one when the whole
+        # set spans only a few windows, and it is the one the bar is judged against.
+        windows = (total - 1) // args.ipm
+        bound = max(windows * 60 + latency, critical)
         print("makespan benchmark: %d targets, %d images, chain depth %d, server IPM %d, %d ms per image"
               % (args.targets, total, chain, args.ipm, args.latency_ms))
-        print("  lower bound max(images/IPM, critical path) = max(%.1f s, %.1f s) = %.1f s"
-              % (total / args.ipm * 60, critical, bound))
+        print("  lower bound, fluid:  max(images/IPM, critical path) = max(%.1f s, %.1f s) = %.1f s"
+              % (total / args.ipm * 60, critical, fluid))
+        print("  lower bound, window: max(%d full windows + one image, critical path) = max(%.1f s, %.1f s) = %.1f s"
+              % (windows, windows * 60 + latency, critical, bound))
         print("  %-22s %10s %8s %8s %8s %s" % ("run", "makespan", "x bound", "images", "429s", "result"))
         wall, images, throttled, retries, rc = run_build(assetbuild, work, env)
         ok = rc == 0 and wall <= 1.10 * bound and throttled == 0
