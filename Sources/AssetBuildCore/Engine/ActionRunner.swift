@@ -50,6 +50,11 @@ struct ActionRunner: Sendable {
             optimizePromptMode: spec.optimizePrompt, seed: spec.seed, guidanceScale: spec.guidanceScale,
             stream: spec.stream, responseFormat: spec.responseFormat)
         request.referenceLabels = inputs.references.map(\.label)
+        if !kept.isEmpty, let promptForPlaces = inputs.promptForPlaces {
+            // A resumed storybook group describes only the scenes still missing, in the order of
+            // the free places they will fill.
+            request.prompt = promptForPlaces(DurableSink.freeSlots(total: total, kept: kept))
+        }
         let sink = DurableSink(cache: cache, actionKey: fp.key, target: target.name,
                                slots: DurableSink.freeSlots(total: total, kept: kept), reporter: reporter) { [stats, spend] in
             stats.countImages(1)
@@ -57,38 +62,40 @@ struct ActionRunner: Sendable {
         }
         reporter.report(.targetStarted(target: target.name, images: request.maxImages, model: spec.modelInfo.id))
 
-        var before = 0
-        let unused = { max(0, request.maxImages - (sink.received.count - before)) }
         do {
             let summary = try await attempts(
-                target: target.name, model: spec.modelInfo.id, images: { request.maxImages }, unused: unused,
+                target: target.name, model: spec.modelInfo.id, images: { request.maxImages },
+                unused: { max(0, request.maxImages - sink.received.count) },
                 adjust: { error in
                     var e = error
-                    e.imagesReceived = max(e.imagesReceived, sink.received.count - before)
+                    e.imagesReceived = max(e.imagesReceived, sink.received.count)
                     return e
                 },
                 recover: { error in
                     // Every image arrived before the answer broke off (a stream cut before
                     // `[DONE]`): nothing is missing, so the target is done and nothing is asked again.
                     kept.count + sink.received.count >= total ? GenerationSummary(requestID: error.requestID) : nil
-                },
-                resumes: true,
-                beforeRetry: {
-                    // Part of a group arrived before a retryable failure: it is kept, and the next
-                    // attempt asks only for the rest, into the places still free (as the next build
-                    // would), so no image is paid for twice.
-                    let have = kept + sink.received
-                    request.maxImages = total > 1 ? max(1, total - have.count) : 1
-                    sink.reslot(DurableSink.freeSlots(total: total, kept: have))
-                    before = sink.received.count
                 }) { try await images.generate(request, into: sink) }
             try cache.recordRequest(actionKey: fp.key, requestID: summary.requestID, usage: summary.usage, model: summary.model)
         } catch let error as ProviderError {
-            try finish(fp.key, kept: kept, sink: sink, total: total)
-            throw error
+            guard !sink.received.isEmpty else {
+                try finish(fp.key, kept: kept, sink: sink, total: total)
+                throw error
+            }
+            // Part of the answer arrived, then it broke off. What arrived is kept and materialized;
+            // the rest is not asked for in this build: the service may already have charged for
+            // images it never delivered, so asking again is the user's call. The action stays
+            // "interrupted", so the next build asks only for the missing places (never for a
+            // received image), whatever min_images says.
+            let all = try finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
+            let missing = total - all.count
+            let message = "\(error)\n  \(all.count) of \(total) images are kept; the next build asks only for the "
+                + "\(missing) missing (not retried now: the service may have charged for images it did not deliver)"
+            let failures = ((plan.action?.failures ?? []) + sink.failures).filter { f in !all.contains { $0.index == f.index } }
+            return Result(output: TargetOutput(actionKey: fp.key, images: all, failures: failures), shortfall: message)
         } catch {
             // Interrupted: what arrived is kept, and the next build resumes from it.
-            try? finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
+            _ = try? finish(fp.key, kept: kept, sink: sink, total: total, interrupted: true)
             throw error
         }
         let all = try finish(fp.key, kept: kept, sink: sink, total: total)
@@ -106,22 +113,23 @@ struct ActionRunner: Sendable {
 
     /// Sends one request through the gate (rate limit, concurrency, budget) and retries what is
     /// safe to retry: 429, 5xx, network errors and timeouts, with backoff or `Retry-After`, each
-    /// retry reported. Unless `resumes` (the caller's next attempt asks only for what is missing),
-    /// a request of which anything arrived is never retried. `images` is what the next attempt
-    /// reserves and `unused` what it gives back; `adjust` records what arrived before an error;
-    /// `recover` may turn an error into success (everything had arrived); `beforeRetry` prepares
-    /// the next attempt. A cancelled request throws `CancellationError`.
+    /// retry reported, and only while nothing of the request has arrived (a request of which an
+    /// image arrived is never sent again in this build). `images` is what an attempt reserves and
+    /// `unused` what it gives back; `adjust` records what arrived before an error; `recover` may
+    /// turn an error into success (everything had arrived). The retry time limit counts from the
+    /// first admission, so time spent queued behind the rate limit does not use it up.
+    /// A cancelled request throws `CancellationError`.
     private func attempts<T>(target: String, model: String, images: () -> Int, unused: () -> Int,
                              adjust: (ProviderError) -> ProviderError = { $0 },
                              recover: (ProviderError) -> T? = { _ in nil },
-                             resumes: Bool = false, beforeRetry: () -> Void = {},
                              send: () async throws -> T) async throws -> T {
-        let start = clock.now()
+        var start: Duration?
         var attempt = 1
         while true {
             try Task.checkCancellation()
             let reserved = images()
             let ticket = try await gate.acquire(model: model, images: reserved)
+            if start == nil { start = clock.now() }
             // Checked once admitted, not before waiting: requests queued at the gate while others
             // spent the budget must not go out.
             do {
@@ -141,15 +149,13 @@ struct ActionRunner: Sendable {
                 if error.kind == .cancelled || Task.isCancelled { throw CancellationError() }
                 if let value = recover(error) { return value }
                 if error.isRateLimit { await gate.throttled(model: model, retryAfter: error.retryAfter) }
-                var judged = error
-                if resumes { judged.imagesReceived = 0 }
-                guard let wait = retry.delay(after: judged, attempt: attempt, elapsed: clock.now() - start) else { throw error }
+                let elapsed = start.map { clock.now() - $0 } ?? .zero
+                guard let wait = retry.delay(after: error, attempt: attempt, elapsed: elapsed) else { throw error }
                 stats.countRetry()
                 reporter.report(.retrying(target: target, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
                                           delay: wait, reason: error.description))
                 try await clock.sleep(for: wait)
                 attempt += 1
-                beforeRetry()
             } catch {
                 await gate.release(ticket, unusedImages: unused())
                 throw error

@@ -36,9 +36,6 @@ final class DurableSink: ImageSink, @unchecked Sendable {
         }
     }
 
-    /// The next attempt's images (numbered from 0 again) go into `slots`.
-    func reslot(_ slots: [Int]) { lock.withLock { self.slots = slots } }
-
     /// The places of a `total`-image target not taken by `kept`, lowest first, then the one
     /// after the last kept image (for images beyond what was asked).
     static func freeSlots(total: Int, kept: [ActionImage]) -> [Int] {

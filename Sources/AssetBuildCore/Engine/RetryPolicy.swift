@@ -1,6 +1,6 @@
 /// When and how long to wait before trying a failed request again. Only failures that are safe to
 /// repeat (429, 5xx, network, timeouts, and only while nothing of the request arrived) are retried;
-/// when part of a group arrived, the action runner asks again only for the rest.
+/// when part of a group arrived, the target fails keeping it, and the next build asks for the rest.
 public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
     /// No retry starts after this much time was spent on one request.

@@ -34,6 +34,9 @@ public struct ResolvedInputs: Sendable {
     public var images: Int = 1
     /// A storybook's book: its story and pictures, ready to assemble.
     public var book: BookInputs?
+    /// A storybook's pictures: the prompt that asks for just these places (0-based), so a group
+    /// resumed after an interruption draws the missing scenes, not the first ones again.
+    public var promptForPlaces: (@Sendable ([Int]) -> String)?
 }
 
 /// What a book is assembled from.
@@ -76,6 +79,7 @@ public struct Fingerprinter: Sendable {
         case .image(let spec):
             var prompt = try spec.prompt.render(field)
             var images = spec.images
+            var promptForPlaces: (@Sendable ([Int]) -> String)?
             if let sb = spec.storybook {
                 guard let story = upstream(sb.story)?.text else { return nil }
                 guard let parsed = BookAssembler.Story.parse(story) else {
@@ -84,8 +88,14 @@ public struct Fingerprinter: Sendable {
                 // One picture per scene and a cover, within what the service allows with these references.
                 images = min(parsed.details.count + 1, sb.maxImages)
                 // Describe only the pictures that fit: the pages beyond get a visible gap in the book.
-                prompt = StorybookPrompts.pictures(request: sb.request, details: Array(parsed.details.prefix(images)),
-                                                   cover: parsed.details.count + 1 <= sb.maxImages)
+                let shown = Array(parsed.details.prefix(images))
+                let cover = parsed.details.count + 1 <= sb.maxImages
+                prompt = StorybookPrompts.pictures(request: sb.request, details: shown, cover: cover)
+                let count = images, request = sb.request
+                promptForPlaces = { places in
+                    StorybookPrompts.pictures(request: request, details: places.filter { $0 < shown.count }.map { shown[$0] },
+                                              cover: cover && places.contains(count - 1))
+                }
             }
             var refs: [(label: String, source: ResolvedInputs.Source)] = []
             var hashes: [String] = []
@@ -134,6 +144,7 @@ public struct Fingerprinter: Sendable {
                 seed: spec.seed, guidanceScale: spec.guidanceScale)
             var inputs = ResolvedInputs(prompt: prompt, system: nil, references: refs)
             inputs.images = images
+            inputs.promptForPlaces = promptForPlaces
             return (Fingerprint(components: c, referenceLabels: refs.map(\.label)), inputs)
         case .text(let spec):
             let prompt = try spec.prompt.render(field)
