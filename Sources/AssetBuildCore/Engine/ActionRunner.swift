@@ -60,12 +60,12 @@ struct ActionRunner: Sendable {
             stats.countImages(1)
             spend.charge(model: spec.model.value, images: 1)
         }
-        reporter.report(.targetStarted(target: target.name, images: request.maxImages, model: spec.modelInfo.id))
 
         do {
             let summary = try await attempts(
                 target: target.name, model: spec.modelInfo.id, images: { request.maxImages },
                 unused: { max(0, request.maxImages - sink.received.count) },
+                admitted: { reporter.report(.targetStarted(target: target.name, images: request.maxImages, model: spec.modelInfo.id)) },
                 adjust: { error in
                     var e = error
                     e.imagesReceived = max(e.imagesReceived, sink.received.count)
@@ -120,6 +120,7 @@ struct ActionRunner: Sendable {
     /// first admission, so time spent queued behind the rate limit does not use it up.
     /// A cancelled request throws `CancellationError`.
     private func attempts<T>(target: String, model: String, images: () -> Int, unused: () -> Int,
+                             admitted: () -> Void = {},
                              adjust: (ProviderError) -> ProviderError = { $0 },
                              recover: (ProviderError) -> T? = { _ in nil },
                              send: () async throws -> T) async throws -> T {
@@ -138,19 +139,30 @@ struct ActionRunner: Sendable {
                 await gate.release(ticket, unusedImages: reserved)
                 throw error
             }
+            if attempt == 1 { admitted() }
             do {
                 stats.countRequest()
                 let value = try await send()
                 await gate.release(ticket, unusedImages: unused())
                 return value
             } catch let raw as ProviderError {
-                await gate.release(ticket, unusedImages: unused())
                 let error = adjust(raw)
-                if error.kind == .cancelled || Task.isCancelled { throw CancellationError() }
-                if let value = recover(error) { return value }
-                if error.isRateLimit { await gate.throttled(model: model, retryAfter: error.retryAfter) }
+                if error.kind == .cancelled || Task.isCancelled {
+                    await gate.release(ticket, unusedImages: unused())
+                    throw CancellationError()
+                }
+                if let value = recover(error) {
+                    await gate.release(ticket, unusedImages: unused())
+                    return value
+                }
                 let elapsed = start.map { clock.now() - $0 } ?? .zero
-                guard let wait = retry.delay(after: error, attempt: attempt, elapsed: elapsed) else { throw error }
+                let wait = retry.delay(after: error, attempt: attempt, elapsed: elapsed)
+                // One step, so no queued request slips out between the slot freeing and the model
+                // slowing down (a 429), or the build stopping (a failure without keep-going).
+                await gate.release(ticket, unusedImages: unused(), throttled: error.isRateLimit,
+                                   retryAfter: error.retryAfter, learnLimit: error.isImagesPerMinuteLimit,
+                                   failed: wait == nil)
+                guard let wait else { throw error }
                 stats.countRetry()
                 reporter.report(.retrying(target: target, attempt: attempt + 1, maxAttempts: retry.maxAttempts,
                                           delay: wait, reason: error.description))
@@ -207,10 +219,10 @@ struct ActionRunner: Sendable {
         let request = TextRequest(target: target.name, model: spec.model.value, system: inputs.system, prompt: inputs.prompt,
                                   responseFormat: spec.responseFormat, thinking: spec.thinking,
                                   temperature: spec.temperature, maxTokens: spec.maxTokens)
-        reporter.report(.targetStarted(target: target.name, images: 0, model: spec.model.value))
         let completion: TextCompletion
         do {
-            completion = try await attempts(target: target.name, model: spec.model.value, images: { 0 }, unused: { 0 }) {
+            completion = try await attempts(target: target.name, model: spec.model.value, images: { 0 }, unused: { 0 },
+                                            admitted: { reporter.report(.targetStarted(target: target.name, images: 0, model: spec.model.value)) }) {
                 try await text.complete(request)
             }
         } catch {

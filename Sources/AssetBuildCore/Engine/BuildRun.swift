@@ -34,7 +34,8 @@ final class BuildRun: @unchecked Sendable {
         // Only a real service has a rate limit; drafts are made locally as fast as they render.
         let limiter = isFree ? nil
             : RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: engine.clock)
-        self.gate = RequestGate(concurrency: options.jobs ?? provider.concurrency, limiter: limiter)
+        self.gate = RequestGate(concurrency: options.jobs ?? provider.concurrency, limiter: limiter,
+                                stopOnFailure: !options.keepGoing)
         self.runner = ActionRunner(
             cache: cache, images: engine.images, text: engine.text, gate: gate,
             retry: RetryPolicy(maxAttempts: provider.maxAttempts, maxTotal: .seconds(provider.maxRetrySeconds)),
@@ -139,7 +140,11 @@ final class BuildRun: @unchecked Sendable {
             }
         } catch is CancellationError {
             throw CancellationError()
+        } catch let stopped as BuildStopped {
+            // Never sent: another target failed and the build does not keep going.
+            throw stopped
         } catch {
+            if !options.keepGoing { await gate.close() }
             let message = "\(error)"
             lock.withLock {
                 failures.append(message)

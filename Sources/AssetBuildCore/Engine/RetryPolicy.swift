@@ -29,3 +29,10 @@ public struct RetryPolicy: Sendable {
         return wait
     }
 }
+
+extension ProviderError {
+    /// The account's images-per-minute limit itself (`ModelAccountIpmRateLimitExceeded`), as
+    /// opposed to other 429s (requests per minute, bursts, an overloaded service) that say nothing
+    /// about how many images the account may have.
+    var isImagesPerMinuteLimit: Bool { status == 429 && code?.range(of: "Ipm", options: .caseInsensitive) != nil }
+}

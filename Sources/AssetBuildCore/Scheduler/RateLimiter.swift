@@ -1,12 +1,16 @@
+import Foundation
+
 /// Images per minute, per model: Ark's IPM limit, enforced on our side so a build never earns a
 /// 429 when the configured limit matches the account's.
 ///
 /// Each model keeps a sliding 60-second window of reservations. A request reserves the most
 /// images it may produce (a group's `max_images`) when admitted and gives back what it did not
 /// use. Waiters are served first come, first served per model, so a group of 15 is not starved
-/// by a stream of singles. A 429 slows the whole model, not just one request: its rate is halved
-/// and it pauses for `Retry-After` (or a short back-off), then recovers linearly over
-/// `recovery`. All timing comes from the injected clock, so tests advance time instead of sleeping.
+/// by a stream of singles. A 429 slows the whole model, not just one request: its rate drops to
+/// half, or to what the service had just taken when that is lower, it pauses for `Retry-After`
+/// (or a short back-off), then the rate doubles every `doubling` until it is whole again (slow
+/// start: a limit learned from a 429 is probed upwards gently, not jumped past at once).
+/// All timing comes from the injected clock, so tests advance time instead of sleeping.
 public actor RateLimiter {
     public struct Reservation: Sendable, Hashable {
         public let id: Int
@@ -18,6 +22,8 @@ public actor RateLimiter {
         var id: Int
         var time: Duration
         var images: Int
+        /// Released: `images` is what the request really produced, not what it reserved.
+        var done = false
     }
 
     private struct Waiter {
@@ -43,22 +49,23 @@ public actor RateLimiter {
     /// arrives, a little after we stamp it, so without a margin a request sent the instant our
     /// window frees a place can still find the service's window full (a 429).
     public nonisolated let margin: Duration
-    private let recovery: Duration
+    private let doubling: Duration
     private let clock: any BuildClock
     private let defaultLimit: Int
     private var limits: [String: Int]
     private var models: [String: ModelState] = [:]
     private var nextID = 0
+    private var closed = false
     /// Throttles observed, per model (for reports and tests).
     public private(set) var throttleCount: [String: Int] = [:]
 
-    public init(limits: [String: Int], defaultLimit: Int, clock: any BuildClock, recovery: Duration = .seconds(120),
+    public init(limits: [String: Int], defaultLimit: Int, clock: any BuildClock, doubling: Duration = .seconds(60),
                 margin: Duration = .seconds(2)) {
         self.margin = margin
         self.limits = limits
         self.defaultLimit = max(1, defaultLimit)
         self.clock = clock
-        self.recovery = recovery
+        self.doubling = doubling
     }
 
     /// The images per minute allowed for `model` right now (lowered after a 429, recovering).
@@ -71,6 +78,7 @@ public actor RateLimiter {
     /// A request larger than the whole limit is admitted alone once the window is empty.
     public func acquire(model: String, images: Int) async throws -> Reservation {
         try Task.checkCancellation()
+        if closed { throw BuildStopped() }
         nextID += 1
         let id = nextID
         let count = max(0, images)
@@ -96,27 +104,48 @@ public actor RateLimiter {
         models[reservation.model] = state
     }
 
-    /// Gives back the part of a reservation that produced no image (a group that came back short).
-    public func release(_ reservation: Reservation, unusedImages: Int) {
-        guard unusedImages > 0, var state = models[reservation.model] else { return }
-        if let i = state.window.firstIndex(where: { $0.id == reservation.id }) {
+    /// Gives back the part of a reservation that produced no image (a group that came back short,
+    /// a refused request). With `throttled` (a 429), the model slows down in the same step, before
+    /// any waiter can take the freed places.
+    /// `learn`: the 429 was the images-per-minute limit itself, so what the service had taken
+    /// tells the account's real limit.
+    public func release(_ reservation: Reservation, unusedImages: Int, throttled: Bool = false, retryAfter: Duration? = nil,
+                        learn: Bool = false) {
+        if var state = models[reservation.model], let i = state.window.firstIndex(where: { $0.id == reservation.id }) {
             state.window[i].images = max(0, state.window[i].images - unusedImages)
+            state.window[i].done = true
+            models[reservation.model] = state
         }
-        models[reservation.model] = state
+        if throttled { throttle(reservation.model, retryAfter: retryAfter, learn: learn) }
         pump(reservation.model)
     }
 
-    /// The service said 429 for `model`: halve its rate and pause it for `retryAfter`
-    /// (or 2 s when the service did not say).
-    public func throttled(model: String, retryAfter: Duration?) {
+    /// The service said 429 for `model`: pause it for `retryAfter` (or 2 s when the service did
+    /// not say) and lower its rate to half, or, for an images-per-minute 429 (`learn`), to what
+    /// the service had just taken (the images of finished requests in our window) when that is
+    /// lower: a configured limit far above the account's real one is learned from one 429, not
+    /// halved step by step. The rate then
+    /// doubles back every `doubling`, so a passing 429 (another client on the account) costs little.
+    public func throttled(model: String, retryAfter: Duration?, learn: Bool = false) {
+        throttle(model, retryAfter: retryAfter, learn: learn)
+        pump(model)
+    }
+
+    private func throttle(_ model: String, retryAfter: Duration?, learn: Bool) {
         var state = self.state(model)
         let now = clock.now()
-        state.factorAfterThrottle = max(0.1, currentFactor(state, now: now) / 2)
+        state.window.removeAll { $0.time + window + margin <= now || $0.images == 0 }
+        // Only finished requests count: a reservation still in flight is not yet known to have
+        // reached the service's window. An empty count says nothing about the account (another
+        // client, or another kind of 429): then the rate is only halved.
+        let taken = state.window.reduce(0) { $0 + ($1.done ? $1.images : 0) }
+        let half = currentFactor(state, now: now) / 2
+        let learned = learn && taken > 0 ? min(half, Double(taken) / Double(state.limit)) : half
+        state.factorAfterThrottle = max(1 / Double(state.limit), learned)
         state.throttledAt = now
         state.pausedUntil = max(state.pausedUntil, now + (retryAfter ?? .seconds(2)))
         throttleCount[model, default: 0] += 1
         models[model] = state
-        pump(model)
     }
 
     // MARK: Internals
@@ -127,8 +156,8 @@ public actor RateLimiter {
 
     private func currentFactor(_ state: ModelState, now: Duration) -> Double {
         guard let at = state.throttledAt else { return 1 }
-        let elapsed = Self.seconds(now - at), total = Self.seconds(recovery)
-        return min(1, state.factorAfterThrottle + (1 - state.factorAfterThrottle) * elapsed / total)
+        let elapsed = Self.seconds(now - at), period = Self.seconds(doubling)
+        return min(1, state.factorAfterThrottle * pow(2, elapsed / period))
     }
 
     private func effectiveLimit(_ state: inout ModelState, now: Duration) -> Int {
@@ -184,6 +213,18 @@ public actor RateLimiter {
         // The limit itself recovers over time after a throttle; look again within a few seconds.
         if state.throttledAt != nil { t = min(t, max(now, state.pausedUntil) + .seconds(5)) }
         return t
+    }
+
+    /// Stops admitting: every waiter, and every later request, gets `BuildStopped` (the build
+    /// stops after a failure without keep-going; what was admitted goes on).
+    public func close() {
+        closed = true
+        for (model, var state) in models {
+            let waiters = state.waiters
+            state.waiters.removeAll()
+            models[model] = state
+            for w in waiters { w.continuation.resume(throwing: BuildStopped()) }
+        }
     }
 
     private func cancel(id: Int, model: String) {

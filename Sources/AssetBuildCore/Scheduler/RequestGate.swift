@@ -12,26 +12,36 @@ public actor RequestGate {
     private var inFlight = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var cancelled = false
+    private var closed = false
 
-    public init(concurrency: Int, limiter: RateLimiter? = nil) {
+    private let stopOnFailure: Bool
+
+    public init(concurrency: Int, limiter: RateLimiter? = nil, stopOnFailure: Bool = false) {
         self.capacity = max(1, concurrency)
         self.limiter = limiter
+        self.stopOnFailure = stopOnFailure
     }
 
     public var requestsInFlight: Int { inFlight }
 
     /// Waits for the rate limit and a slot. Call `release` exactly once afterwards.
     public func acquire(model: String, images: Int) async throws -> Ticket {
+        if closed { throw BuildStopped() }
         let reservation = try await limiter?.acquire(model: model, images: images)
-        if cancelled { throw CancellationError() }
+        if cancelled || closed {
+            if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+            if cancelled { throw CancellationError() }
+            throw BuildStopped()
+        }
         if inFlight < capacity {
             inFlight += 1
         } else {
             await withCheckedContinuation { waiters.append($0) }
         }
-        if cancelled || Task.isCancelled {
+        if cancelled || closed || Task.isCancelled {
             releaseSlot()
             if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+            if closed && !cancelled && !Task.isCancelled { throw BuildStopped() }
             throw CancellationError()
         }
         if let r = reservation { await limiter?.restamp(r) }
@@ -39,14 +49,30 @@ public actor RequestGate {
     }
 
     /// Gives the slot back; `unusedImages` returns reserved images a group did not produce.
-    public func release(_ ticket: Ticket, unusedImages: Int = 0) async {
+    /// `throttled`: the request met a 429, so its model's whole limiter slows down first.
+    /// `failed`: the request failed for good; without keep-going nothing queued is sent after it.
+    /// Both take effect before the slot frees, so no waiter slips out in between.
+    public func release(_ ticket: Ticket, unusedImages: Int = 0, throttled: Bool = false,
+                        retryAfter: Duration? = nil, learnLimit: Bool = false, failed: Bool = false) async {
+        if failed && stopOnFailure { await close() }
+        if let r = ticket.reservation {
+            await limiter?.release(r, unusedImages: unusedImages, throttled: throttled, retryAfter: retryAfter, learn: learnLimit)
+        } else if throttled {
+            await limiter?.throttled(model: ticket.model, retryAfter: retryAfter, learn: learnLimit)
+        }
         releaseSlot()
-        if let r = ticket.reservation { await limiter?.release(r, unusedImages: unusedImages) }
     }
 
-    /// A 429 for `model`: slow that model's whole limiter down.
-    public func throttled(model: String, retryAfter: Duration?) async {
-        await limiter?.throttled(model: model, retryAfter: retryAfter)
+    /// Stops admitting (a target failed and the build does not keep going): every request still
+    /// waiting, and every later one, throws `BuildStopped`; requests already sent finish.
+    public func close() async {
+        guard !closed else { return }
+        closed = true
+        let all = waiters
+        waiters.removeAll()
+        inFlight += all.count
+        for w in all { w.resume() }
+        await limiter?.close()
     }
 
     /// Wakes every waiter (the build was cancelled); each then throws `CancellationError`.
@@ -65,4 +91,10 @@ public actor RequestGate {
             waiters.removeFirst().resume()
         }
     }
+}
+
+/// A request that was never sent because the build stopped admitting after a failure.
+public struct BuildStopped: Error, Sendable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "not sent: the build stopped after a failure (use -k to keep going)" }
 }

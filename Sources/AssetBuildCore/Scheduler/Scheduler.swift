@@ -55,6 +55,8 @@ public struct Scheduler: Sendable {
                             return (n, .succeeded)
                         } catch is CancellationError {
                             return (n, .cancelled)
+                        } catch is BuildStopped {
+                            return (n, .skipped(because: nil))
                         } catch {
                             return (n, Task.isCancelled ? .cancelled : .failed)
                         }
@@ -77,7 +79,14 @@ public struct Scheduler: Sendable {
                 case .cancelled:
                     stopping = true
                 case .skipped:
-                    break
+                    // Stopped before it was sent: what depends on it does not run either.
+                    stopping = true
+                    var stack = dependents[n] ?? []
+                    while let d = stack.popLast() {
+                        guard outcomes[d] == nil else { continue }
+                        outcomes[d] = .skipped(because: nil)
+                        stack += dependents[d] ?? []
+                    }
                 }
                 if Task.isCancelled { stopping = true }
                 launch()

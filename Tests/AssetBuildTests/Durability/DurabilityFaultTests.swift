@@ -42,9 +42,10 @@ extension Durability {
                 fake.enqueue(Self.storm)
                 let project = try ArkProject(fake: fake, manifest: Self.manifest(maxAttempts: 12))
                 // A stream cut after some of a group's images fails that target, keeping them;
-                // the next build asks for the rest. Build until done (a few builds at most).
+                // the next build asks for the rest. Build until done (a few builds at most), with -k
+                // so that one such target does not stop the others.
                 var builds: [CLIResult] = []
-                while builds.last?.status != 0, builds.count < 4 { builds.append(try await project.build()) }
+                while builds.last?.status != 0, builds.count < 4 { builds.append(try await project.build(["-k"])) }
                 #expect(builds.last?.status == 0, "\(builds)")
                 let sent = fake.sent()
                 let recorded = try project.recordedImages()

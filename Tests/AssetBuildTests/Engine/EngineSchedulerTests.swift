@@ -150,6 +150,39 @@ struct EngineSchedulerTests {
         #expect(f.dir.exists("build/d.jpeg") && !f.dir.exists("build/a.jpeg"))
     }
 
+    @Test("without keep-going, a failure stops the requests still queued; with it, every one is sent",
+          arguments: [false, true])
+    func failureStopsQueuedRequests(keepGoing: Bool) async throws {
+        let f = try EngineFixture("""
+            version: 1
+            defaults: {model: doubao-seedream-4-0-250828, size: 1280x720}
+            targets:
+              p1: {prompt: "one"}
+              p2: {prompt: "two"}
+              p3: {prompt: "three"}
+              p4: {prompt: "four"}
+              p5: {prompt: "five"}
+            """)
+        let names = ["p1", "p2", "p3", "p4", "p5"]
+        for n in names { f.provider.fail(n) }
+        await #expect(throws: BuildFailed.self) { try await f.build(keepGoing: keepGoing, jobs: 1) }
+        let started = f.reporter.events.compactMap { e -> String? in
+            if case .targetStarted(let t, _, _) = e { return t } else { return nil }
+        }
+        let skipped = f.reporter.events.compactMap { e -> String? in
+            if case .targetSkipped(let t, let because) = e { return "\(t): \(because)" } else { return nil }
+        }
+        if keepGoing {
+            #expect(f.provider.actionsRan.count == 5)
+            #expect(skipped.isEmpty)
+        } else {
+            // One slot: the first request admitted fails, and the four queued behind it never go out.
+            #expect(f.provider.actionsRan.count == 1, "\(f.provider.actionsRan)")
+            #expect(started == f.provider.actionsRan, "only admitted requests are announced as started")
+            #expect(skipped.count == 4 && skipped.allSatisfy { $0.hasSuffix(": the build stopped") }, "\(skipped)")
+        }
+    }
+
     @Test("a cancelled build keeps nothing half-done and the next build finishes the job")
     func engineCancellation() async throws {
         let f = try EngineFixture()

@@ -74,7 +74,7 @@ import Testing
 
     @Test func a_429_slows_the_whole_model_and_it_recovers() async throws {
         let clock = ManualClock()
-        let limiter = RateLimiter(limits: ["m": 100], defaultLimit: 500, clock: clock, recovery: .seconds(120))
+        let limiter = RateLimiter(limits: ["m": 100], defaultLimit: 500, clock: clock, doubling: .seconds(60))
         #expect(await limiter.currentLimit("m") == 100)
         await limiter.throttled(model: "m", retryAfter: .seconds(10))
         #expect(await limiter.currentLimit("m") == 50)
@@ -88,12 +88,68 @@ import Testing
         clock.advance(by: .seconds(1))
         try await t.value
         #expect(admitted.value == true)
-        clock.advance(by: .seconds(50))   // 60 s after the 429: half way back
-        #expect(await limiter.currentLimit("m") == 75)
-        clock.advance(by: .seconds(60))
+        clock.advance(by: .seconds(20))   // 30 s after the 429: 50 x 2^(1/2)
+        #expect(await limiter.currentLimit("m") == 70)
+        clock.advance(by: .seconds(30))   // 60 s: doubled, whole again
+        #expect(await limiter.currentLimit("m") == 100)
+        clock.advance(by: .seconds(600))
         #expect(await limiter.currentLimit("m") == 100)
         // Other models are not affected.
         #expect(await limiter.currentLimit("other") == 500)
+    }
+
+    @Test func a_429_learns_a_limit_set_far_above_the_accounts_from_what_the_service_took() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 500], defaultLimit: 500, clock: clock, doubling: .seconds(60), margin: .zero)
+        // The account really allows 5 a minute: five went through, the sixth was refused.
+        for _ in 0..<5 {
+            let r = try await limiter.acquire(model: "m", images: 1)
+            await limiter.release(r, unusedImages: 0)
+        }
+        // Still in flight: not yet known to be in the service's window, so not counted.
+        _ = try await limiter.acquire(model: "m", images: 4)
+        let refused = try await limiter.acquire(model: "m", images: 1)
+        await limiter.release(refused, unusedImages: 1, throttled: true, retryAfter: nil, learn: true)
+        #expect(await limiter.currentLimit("m") == 5, "one 429 is enough to learn the limit, not a halving per 429")
+        // The next request waits for the window to move on, not just for the 2 s pause.
+        let admitted = Locked(false)
+        let next = Task { _ = try await limiter.acquire(model: "m", images: 1); admitted.set(true) }
+        await settle()
+        clock.advance(by: .seconds(10))
+        await settle()
+        #expect(admitted.value == false)
+        clock.advance(by: .seconds(50))
+        try await next.value
+        #expect(admitted.value == true)
+        // Slow start back up: 10 a minute after one window, 20 after two, whole after seven.
+        #expect(await limiter.currentLimit("m") == 10)
+        clock.advance(by: .seconds(60))
+        #expect(await limiter.currentLimit("m") == 20)
+        clock.advance(by: .seconds(360))
+        #expect(await limiter.currentLimit("m") == 500)
+    }
+
+    @Test func a_429_that_is_not_the_image_limit_only_halves_the_rate() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 500], defaultLimit: 500, clock: clock, margin: .zero)
+        for _ in 0..<5 {
+            let r = try await limiter.acquire(model: "m", images: 1)
+            await limiter.release(r, unusedImages: 0)
+        }
+        let refused = try await limiter.acquire(model: "m", images: 1)
+        await limiter.release(refused, unusedImages: 1, throttled: true, retryAfter: nil, learn: false)   // ServerOverloaded
+        #expect(await limiter.currentLimit("m") == 250)
+    }
+
+    @Test func a_closed_limiter_stops_its_waiters_and_admits_nothing_more() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limits: ["m": 1], defaultLimit: 500, clock: clock)
+        _ = try await limiter.acquire(model: "m", images: 1)
+        let waiting = Task { try await limiter.acquire(model: "m", images: 1) }
+        await settle()
+        await limiter.close()
+        await #expect(throws: BuildStopped.self) { try await waiting.value }
+        await #expect(throws: BuildStopped.self) { try await limiter.acquire(model: "other", images: 1) }
     }
 
     @Test func a_request_larger_than_the_limit_runs_alone() async throws {
