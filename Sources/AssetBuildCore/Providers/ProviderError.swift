@@ -100,7 +100,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case .truncated: return "the connection dropped mid-answer; images that arrived were kept"
         case .service: return "the service reported an error inside its answer; images that arrived were kept; build again later"
         case .notDownloaded(let host):
-            return "the image was generated (and billed) but could not be downloaded from \(host): check that this machine can reach \(host) (proxy, firewall), then build again; it is not generated again in this build"
+            return "it was generated and billed, and this build will not pay for it again: check that this machine can reach \(host) (proxy, firewall), then build again (which generates it anew)"
         default: return nil
         }
     }

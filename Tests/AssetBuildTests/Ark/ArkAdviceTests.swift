@@ -62,7 +62,7 @@ import Testing
         Row(kind: .transport(code: 7), code: nil, says: ["provider.base_url"], retryable: true),
         Row(kind: .transport(code: 28), code: nil, says: ["provider.stall_timeout"], retryable: true),
         Row(kind: .truncated, code: nil, says: ["images that arrived were kept"], retryable: true),
-        Row(kind: .notDownloaded(host: "tos.example"), code: "ImageDownloadFailed", says: ["billed", "tos.example", "not generated again"], retryable: false),
+        Row(kind: .notDownloaded(host: "tos.example"), code: "ImageDownloadFailed", says: ["billed", "tos.example", "will not pay for it again"], retryable: false),
     ]
 
     @Test(arguments: rows) func every_code_says_what_to_do(_ row: Row) throws {
