@@ -51,8 +51,10 @@ extension FakeArkCore {
         let successes = outcomes.filter { if case .image = $0 { return true } else { return false } }.count
         if let limit = behavior.imagesPerMinute, !reserveImages(plan.model.id, count: max(1, successes), limit: limit) {
             return errorResponse(429, code: "ModelAccountIpmRateLimitExceeded",
-                                 message: "IPM (Images Per Minute) limit of the model \(plan.model.id) is exceeded. Please try again later.",
-                                 requestID: requestID, record: record, retryAfter: behavior.rateLimitRetryAfter)
+                                 message: behavior.rateLimitMessage
+                                     ?? "IPM (Images Per Minute) limit of the model \(plan.model.id) is exceeded. Please try again later.",
+                                 param: behavior.rateLimitParam, requestID: requestID, record: record,
+                                 retryAfter: behavior.rateLimitRetryAfter)
         }
         for (i, o) in outcomes.enumerated() {
             if case .image(let w, let h, let c) = o {
@@ -159,7 +161,7 @@ extension FakeArkCore {
         let le = behavior.sseLineEnding
         var stopAt: Int?
         switch fault {
-        case .truncatedStream(let k)?, .streamEndsEarly(let k)?, .errorEvent(let k)?: stopAt = k
+        case .truncatedStream(let k)?, .streamEndsEarly(let k)?, .errorEvent(let k)?, .streamHangs(let k)?: stopAt = k
         case .truncatedBody?: stopAt = 0
         default: stopAt = nil
         }
@@ -169,7 +171,12 @@ extension FakeArkCore {
             o["model"] = .string(plan.requestedModel)
             addCreated(&o, behavior)
             let json = String(decoding: ArkJSON.object(o).encoded(), as: UTF8.self)
-            return Array("event: \(type)\(le)data: \(json)\(le)\(le)".utf8)
+            guard behavior.sseSpecExtras else { return Array("event: \(type)\(le)data: \(json)\(le)\(le)".utf8) }
+            // The same event as the SSE spec also allows it: data over two lines (joined with a
+            // line feed, which JSON reads as a space), an id, a retry and a field nobody knows.
+            let split = json.index(after: json.startIndex)
+            return Array(("id: \(type.count)-\(json.count)\(le)event: \(type)\(le)retry: 3000\(le)x-trace: fake\(le)"
+                + "data: \(json[..<split])\(le)data:\(json[split...])\(le)\(le)").utf8)
         }
         func outcomeFrames(_ index: Int) -> [UInt8] {
             var bytes: [UInt8] = []
@@ -193,7 +200,16 @@ extension FakeArkCore {
         if behavior.imageLatency > .zero, !outcomes.isEmpty, stopAt != 0 { try? await Task.sleep(for: behavior.imageLatency) }
         let (chunks, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let producer = Task {
+            if behavior.unreadableEvents {
+                continuation.yield(Array("event: image_generation.partial_succeeded\(le)data: {\"type\":\"image_generation.partial_succ\(le)\(le)".utf8))
+                continuation.yield(Array("data: {\"note\":\"an event without a type\"}\(le)\(le)".utf8))
+            }
             for index in outcomes.indices {
+                if index == stopAt, case .streamHangs? = fault {
+                    // Silence on an open connection, until the client gives up (or the server stops).
+                    try? await Task.sleep(for: .seconds(3600))
+                    return continuation.finish()
+                }
                 if index == stopAt { return endEarly(fault, continuation: continuation, le: le) }
                 if index > 0 {
                     if behavior.keepAliveComments { continuation.yield(Array(": keepalive\(le)\(le)".utf8)) }
@@ -201,7 +217,7 @@ extension FakeArkCore {
                         do { try await Task.sleep(for: behavior.imageLatency) } catch { return }
                     }
                 }
-                continuation.yield(outcomeFrames(index))
+                if !behavior.lostImageEvents.contains(index) { continuation.yield(outcomeFrames(index)) }
             }
             if stopAt == outcomes.count { return endEarly(fault, continuation: continuation, le: le) }
             if behavior.keepAliveComments { continuation.yield(Array(": keepalive\(le)\(le)".utf8)) }

@@ -125,8 +125,10 @@ extension FakeArkCore {
             case .fromPrompt: count = stated
             case .fixed(let n): count = n
             case .fewerThanAsked(let by): count = min(stated, maxImages) - by
+            case .moreThanAsked: break
             }
             count = max(1, min(count, maxImages))
+            if case .moreThanAsked(let by) = behavior.groupCount { count = maxImages + by }
         }
         return GenerationPlan(model: model, requestedModel: requested, isGroup: isGroup, stream: stream, base64: base64,
                               count: count, width: width, height: height)

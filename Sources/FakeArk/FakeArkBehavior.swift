@@ -24,6 +24,10 @@ public struct FakeArkBehavior: Sendable {
     public var imagesPerMinute: Int?
     /// The `Retry-After` sent with rate-limit answers of the IPM limiter.
     public var rateLimitRetryAfter: RetryAfter = .seconds(1)
+    /// The message and `param` of IPM 429s (§12.1: the real ones are unknown); nil for the
+    /// message inferred from the RPM one.
+    public var rateLimitMessage: String?
+    public var rateLimitParam = ""
     /// references + max_images > 15: rejected (400) or silently capped (§12.2).
     public var tooManyForGroup: OverLimit = .cap
     /// A single (non-group) image refused by moderation: HTTP 400, or 200 with `data[0].error` (§12.3).
@@ -34,6 +38,14 @@ public struct FakeArkBehavior: Sendable {
     public var keepAliveComments = false
     /// Send `image_generation.partial_image` events before each image (§12.5).
     public var partialImageEvents = false
+    /// Frame stream events as the SSE spec allows but Ark's examples never show: each JSON split
+    /// over two `data:` lines, with `id:`, `retry:` and an unknown field (`x-trace:`) line.
+    public var sseSpecExtras = false
+    /// Send, before the first image, one event whose data is not JSON and one without `type`.
+    public var unreadableEvents = false
+    /// 0-based images that are generated and billed (in `usage`) but whose event is never sent:
+    /// a lost image, as the client can only infer from `completed.usage`.
+    public var lostImageEvents: Set<Int> = []
     /// Data URIs: `lenient` accepts an uppercase or mismatched format; `strict` rejects both (§12.7).
     public var dataURIs: DataURIPolicy = .lenient
     /// Line ending of stream frames: "\n", "\r\n" or "\r".
@@ -53,6 +65,10 @@ public struct FakeArkBehavior: Sendable {
     public var downloadsHang = false
     /// Image downloads answer 403 as storage does for an expired signed URL.
     public var downloadsExpired = false
+    /// Every image download fails this way (one-off failures: `FakeArkServer.enqueueDownload`).
+    public var downloadFault: FakeDownloadFault?
+    /// Limits `downloadFault` to these 0-based images of each answer; nil for all.
+    public var downloadFaultImages: Set<Int>?
 
     public init() {}
 
@@ -63,6 +79,8 @@ public struct FakeArkBehavior: Sendable {
         case fixed(Int)
         /// What `fromPrompt` gives, less this many (at least 1).
         case fewerThanAsked(by: Int)
+        /// max_images plus this many, ignoring the cap (§5: the count is not guaranteed).
+        case moreThanAsked(by: Int)
     }
 
     public enum RetryAfter: Sendable, Hashable {
@@ -124,6 +142,18 @@ public enum FakeArkFault: Sendable, Hashable {
     case errorEvent(afterImages: Int)
     /// No answer at all until the client gives up (or the server stops).
     case hang
+    /// A stream that sends this many images, then nothing more on an open connection.
+    case streamHangs(afterImages: Int)
+}
+
+/// A fault for an image download (`GET /files/…`).
+public enum FakeDownloadFault: Sendable, Hashable {
+    /// This status with a storage-style XML body.
+    case status(Int)
+    /// The connection is dropped without an answer.
+    case reset
+    /// 200 with an HTML page, as a captive portal or a broken proxy would answer.
+    case html
 }
 
 /// One request as the fake received it.

@@ -70,6 +70,11 @@ public final class FakeArkServer: Sendable {
     public func enqueue(_ faults: FakeArkFault...) { enqueue(faults) }
     public func enqueue(_ faults: [FakeArkFault]) { core.state.withLock { $0.faults.append(contentsOf: faults) } }
 
+    /// Queues faults for the next image downloads, one each, in order (before `downloadFault`).
+    public func enqueueDownload(_ faults: FakeDownloadFault...) {
+        core.state.withLock { $0.downloadFaults.append(contentsOf: faults) }
+    }
+
     // MARK: records
 
     /// Every request received, in arrival order.
@@ -98,6 +103,7 @@ final class FakeArkCore: Sendable {
     struct State {
         var behavior: FakeArkBehavior
         var faults: [FakeArkFault] = []
+        var downloadFaults: [FakeDownloadFault] = []
         var requests: [FakeArkRequest] = []
         var files: [String: FakeFile] = [:]
         var imageTimes: [String: [ContinuousClock.Instant]] = [:]
@@ -137,6 +143,14 @@ final class FakeArkCore: Sendable {
             return try await chat(record)
         case (.GET, let path) where path.hasPrefix("/files/"):
             if state.withLock({ $0.behavior.downloadsHang }) { try? await Task.sleep(for: .seconds(3600)) }
+            let name = String(path.dropFirst("/files/".count))
+            let image = name.split(separator: "_").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+            let fault = state.withLock { s -> FakeDownloadFault? in
+                if !s.downloadFaults.isEmpty { return s.downloadFaults.removeFirst() }
+                guard s.behavior.downloadFaultImages?.contains(image) ?? true else { return nil }
+                return s.behavior.downloadFault
+            }
+            if let fault { return downloadFault(fault, record: record) }
             return download(String(path.dropFirst("/files/".count)))
         default:
             return errorResponse(404, code: "NotFound", message: "The requested resource \(request.path) was not found.",
@@ -183,9 +197,10 @@ final class FakeArkCore: Sendable {
     func immediateFault(_ fault: FakeArkFault?, record: FakeArkRequest, requestID: String) async -> HTTPResponse? {
         switch fault {
         case .rateLimited(let retryAfter)?:
+            let (message, param) = state.withLock { ($0.behavior.rateLimitMessage, $0.behavior.rateLimitParam) }
             return errorResponse(429, code: "ModelAccountIpmRateLimitExceeded",
-                                 message: "IPM (Images Per Minute) limit of the model is exceeded. Please try again later.",
-                                 requestID: requestID, record: record, retryAfter: retryAfter)
+                                 message: message ?? "IPM (Images Per Minute) limit of the model is exceeded. Please try again later.",
+                                 param: param, requestID: requestID, record: record, retryAfter: retryAfter)
         case .serverError?:
             return errorResponse(500, code: "InternalServiceError",
                                  message: "The service encountered an unexpected internal error.",
@@ -269,6 +284,23 @@ final class FakeArkCore: Sendable {
         continuation.finish(throwing: FakeArkStreamAborted())
         return HTTPResponse(statusCode: .ok, headers: headers,
                             body: HTTPBodySequence(from: ChunkSequence(chunks: chunks), count: data.count))
+    }
+
+    func downloadFault(_ fault: FakeDownloadFault, record: FakeArkRequest) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        switch fault {
+        case .status(let status):
+            headers[HTTPHeader("Content-Type")] = "application/xml"
+            return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: Self.phrase(status)), headers: headers,
+                                body: Data("<?xml version=\"1.0\"?><Error><Code>ServiceUnavailable</Code></Error>".utf8))
+        case .reset:
+            if let peer = record.peerPort { dropConnection(serverPort: port.withLock { $0 }, peerPort: peer) }
+            return HTTPResponse(statusCode: .internalServerError)
+        case .html:
+            headers[HTTPHeader("Content-Type")] = "text/html; charset=utf-8"
+            return HTTPResponse(statusCode: .ok, headers: headers,
+                                body: Data("<!DOCTYPE html><html><body><h1>Please sign in to the network</h1></body></html>".utf8))
+        }
     }
 
     func download(_ name: String) -> HTTPResponse {

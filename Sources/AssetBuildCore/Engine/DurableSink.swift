@@ -66,6 +66,10 @@ final class DurableSink: ImageSink, @unchecked Sendable {
                                        bytes: image.data.count))
     }
 
+    func warning(_ message: String) async {
+        reporter.report(.warning("\(target): \(message)"))
+    }
+
     func imageFailed(_ failure: ImageFailure) async {
         var f = failure
         f.index = slot(f.index)

@@ -84,6 +84,16 @@ public struct ImageFailure: Sendable, Hashable, Codable {
 
     /// Moderation failures let the rest of a group go on; internal errors stop it.
     public var isModeration: Bool { code.contains("SensitiveContent") || code.contains("Moderation") }
+
+    /// What to do about it, for the console and `--json` (ark-api.md §5: moderation lets the
+    /// group go on, an internal error stops the images after it).
+    public var advice: String {
+        if isModeration { return "refused by moderation; the rest of the group went on: reword the prompt, then build again for the missing image" }
+        if code == "InternalServiceError" {
+            return "the service failed at this image and stopped the group there; building again asks only for the missing images"
+        }
+        return "building again asks only for the missing images"
+    }
 }
 
 public struct Usage: Sendable, Hashable, Codable {
@@ -109,6 +119,14 @@ public struct Usage: Sendable, Hashable, Codable {
 public protocol ImageSink: Sendable {
     func imageReceived(_ image: ReceivedImage) async throws
     func imageFailed(_ failure: ImageFailure) async
+    /// Something the user should hear about that does not fail the request: an unreadable
+    /// stream event, more images billed than arrived, images beyond what was asked.
+    func warning(_ message: String) async
+}
+
+extension ImageSink {
+    /// Sinks that have nowhere to show warnings drop them.
+    public func warning(_ message: String) async {}
 }
 
 /// What a finished request says about itself.

@@ -15,6 +15,9 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case protocolViolation
         /// A top-level `error` in a 200 answer, or an `{"error":…}` line inside a stream.
         case service
+        /// The service generated (and billed) an image, but its `url` could not be downloaded, even
+        /// after retries. Never retried by generating again: that would pay for it twice.
+        case notDownloaded(host: String)
         /// No key in the environment; nothing was sent.
         case missingCredentials
         case cancelled
@@ -31,6 +34,9 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     public var retryAfter: Duration?
     /// How many images of this request had already arrived when it failed.
     public var imagesReceived: Int
+    /// How the request's references were written in the manifest (`mascot`, `refs/a.png`), so a
+    /// refused input image can be named in the advice.
+    public var references: [String] = []
 
     public init(_ kind: Kind, target: String, code: String? = nil, message: String, param: String? = nil,
                 requestID: String? = nil, retryAfter: Duration? = nil, imagesReceived: Int = 0) {
@@ -50,40 +56,101 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Only rate limits, server errors, transport failures and timeouts are worth another try,
-    /// and only while nothing of the request has arrived (a retry would pay twice).
+    /// and only while nothing of the request has arrived (a retry would pay twice). A 429 that
+    /// reports a quota or spend cap is not: waiting a few seconds cannot lift it.
     public var isRetryable: Bool {
         guard imagesReceived == 0 else { return false }
         switch kind {
-        case .http(let status): return status == 429 || status >= 500
+        case .http(let status): return (status == 429 && !isQuota) || status >= 500
         case .transport, .truncated: return true
         case .service: return code == "InternalServiceError" || code == "ServerOverloaded"
-        case .protocolViolation, .missingCredentials, .cancelled: return false
+        case .protocolViolation, .notDownloaded, .missingCredentials, .cancelled: return false
         }
     }
 
-    public var isRateLimit: Bool { status == 429 }
+    /// A 429 about the request rate (slow down and retry), not about a quota or spend cap.
+    public var isRateLimit: Bool { status == 429 && !isQuota }
 
-    /// What the user should do about it, when there is something to say.
+    /// 429 codes (and 403 `AccountOverdueError`) that mean the account hit a cap: a quota, a spend
+    /// limit set in the console, or an unpaid bill. Retrying cannot fix them.
+    static let quotaCodes: Set<String> = ["QuotaExceeded", "SetLimitExceeded", "AccountOverdueError"]
+
+    var isQuota: Bool { code.map(Self.quotaCodes.contains) ?? false }
+
+    /// What the user should do about it: every status and code of ark-api.md §8.1 has an answer.
+    /// The code decides first (the same code may come as an HTTP status, inside a 200 or as a
+    /// stream's error line), then the status, then the kind of failure.
     public var advice: String? {
-        switch (status, code) {
-        case (401, _): return "check that ARK_API_KEY (or provider.api_key_env) holds a valid Ark API key"
-        case (403, "AccountOverdueError"?): return "the account is overdue: top it up in the Ark console"
-        case (403, _): return "the key may not access this model or endpoint: check its permissions in the Ark console"
-        case (404, "ModelNotOpen"?): return "activate the model in the Ark console (开通管理), then build again"
-        case (404, _): return "check the model id or endpoint id; the account may not have access to it"
-        case (429, _): return "the account's rate limit was hit: lower provider.rate_limits or provider.concurrency"
-        case (400, let c?) where c.contains("SensitiveContent"):
-            if c.hasPrefix("InputText") { return "the prompt was refused by moderation: reword it" }
-            if c.hasPrefix("InputImage") { return "a reference image was refused by moderation: replace it" }
-            if c.hasPrefix("OutputImage") { return "the generated image was refused by moderation: reword the prompt" }
-            return "the request was refused by moderation: reword the prompt or replace the references"
-        case (400, _): return "the request was rejected as invalid; run 'assetbuild validate' and check the option named above"
-        default: break
+        if let code, let byCode = Self.advice(code: code, references: references) { return byCode }
+        if let status {
+            switch status {
+            case 400: return "the request was rejected as invalid; run 'assetbuild validate' and check the option named above"
+            case 401: return "check that ARK_API_KEY (or provider.api_key_env) holds a valid Ark API key"
+            case 403: return "the key may not access this model or endpoint: check its permissions in the Ark console"
+            case 404: return "check the model id or endpoint id; the account may not have access to it"
+            case 429: return "the account's rate limit was hit: lower provider.rate_limits or provider.concurrency"
+            case 500...: return "the service failed (HTTP \(status)); it is retried automatically up to provider.max_attempts; if it persists, try again later"
+            default: return nil
+            }
         }
         switch kind {
+        case .transport(let code) where code == 28:
+            return "nothing arrived for too long; check the network, or raise provider.stall_timeout if generations are slow"
         case .transport: return "check the network and provider.base_url (or ARK_BASE_URL)"
         case .truncated: return "the connection dropped mid-answer; images that arrived were kept"
+        case .service: return "the service reported an error inside its answer; images that arrived were kept; build again later"
+        case .notDownloaded(let host):
+            return "it was generated and billed, and this build will not pay for it again: check that this machine can reach \(host) (proxy, firewall), then build again (which generates it anew)"
         default: return nil
+        }
+    }
+
+    /// Advice that the API's code alone decides, whatever the status it came with.
+    static func advice(code: String, references: [String]) -> String? {
+        switch code {
+        case "AuthenticationError":
+            return "check that ARK_API_KEY (or provider.api_key_env) holds a valid Ark API key"
+        case "AccountOverdueError":
+            return "the account is overdue: top it up in the Ark console; retrying cannot fix it"
+        case "AccessDenied":
+            return "the key may not access this model or endpoint: check its permissions in the Ark console"
+        case "ModelNotOpen":
+            return "activate the model in the Ark console (开通管理), then build again"
+        case "InvalidEndpointOrModel.NotFound":
+            return "the model or endpoint id does not exist or the account cannot see it: check the id (and provider.endpoints)"
+        case "InvalidEndpointOrModel.ModelIDAccessDisabled":
+            return "access by this model id is disabled for the account: enable it in the Ark console, or call the model through an endpoint (ep-…)"
+        case "UnsupportedModel":
+            return "this model cannot generate images here: use a Seedream model (see 'assetbuild models')"
+        case "InvalidEndpoint.ClosedEndpoint":
+            return "the endpoint is closed: reopen it in the Ark console, or map the model to another endpoint in provider.endpoints"
+        case "QuotaExceeded", "SetLimitExceeded":
+            return "the account's quota or spend limit is used up, which retrying cannot fix: check the quota and the spend limit in the Ark console"
+        case "ServerOverloaded":
+            return "the service is overloaded (its load, not the account's rate): it is retried automatically; if it persists, try again later"
+        case let c where c.hasPrefix("ModelAccount") || c.hasPrefix("RateLimitExceeded") || c == "RequestBurstTooFast"
+                || c == "AccountRateLimitExceeded":
+            return "the account's rate limit was hit: lower provider.rate_limits or provider.concurrency"
+        case "InternalServiceError":
+            return "the service failed; it is retried automatically up to provider.max_attempts (images that arrived are kept); if it persists, try again later"
+        case "InputTextSensitiveContentDetected":
+            return "the prompt was refused by moderation: reword it"
+        case let c where c.hasPrefix("InputImageSensitiveContentDetected"):
+            let why = c.hasSuffix(".PrivacyInformation") ? " as private information (a real person's face, an ID…)"
+                : c.hasSuffix(".RiskDetection") ? " by risk detection" : " by moderation"
+            switch references.count {
+            case 0: return "an input image was refused\(why), but the request has no references: check the prompt and the inputs"
+            case 1: return "the reference image '\(references[0])' was refused\(why): replace it"
+            default:
+                return "one of the reference images (\(references.map { "'\($0)'" }.joined(separator: ", ")))"
+                    + " was refused\(why): find it (try them one at a time) and replace it"
+            }
+        case "OutputImageSensitiveContentDetected":
+            return "the generated image was refused by moderation: reword the prompt"
+        case let c where c.contains("SensitiveContent"):
+            return "the request was refused by moderation: reword the prompt or replace the references"
+        default:
+            return nil
         }
     }
 
@@ -95,6 +162,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case .truncated: parts.append("answer cut short")
         case .protocolViolation: parts.append("unexpected answer")
         case .service: parts.append("service error")
+        case .notDownloaded: parts.append("image generated but not downloaded")
         case .missingCredentials: parts.append("cannot send")
         case .cancelled: parts.append("cancelled")
         }

@@ -84,7 +84,7 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
             imagesDone += 1
             if !style.live { line("  \(target) image \(index + 1): \(w)x\(h)") } else { drawStatus() }
         case .imageFailed(let target, let f):
-            line(paint("warning:", "35") + " \(target) image \(f.index + 1) failed: \(f.code): \(f.message)")
+            line(paint("warning:", "35") + " \(target) image \(f.index + 1) failed: \(f.code): \(f.message); \(f.advice)")
         case .retrying(let target, let attempt, let max, let delay, let reason):
             line(paint("retry:", "33") + " \(target): attempt \(attempt) of \(max) in \(format(delay)) (\(reason))")
         case .targetRestored(let target, let files):

@@ -26,7 +26,7 @@ public final class JSONLinesReporter: BuildReporter, @unchecked Sendable {
             o["event"] = "image_received"; o["target"] = target; o["index"] = index + 1; o["width"] = w; o["height"] = h
             o["bytes"] = bytes
         case .imageFailed(let target, let f):
-            o["event"] = "image_failed"; o["target"] = target; o["index"] = f.index + 1; o["code"] = f.code; o["message"] = f.message
+            o["event"] = "image_failed"; o["target"] = target; o["index"] = f.index + 1; o["code"] = f.code; o["message"] = f.message; o["advice"] = f.advice
         case .retrying(let target, let attempt, let max, let delay, let reason):
             o["event"] = "retrying"; o["target"] = target; o["attempt"] = attempt; o["max_attempts"] = max
             o["delay_seconds"] = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18

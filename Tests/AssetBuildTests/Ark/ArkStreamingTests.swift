@@ -192,3 +192,104 @@ import Testing
         }
     }
 }
+
+/// What the stream parser must not drop in silence, the SSE spec's other shapes, extra images,
+/// and a service that goes quiet.
+@Suite struct ArkStreamingEdgeTests {
+    @Test func unreadable_events_are_warned_about_and_the_images_still_arrive() async throws {
+        try await withArk({ $0.unreadableEvents = true }) { h in
+            let sink = RecordingSink()
+            _ = try await h.client.generate(request("2 images", maxImages: 2, stream: true), into: sink)
+            #expect(await sink.indices == [0, 1])
+            let warnings = await sink.warnings
+            #expect(warnings.count == 2, "\(warnings)")
+            #expect(warnings.contains { $0.contains("could not be read") && $0.contains("partial_succ") }, "\(warnings)")
+            #expect(warnings.contains { $0.contains("without data.type") }, "\(warnings)")
+        }
+    }
+
+    @Test func more_images_billed_than_arrived_is_warned_about() async throws {
+        try await withArk({ $0.lostImageEvents = [1] }) { h in
+            let sink = RecordingSink()
+            let summary = try await h.client.generate(request("3 images", maxImages: 3, stream: true), into: sink)
+            #expect(await sink.indices == [0, 2])
+            #expect(summary.usage?.generatedImages == 3)
+            let warnings = await sink.warnings
+            #expect(warnings.count == 1 && warnings.first?.contains("billed 3 image(s) but 2 arrived") == true, "\(warnings)")
+            #expect(warnings.first?.contains("possible lost images") == true)
+        }
+    }
+
+    @Test func multi_line_data_ids_retry_and_unknown_fields_with_both_created_fields() async throws {
+        for format in [ResponseFormat.url, .b64Json] {
+            try await withArk({ $0.sseSpecExtras = true; $0.createdField = .both; $0.keepAliveComments = true }) { h in
+                let sink = RecordingSink()
+                let summary = try await h.client.generate(request("3 images", maxImages: 3, stream: true, format: format), into: sink)
+                #expect(await sink.indices == [0, 1, 2])
+                #expect(summary.usage?.generatedImages == 3)
+                #expect(await sink.warnings.isEmpty)
+                // What went over the wire really had those shapes.
+                let raw = try await h.transport.send(TransportRequest(
+                    method: "POST", url: h.fake.baseURL + "/images/generations",
+                    headers: [("Authorization", "Bearer \(ArkHarness.key)"), ("Content-Type", "application/json")],
+                    body: ArkWire.imageBody(request("2 images", maxImages: 2, stream: true, format: format)).encoded()))
+                let text = String(decoding: raw.body, as: UTF8.self)
+                #expect(text.contains("\ndata: {\ndata:\"") && text.contains("\nid: ") && text.contains("\nretry: 3000\n"))
+                #expect(text.contains("\nx-trace: fake\n") && text.contains("\"created_at\"") && text.contains("\"created\""))
+            }
+        }
+    }
+
+    @Test func created_both_in_a_plain_answer() async throws {
+        try await withArk({ $0.createdField = .both }) { h in
+            let sink = RecordingSink()
+            _ = try await h.client.generate(request("2 images", maxImages: 2), into: sink)
+            #expect(await sink.indices == [0, 1])
+        }
+    }
+
+    /// The count is the model's (ark-api.md §5): images beyond what was asked have no place in
+    /// the target, so they are dropped with a warning, never handed to the sink.
+    @Test(arguments: [true, false]) func images_beyond_max_images_are_not_kept(_ stream: Bool) async throws {
+        try await withArk({ $0.groupCount = .moreThanAsked(by: 2) }) { h in
+            let sink = RecordingSink()
+            let summary = try await h.client.generate(request("3 images", maxImages: 3, stream: stream), into: sink)
+            #expect(summary.usage?.generatedImages == 5)
+            #expect(await sink.indices == [0, 1, 2])
+            let warnings = await sink.warnings
+            #expect(warnings.count == 2, "\(warnings)")
+            #expect(warnings.allSatisfy { $0.contains("though only 3 were asked for") && $0.contains("billed") }, "\(warnings)")
+            #expect(!warnings.contains { $0.contains("lost") })
+            #expect(h.fake.downloadRequests.count == 3, "extras are not even downloaded")
+        }
+    }
+
+    @Test func a_stream_that_goes_silent_fails_as_stalled_and_keeps_what_arrived() async throws {
+        try await withArk(timeouts: .init(generationStall: .seconds(1))) { h in
+            h.fake.enqueue(.streamHangs(afterImages: 1))
+            let sink = RecordingSink()
+            let start = ContinuousClock.now
+            let error = await providerError {
+                _ = try await h.client.generate(request("3 images", maxImages: 3, stream: true, format: .b64Json), into: sink)
+            }
+            #expect(error?.kind == .transport(code: 28), "\(String(describing: error))")
+            #expect(error?.message.contains("the stream stalled") == true)
+            #expect(error?.imagesReceived == 1)
+            #expect(error?.advice?.contains("provider.stall_timeout") == true)
+            #expect(await sink.indices == [0])
+            // It hangs forever otherwise; curl averages speed over ~5 s, so allow that much.
+            #expect(ContinuousClock.now - start < .seconds(15))
+        }
+    }
+
+    @Test func a_plain_request_that_hangs_times_out() async throws {
+        try await withArk(timeouts: .init(generationStall: .seconds(1))) { h in
+            h.fake.enqueue(.hang)
+            let start = ContinuousClock.now
+            let error = await providerError { _ = try await h.client.generate(request(), into: RecordingSink()) }
+            #expect(error?.kind == .transport(code: 28), "\(String(describing: error))")
+            #expect(error?.isRetryable == true)
+            #expect(ContinuousClock.now - start < .seconds(15))
+        }
+    }
+}

@@ -8,6 +8,7 @@ actor RecordingSink: ImageSink {
     private(set) var images: [ReceivedImage] = []
     private(set) var failures: [ImageFailure] = []
     private(set) var receivedAt: [ContinuousClock.Instant] = []
+    private(set) var warnings: [String] = []
 
     func imageReceived(_ image: ReceivedImage) async throws {
         images.append(image)
@@ -16,25 +17,42 @@ actor RecordingSink: ImageSink {
 
     func imageFailed(_ failure: ImageFailure) async { failures.append(failure) }
 
+    func warning(_ message: String) async { warnings.append(message) }
+
     var indices: [Int] { images.map(\.index) }
 }
 
-/// A fake Ark server, a curl transport and a client pointed at it.
+/// The waits a client asked for between download attempts; returns at once (tests stay fast).
+final class SleepRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _waits: [Duration] = []
+    var waits: [Duration] { lock.withLock { _waits } }
+    func sleep(_ d: Duration) async throws {
+        try Task.checkCancellation()
+        lock.withLock { _waits.append(d) }
+    }
+}
+
+/// A fake Ark server, a curl transport and a client pointed at it. Download retries wait through
+/// `sleeps`, which records the waits and returns at once.
 struct ArkHarness {
     static let key = "sk-test-5f3a9c1e77b24d0c"
     let fake: FakeArkServer
     let transport: CurlTransport
     let client: ArkClient
+    let sleeps: SleepRecorder
 
-    static func make(timeouts: ArkClient.Timeouts = .init(), _ configure: (inout FakeArkBehavior) -> Void = { _ in })
-        async throws -> ArkHarness {
+    static func make(timeouts: ArkClient.Timeouts = .init(), downloadRetry: ArkClient.DownloadRetry = .init(),
+                     _ configure: (inout FakeArkBehavior) -> Void = { _ in }) async throws -> ArkHarness {
         var behavior = FakeArkBehavior()
         behavior.apiKey = key
         configure(&behavior)
         let fake = try await FakeArkServer.start(behavior)
         let transport = CurlTransport()
-        let client = ArkClient(baseURL: fake.baseURL, apiKey: key, transport: transport, timeouts: timeouts)
-        return ArkHarness(fake: fake, transport: transport, client: client)
+        let sleeps = SleepRecorder()
+        let client = ArkClient(baseURL: fake.baseURL, apiKey: key, transport: transport, timeouts: timeouts,
+                               downloadRetry: downloadRetry, sleep: { try await sleeps.sleep($0) })
+        return ArkHarness(fake: fake, transport: transport, client: client, sleeps: sleeps)
     }
 
     func close() async {
@@ -43,9 +61,10 @@ struct ArkHarness {
     }
 }
 
-func withArk<T>(timeouts: ArkClient.Timeouts = .init(), _ configure: (inout FakeArkBehavior) -> Void = { _ in },
+func withArk<T>(timeouts: ArkClient.Timeouts = .init(), downloadRetry: ArkClient.DownloadRetry = .init(),
+                _ configure: (inout FakeArkBehavior) -> Void = { _ in },
                 _ body: (ArkHarness) async throws -> T) async throws -> T {
-    let h = try await ArkHarness.make(timeouts: timeouts, configure)
+    let h = try await ArkHarness.make(timeouts: timeouts, downloadRetry: downloadRetry, configure)
     do {
         let result = try await body(h)
         await h.close()

@@ -159,7 +159,7 @@ struct ArkEndToEndBuildTests {
             let chatRequest = try #require(s.fake.chatRequests.first)
             #expect(chatRequest.path == "/api/v3/chat/completions")
             #expect(chatRequest.header("Authorization") == "Bearer \(s.key)")
-            #expect(chatRequest.header("User-Agent")?.hasPrefix("assetbuild/") == true)
+            #expect(chatRequest.header("User-Agent") == "assetbuild/\(AssetBuildVersion.current)", "\(chatRequest.headers)")
             let chat = try #require(chatRequest.json)
             #expect(!chat.containsNull)
             #expect(chat["model"]?.string == "doubao-seed-1-6-250615")

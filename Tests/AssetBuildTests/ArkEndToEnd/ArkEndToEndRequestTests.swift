@@ -38,7 +38,7 @@ struct ArkEndToEndRequestTests {
             #expect(request.header("Authorization") == "Bearer \(s.key)")
             #expect(request.header("Content-Type") == "application/json")
             #expect(request.header("Accept") == "application/json")
-            #expect(request.header("User-Agent")?.hasPrefix("assetbuild/") == true, "\(request.headers)")
+            #expect(request.header("User-Agent") == "assetbuild/\(AssetBuildVersion.current)", "\(request.headers)")
             let clientID = try #require(request.header("X-Client-Request-Id"))
             #expect(clientID.wholeMatch(of: /\d{14}[A-Za-z0-9]{20}/) != nil, "\(clientID)")
 

@@ -3,8 +3,10 @@ import Foundation
 /// The real Volcengine Ark client: Seedream image generation (plain and streamed) and chat
 /// completions, over any `HTTPTransport` (`CurlTransport` in production).
 ///
-/// It never retries: the scheduler owns retries and must see every attempt. Every image that
-/// arrives goes to the sink at once, before any later failure is thrown. The API key goes only into
+/// It never retries a generation: the scheduler owns those retries and must see every attempt. It
+/// does retry an image download (`DownloadRetry`): that image is already paid for, and generating
+/// it again would pay twice. Every image that arrives goes to the sink at once, before any later
+/// failure is thrown. The API key goes only into
 /// the `Authorization` header of requests to `baseURL`; it is never sent to image download hosts
 /// and is scrubbed from every error message.
 public final class ArkClient: ImageProvider, TextProvider {
@@ -14,6 +16,8 @@ public final class ArkClient: ImageProvider, TextProvider {
     private let transport: any HTTPTransport
     private let userAgent: String
     private let timeouts: Timeouts
+    private let downloadRetry: DownloadRetry
+    private let sleep: @Sendable (Duration) async throws -> Void
 
     /// How long each phase may take.
     public struct Timeouts: Sendable {
@@ -32,8 +36,32 @@ public final class ArkClient: ImageProvider, TextProvider {
         }
     }
 
+    /// How often a generated image's download is tried before the build gives up on it. The URL
+    /// stays valid for 24 h, so a storage hiccup (5xx, 429, reset, stall) is worth a few tries
+    /// with backoff; a 4xx (expired, forbidden) or a body that is not an image is not.
+    public struct DownloadRetry: Sendable {
+        public var attempts: Int
+        public var baseDelay: Duration
+        public var maxDelay: Duration
+
+        public init(attempts: Int = 4, baseDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(8)) {
+            self.attempts = max(1, attempts)
+            self.baseDelay = baseDelay
+            self.maxDelay = maxDelay
+        }
+
+        /// The wait after failed attempt `attempt` (from 1): doubling, at least `Retry-After`, capped.
+        public func delay(after attempt: Int, retryAfter: Duration? = nil) -> Duration {
+            let doubled = baseDelay * Int(1 << min(max(0, attempt - 1), 16))
+            return min(max(doubled, retryAfter ?? .zero), maxDelay)
+        }
+    }
+
+    /// `sleep` waits between download attempts (tests pass one that records and returns at once).
     public init(baseURL: String, apiKey: String, transport: any HTTPTransport,
-                userAgent: String = "assetbuild/\(AssetBuildVersion.current)", timeouts: Timeouts = Timeouts()) {
+                userAgent: String = "assetbuild/\(AssetBuildVersion.current)", timeouts: Timeouts = Timeouts(),
+                downloadRetry: DownloadRetry = DownloadRetry(),
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -41,6 +69,8 @@ public final class ArkClient: ImageProvider, TextProvider {
         self.transport = transport
         self.userAgent = userAgent
         self.timeouts = timeouts
+        self.downloadRetry = downloadRetry
+        self.sleep = sleep
     }
 
     // MARK: images
@@ -52,7 +82,8 @@ public final class ArkClient: ImageProvider, TextProvider {
             headers: headers(clientID, accept: request.stream ? "text/event-stream" : "application/json"),
             body: ArkWire.imageBody(request).encoded(),
             connectTimeout: timeouts.connect, stallTimeout: timeouts.generationStall)
-        let run = GenerationRun(target: request.target, sink: sink, clientID: clientID)
+        let run = GenerationRun(target: request.target, sink: sink, clientID: clientID,
+                                maxImages: max(1, request.maxImages), references: request.referenceLabels)
         do {
             if request.stream {
                 let stream = try await transport.stream(post)
@@ -71,7 +102,7 @@ public final class ArkClient: ImageProvider, TextProvider {
                 try await handleWhole(answer, run: run, singleImage: request.maxImages <= 1)
             }
         } catch {
-            throw mapped(error, run: run)
+            throw preferringUndelivered(mapped(error, run: run), run: run)
         }
         return GenerationSummary(usage: run.usage, requestID: run.requestID, model: run.model)
     }
@@ -79,7 +110,8 @@ public final class ArkClient: ImageProvider, TextProvider {
     /// A non-streamed answer: an error status, or `data[]` in order.
     private func handleWhole(_ answer: TransportResponse, run: GenerationRun, singleImage: Bool) async throws {
         guard answer.status == 200 else {
-            let error = httpError(answer, target: run.target, sentID: run.clientID)
+            var error = httpError(answer, target: run.target, sentID: run.clientID)
+            error.references = run.references
             // A refused single image may come as this 400 instead of `data[0].error`: report it
             // the same way before throwing.
             if error.code == "OutputImageSensitiveContentDetected" && singleImage {
@@ -97,6 +129,10 @@ public final class ArkClient: ImageProvider, TextProvider {
         run.model = json["model"]?.string
         run.usage = ArkWire.parseUsage(json["usage"])
         for (index, item) in (json["data"]?.array ?? []).enumerated() {
+            guard index < run.maxImages else {
+                await run.extraImage(index, billed: item["error"] == nil)
+                continue
+            }
             if let e = item["error"], let body = ArkWire.parseError(["error": e]) {
                 await run.sink.imageFailed(ImageFailure(index: index, code: body.code ?? "UnknownError",
                                                         message: scrub(body.message ?? "")))
@@ -108,6 +144,7 @@ public final class ArkClient: ImageProvider, TextProvider {
             throw ProviderError(.service, target: run.target, code: body.code, message: scrub(body.message ?? "service error"),
                                 param: nonEmpty(body.param), requestID: run.requestID, imagesReceived: run.imagesReceived)
         }
+        await run.checkBilled()
         if let deferred = run.deferredError { throw deferred }
     }
 
@@ -124,6 +161,12 @@ public final class ArkClient: ImageProvider, TextProvider {
                     }
                 }
             }
+        } catch let error as TransportError where error.code == 28 {
+            // Stall detection: the service went silent mid-group (the images so far are kept).
+            throw ProviderError(.transport(code: 28), target: run.target, code: nil,
+                                message: "the stream stalled: nothing arrived for \(timeouts.generationStall) "
+                                    + "(curl 28: \(scrub(error.message)))",
+                                requestID: run.requestID, imagesReceived: run.imagesReceived)
         } catch let error as TransportError {
             throw ProviderError(.truncated, target: run.target, code: nil,
                                 message: "the stream broke off (curl \(error.code): \(scrub(error.message)))",
@@ -138,6 +181,7 @@ public final class ArkClient: ImageProvider, TextProvider {
             throw ProviderError(.truncated, target: run.target, message: "the stream ended before [DONE]",
                                 requestID: run.requestID, imagesReceived: run.imagesReceived)
         }
+        await run.checkBilled()
         if let deferred = run.deferredError { throw deferred }
     }
 
@@ -154,17 +198,28 @@ public final class ArkClient: ImageProvider, TextProvider {
             image = split.image
             data = split.rest
         }
-        guard let json = ArkJSON.parse(Data(data.utf8)), json.object != nil else { return false }
+        guard let json = ArkJSON.parse(Data(data.utf8)), json.object != nil else {
+            // Not a protocol violation worth failing for (the images may all still come), but not
+            // silence either: a lost image event would look exactly like this.
+            await run.sink.warning("a stream event could not be read and was skipped (not a JSON object): "
+                                   + "'\(scrub(Self.excerpt(data)))'")
+            return false
+        }
         if let model = json["model"]?.string { run.model = model }
         let type = json["type"]?.string
         switch type {
         case "image_generation.partial_succeeded":
             let index = json["image_index"]?.int ?? run.eventsSeen
             run.eventsSeen += 1
+            guard index < run.maxImages else {
+                await run.extraImage(index, billed: true)
+                return false
+            }
             try await deliver(json, index: index, run: run, decoded: image)
         case "image_generation.partial_failed":
             let index = json["image_index"]?.int ?? run.eventsSeen
             run.eventsSeen += 1
+            guard index < run.maxImages else { return false }  // a place we never asked for
             let body = ArkWire.parseError(json) ?? ArkWire.ErrorBody()
             // Moderation lets the group go on; an internal error ends it, and the service then
             // finishes the stream itself, so keep reading either way.
@@ -178,10 +233,18 @@ public final class ArkClient: ImageProvider, TextProvider {
                                 message: scrub(body.message ?? "the stream reported an error"),
                                 param: nonEmpty(body.param), requestID: run.requestID,
                                 imagesReceived: run.imagesReceived)
+        case nil:
+            await run.sink.warning("a stream event without data.type was skipped: '\(scrub(Self.excerpt(data)))'")
         default:
-            break  // partial_image and anything new
+            break  // partial_image and anything new: the spec lets us ignore them
         }
         return false
+    }
+
+    /// The start of a skipped event's text, for a warning (never megabytes of base64).
+    static func excerpt(_ text: String, limit: Int = 80) -> String {
+        let flat = text.replacingOccurrences(of: "\n", with: " ")
+        return flat.count <= limit ? flat : String(flat.prefix(limit)) + "…"
     }
 
     /// One successful image item (`url` or `b64_json`, optional `size`): bytes in hand, then the sink.
@@ -205,9 +268,13 @@ public final class ArkClient: ImageProvider, TextProvider {
                 throw ProviderError(.protocolViolation, target: run.target,
                                     message: "image \(index) has neither url nor b64_json", requestID: run.requestID)
             }
+            if decoded != nil || item["b64_json"] != nil {
+                try checkIsImage(bytes, index: index, run: run)
+            }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            if case .notDownloaded? = (error as? ProviderError)?.kind { run.undelivered += 1 }
             if run.deferredError == nil { run.deferredError = mapped(error, run: run) }
             return
         }
@@ -216,29 +283,88 @@ public final class ArkClient: ImageProvider, TextProvider {
         run.imagesReceived += 1
     }
 
-    /// GETs a generated image's URL at once (they expire). No API key goes to that host.
+    /// GETs a generated image's URL at once (they expire), retrying what a storage host may get
+    /// over (5xx, 429, 408, connection errors, stalls, a body cut short). No API key goes to
+    /// that host. Whatever still fails is `.notDownloaded`: the image is paid for, so the
+    /// scheduler must not generate it again; the message names the host, never the signed URL.
     private func download(_ url: String, index: Int, run: GenerationRun) async throws -> Data {
         let get = TransportRequest(method: "GET", url: url,
                                    headers: [("User-Agent", userAgent), ("Accept", "image/jpeg, image/*;q=0.9, */*;q=0.1")],
                                    connectTimeout: timeouts.connect, stallTimeout: timeouts.downloadStall)
-        let answer: TransportResponse
+        let host = URLComponents(string: url)?.host ?? "the image host"
+        func failed(_ why: String, attempts: Int) -> ProviderError {
+            ProviderError(.notDownloaded(host: host), target: run.target, code: "ImageDownloadFailed",
+                          message: "image \(index + 1) was generated but could not be downloaded from \(host)"
+                              + " (\(attempts) attempt\(attempts == 1 ? "" : "s"); last: \(scrub(why)))",
+                          requestID: run.requestID)
+        }
+        var attempt = 1
+        while true {
+            var why = ""
+            var retryAfter: Duration?
+            do {
+                let answer = try await transport.send(get)
+                if answer.status == 200 {
+                    switch Self.imageCheck(answer.body) {
+                    case nil: return answer.body
+                    case .cut(let what): why = what
+                    case .notImage(let what):
+                        let type = answer.headers["Content-Type"].map { "\($0), " } ?? ""
+                        throw failed("HTTP 200 but \(type)\(answer.body.count) bytes that are \(what)", attempts: attempt)
+                    }
+                } else {
+                    why = "HTTP \(answer.status)"
+                    // The storage host's status, not Ark's: a 4xx means the URL itself is refused.
+                    guard answer.status == 408 || answer.status == 429 || answer.status >= 500 else {
+                        throw failed(why, attempts: attempt)
+                    }
+                    retryAfter = ArkWire.parseRetryAfter(answer.headers["Retry-After"])
+                }
+            } catch let error as TransportError {
+                why = "curl \(error.code): \(error.message)"
+            }
+            guard attempt < downloadRetry.attempts else { throw failed(why, attempts: attempt) }
+            try await sleep(downloadRetry.delay(after: attempt, retryAfter: retryAfter))
+            attempt += 1
+        }
+    }
+
+    private enum ImageCheck { case cut(String), notImage(String) }
+
+    /// Whether bytes are an image by their header (ImageProbe), whatever `size` the answer gave:
+    /// an HTML error page must never be stored as a .jpeg.
+    private static func imageCheck(_ bytes: Data) -> ImageCheck? {
+        guard !bytes.isEmpty else { return .cut("an empty body") }
         do {
-            answer = try await transport.send(get)
-        } catch let error as TransportError {
-            throw ProviderError(error.isTruncation ? .truncated : .transport(code: error.code), target: run.target,
-                                message: "downloading image \(index): \(scrub(error.message))", requestID: run.requestID)
+            _ = try ImageProbe.probe(bytes)
+            return nil
+        } catch .truncated {
+            return .cut("an image cut short (\(bytes.count) bytes)")
+        } catch {
+            let start = ArkWire.plainText(bytes, limit: 40)
+            return .notImage("not an image (\(error)\(start.isEmpty ? "" : ": '\(start)'"))")
         }
-        guard answer.status == 200 else {
-            // Not `.http`: that status is the storage host's, and the advice for Ark's 4xx would mislead.
-            throw ProviderError(.service, target: run.target, code: "ImageDownloadFailed",
-                                message: "downloading image \(index) failed with HTTP \(answer.status)",
-                                requestID: run.requestID)
+    }
+
+    /// An inline (`b64_json`) image must be an image too.
+    private func checkIsImage(_ bytes: Data, index: Int, run: GenerationRun) throws {
+        switch Self.imageCheck(bytes) {
+        case nil: return
+        case .cut(let what), .notImage(let what):
+            throw ProviderError(.protocolViolation, target: run.target,
+                                message: "image \(index + 1) is \(scrub(what))", requestID: run.requestID)
         }
-        guard !answer.body.isEmpty else {
-            throw ProviderError(.truncated, target: run.target, message: "image \(index) downloaded empty",
-                                requestID: run.requestID)
-        }
-        return answer.body
+    }
+
+    /// A failed download is the error to report even when the answer failed otherwise later:
+    /// it marks a paid image, which must not be generated again in this build.
+    private func preferringUndelivered(_ error: any Error, run: GenerationRun) -> any Error {
+        guard var undelivered = run.deferredError as? ProviderError, case .notDownloaded = undelivered.kind,
+              let other = error as? ProviderError, other.kind != .cancelled else { return error }
+        undelivered.imagesReceived = max(undelivered.imagesReceived, run.imagesReceived)
+        if run.undelivered > 1 { undelivered.message += "; \(run.undelivered) images in all were not downloaded" }
+        if other.kind != undelivered.kind { undelivered.message += "; then the answer failed: \(other.message)" }
+        return undelivered
     }
 
     // MARK: text
@@ -299,6 +425,7 @@ public final class ArkClient: ImageProvider, TextProvider {
         case var e as ProviderError:
             e.imagesReceived = max(e.imagesReceived, run.imagesReceived)
             e.message = scrub(e.message)
+            if e.references.isEmpty { e.references = run.references }
             return e
         case let e as TransportError:
             return ProviderError(e.isTruncation ? .truncated : .transport(code: e.code), target: run.target,
@@ -329,17 +456,45 @@ private final class GenerationRun {
     let target: String
     let sink: any ImageSink
     let clientID: String
+    /// What the request asked for: images beyond it are not handed to the sink (their places
+    /// are not the target's), only reported.
+    let maxImages: Int
+    let references: [String]
     var requestID: String?
     var model: String?
     var usage: Usage?
     var imagesReceived = 0
     var eventsSeen = 0
     var deferredError: (any Error)?
+    /// Images generated but not downloaded, and billed images beyond `maxImages` (not kept).
+    var undelivered = 0
+    var extras = 0
 
-    init(target: String, sink: any ImageSink, clientID: String) {
+    init(target: String, sink: any ImageSink, clientID: String, maxImages: Int = 1, references: [String] = []) {
         self.target = target
         self.sink = sink
         self.clientID = clientID
+        self.maxImages = maxImages
+        self.references = references
+    }
+
+    /// The service sent image `index` (0-based) though only `maxImages` were asked for. Storing it
+    /// would write an output the target does not declare, so it is dropped, and said so.
+    func extraImage(_ index: Int, billed: Bool) async {
+        guard billed else { return }
+        extras += 1
+        await sink.warning("the service returned image \(index + 1) though only \(maxImages) were asked for;"
+                           + " it is billed but not kept (the target declares no place for it)")
+    }
+
+    /// Warns when the service billed more images than arrived, were dropped as extras or failed
+    /// to download: an image event may have been lost on the way.
+    func checkBilled() async {
+        guard let billed = usage?.generatedImages else { return }
+        let accounted = imagesReceived + undelivered + extras
+        guard billed > accounted else { return }
+        await sink.warning("the service billed \(billed) image(s) but \(imagesReceived) arrived (possible lost images;"
+                           + " request id \(requestID ?? clientID))")
     }
 }
 
