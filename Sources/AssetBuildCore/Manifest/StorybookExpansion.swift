@@ -108,33 +108,43 @@ struct StorybookExpansion {
         ]
     }
 
-    /// `scenes: 6`, `scenes: {min: 5, max: 8}` or `scenes: 5-8`; the story has 1 to 10 scenes (default 5–10).
+    /// The story schema's own bounds: a story has 5 to 10 scenes, so a storybook's `scenes:` must
+    /// lie within them (a bound outside could never be met by a valid story).
+    static let sceneLimits = 5...10
+
+    /// `scenes: 6`, `scenes: {min: 5, max: 8}` or `scenes: 5-8`, within 5 to 10 (default 5–10).
     func sceneBounds(_ node: Node?, tree: inout YAMLTree) -> ClosedRange<Int> {
-        guard let node else { return 5...10 }
+        let limits = Self.sceneLimits
+        guard let node else { return limits }
         let at = tree.location(node)
-        var lo = 5, hi = 10
+        var lo = limits.lowerBound, hi = limits.upperBound
         if case .mapping = node, let entries = tree.entries(of: node, context: "'scenes'") {
             tree.checkKeys(entries, known: ["min", "max"])
             for e in entries {
-                if let n = tree.int(e.value, for: "scenes.\(e.key)", range: 1...10) { if e.key == "min" { lo = n } else { hi = n } }
+                guard let n = tree.int(e.value, for: "scenes.\(e.key)") else { continue }
+                guard limits.contains(n) else {
+                    tree.error("'scenes.\(e.key)' must be from 5 to 10 (a story has 5 to 10 scenes), found \(n)", at: e.value)
+                    return limits
+                }
+                if e.key == "min" { lo = n } else if e.key == "max" { hi = n }
             }
         } else if let n = node.int, node.scalar?.style == .plain {
-            guard (1...10).contains(n) else {
-                tree.error("'scenes' must be from 1 to 10, found \(n)", at: at)
-                return 5...10
+            guard limits.contains(n) else {
+                tree.error("'scenes' must be from 5 to 10 (a story has 5 to 10 scenes), found \(n)", at: at)
+                return limits
             }
             lo = n; hi = n
         } else if let s = tree.string(node, for: "scenes") {
             let parts = s.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.count == 2 else {
                 tree.error("'scenes' takes a number (6), a range (5-8) or {min: 5, max: 8}, found '\(s)'", at: at)
-                return 5...10
+                return limits
             }
             lo = parts[0]; hi = parts[1]
         }
-        guard 1 <= lo, lo <= hi, hi <= 10 else {
-            tree.error("'scenes' must be a range within 1 to 10 with min ≤ max, found \(lo)-\(hi)", at: at)
-            return 5...10
+        guard limits.contains(lo), limits.contains(hi), lo <= hi else {
+            tree.error("'scenes' must be a range within 5 to 10 (a story has 5 to 10 scenes) with min ≤ max, found \(lo)-\(hi)", at: at)
+            return limits
         }
         return lo...hi
     }
