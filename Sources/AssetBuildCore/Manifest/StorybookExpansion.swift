@@ -53,16 +53,12 @@ struct StorybookExpansion {
             pictures.responseFormat = tree.choice(r, for: "response_format", ["url", "b64_json"]).map { Located($0, at: tree.location(r)) }
         }
         pictures.references = value("references").flatMap { TargetOptions.parseReferences($0, templates: templates, tree: &tree) }
+        // Provisional: a referenced group may be declared further down, so the group is sized
+        // once every target is known (`fitPictureGroups`), counting each image of such a group.
         let refCount = pictures.references?.value.count ?? 0
-        let maxImages = ModelCatalog.maxReferencesPlusImages - refCount
-        // Every scene and the cover, as far as the service allows with these references.
-        pictures.images = Located(max(2, min(scenes.upperBound + 1, maxImages)), at: location)
+        pictures.images = Located(max(2, StorybookSizing(scenes: scenes.upperBound, references: refCount).images), at: location)
         pictures.minImages = Located(1, at: location)
         pictures.prompt = Template(literal: requestLiteral, location: request.location)
-        if scenes.upperBound + 1 > maxImages {
-            tree.warning("with \(refCount) reference(s) the service makes at most \(maxImages) pictures; a story of \(scenes.upperBound) scenes would lose its cover or last pages",
-                         at: value("references").map { tree.location($0) } ?? location)
-        }
         let picturesName = "\(name).pictures", storyName = "\(name).story"
         guard case .image(var pictureSpec)? = resolver.resolve(name: picturesName, location: location, options: pictures, tree: &tree) else {
             return []
@@ -72,7 +68,7 @@ struct StorybookExpansion {
                        at: pictureSpec.model.location)
             return []
         }
-        pictureSpec.storybook = StorybookPictures(story: storyName, request: requestLiteral, maxImages: maxImages)
+        pictureSpec.storybook = StorybookPictures(story: storyName, request: requestLiteral, scenes: scenes, references: refCount)
 
         // The story: a text target with our system prompt, in the request's language.
         var story = defaults.textDefaults()
@@ -99,13 +95,42 @@ struct StorybookExpansion {
         let pictureTarget = Target(name: picturesName, location: location, kind: .image(pictureSpec), deps: [],
                                    output: Located("\(name)/pictures/{n}.jpeg", at: location))
         let book = BookSpec(story: storyName, pictures: picturesName, picturesOutput: pictureTarget.outputPattern,
-                            layout: layout, pageText: pages, title: title)
+                            layout: layout, pageText: pages, title: title, pictureReferences: refCount)
         return [
             Target(name: storyName, location: location, kind: .text(storySpec), deps: deps,
                    output: Located("\(name)/story.json", at: location)),
             pictureTarget,
             Target(name: name, location: location, kind: .book(book), deps: [], output: nil),
         ]
+    }
+
+    /// Sizes every storybook's picture group now that all targets are known: a reference to a whole
+    /// group sends each of its images, so it counts that many against the service's 15. Warns when
+    /// the limit leaves the longest story without its cover or last pages.
+    static func fitPictureGroups(_ targets: inout [Target], tree: inout YAMLTree) {
+        var groupSize: [String: Int] = [:]
+        for t in targets { if let spec = t.image { groupSize[t.name] = spec.images } }
+        for i in targets.indices {
+            guard case .image(var spec) = targets[i].kind, var sb = spec.storybook else { continue }
+            sb.references = spec.references.reduce(0) { n, r in
+                if case .target(let name, nil) = r.value.source { return n + (groupSize[name] ?? 1) }
+                return n + 1
+            }
+            let longest = sb.sizing(scenes: sb.scenes.upperBound)
+            spec.images = max(2, longest.images)
+            spec.storybook = sb
+            targets[i].kind = .image(spec)
+            if !longest.hasCover {
+                let refs = "\(sb.references) reference image\(sb.references == 1 ? "" : "s")"
+                tree.warning("with \(refs) the service draws at most \(longest.limit) pictures; a story of \(longest.scenes) scenes leaves \(longest.undrawnDescription) without a picture",
+                             at: spec.references.first?.location ?? targets[i].location)
+            }
+            for j in targets.indices {
+                guard case .book(var book) = targets[j].kind, book.pictures == targets[i].name else { continue }
+                book.pictureReferences = sb.references
+                targets[j].kind = .book(book)
+            }
+        }
     }
 
     /// The story schema's own bounds: a story has 5 to 10 scenes, so a storybook's `scenes:` must

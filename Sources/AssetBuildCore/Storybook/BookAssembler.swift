@@ -5,7 +5,11 @@ import Foundation
 /// or never returned) leaves a visible gap with its reason; the pages never shift.
 public enum BookAssembler {
     /// Bumped when the HTML changes, so every book is assembled again.
-    public static let formatVersion = 2
+    public static let formatVersion = 3
+
+    /// The failure code of a page (or cover) the service's limit left out: it was never asked for,
+    /// and its message says why (`StorybookSizing.notDrawnReason`).
+    public static let notDrawnCode = "NotDrawn"
 
     public struct Story: Sendable, Hashable {
         public var title: String
@@ -36,7 +40,8 @@ public enum BookAssembler {
     }
 
     public struct Layout: Sendable, Hashable, Codable {
-        /// `picture-left` (default), `picture-right`, `alternate`, or `stacked` (picture above text).
+        /// `alternate` (default: odd pages picture-left, even pages picture-right), `picture-left`,
+        /// `picture-right`, or `stacked` (picture above text).
         public var arrangement: String = "alternate"
         /// Page text size in CSS points.
         public var textSize: Double = 18
@@ -54,6 +59,7 @@ public enum BookAssembler {
                 return .present(path: img.path, width: img.width, height: img.height)
             }
             if let f = failures.first(where: { $0.index == i }) {
+                if f.code == notDrawnCode { return .missing(reason: f.message) }
                 let why = f.isModeration
                     ? (chinese ? "图片未通过内容审核" : "the picture was refused by moderation")
                     : (chinese ? "图片生成失败" : "the picture failed")
