@@ -72,10 +72,11 @@ public enum BookAssembler {
 
     public static func html(story: Story, pages: [Picture], cover: Picture, pageText overrides: [Int: String] = [:],
                             layout: Layout = Layout()) -> String {
-        let chinese = StorybookPrompts.isChinese(story.title + story.summary + story.scenes.joined())
+        let language = StoryLanguage(of: story.title + story.summary + story.scenes.joined())
+        let chinese = language == .chinese
         var out = """
         <!doctype html>
-        <html lang="\(chinese ? "zh" : "en")">
+        <html lang="\(language.tag)">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -65,3 +65,56 @@ import Testing
         #expect(StorybookSizing(scenes: 10, references: 5).undrawnDescription == "the cover")
     }
 }
+
+/// The story step's words follow the request's language: Chinese and English have their own
+/// system prompt; other languages get the English one, told to write in theirs.
+@Suite struct StorybookLanguageTests {
+    static let zh = "给五岁的孩子讲一个小兔子学会分享的睡前故事"
+    static let en = "A bedtime story for a five-year-old about a bunny who learns to share"
+    static let ja = "五歳の子どもに、うさぎのピップが分けあうことを学ぶおやすみのお話を"
+    static let ko = "다섯 살 아이에게 토끼 핍이 나누는 법을 배우는 잠자리 이야기"
+
+    @Test func the_request_language_is_told_apart_by_script() {
+        #expect(StoryLanguage(of: Self.zh) == .chinese)
+        #expect(StoryLanguage(of: Self.en) == .english)
+        #expect(StoryLanguage(of: Self.ja) == .japanese)   // kanji beside kana: not Chinese
+        #expect(StoryLanguage(of: Self.ko) == .korean)
+        #expect(StoryLanguage(of: "Сказка про зайчика Пипа") == .russian)
+        #expect(StorybookPrompts.isChinese(Self.ja) == false)
+    }
+
+    @Test func chinese_english_and_japanese_requests_get_the_right_system_prompt() {
+        let zh = StorybookPrompts.system(for: Self.zh, minScenes: 5, maxScenes: 10)
+        #expect(zh.hasPrefix("你是一位绘本作者"))
+        #expect(zh.contains("5 到 10 个"))
+        let en = StorybookPrompts.system(for: Self.en, minScenes: 6, maxScenes: 8)
+        #expect(en.hasPrefix("You write picture books."))
+        #expect(en.contains("6 to 8 scenes"))
+        #expect(!en.contains("The request is written in"))
+        let ja = StorybookPrompts.system(for: Self.ja, minScenes: 5, maxScenes: 10)
+        #expect(ja.hasPrefix("You write picture books."))   // no Japanese prompt of our own: the English one…
+        #expect(ja.contains("The request is written in Japanese. Write \"title\", \"summary\" and every \"scenes\" text in Japanese"))
+        #expect(!ja.contains("你是"))
+        // …and the picture prompt is English, not Chinese.
+        #expect(StorybookPrompts.pictures(request: Self.ja, details: ["Picture 1: a bunny"], cover: true)
+            .contains("Make a set of 2 illustrations"))
+    }
+
+    @Test func the_book_says_its_language() {
+        func lang(_ title: String, _ scene: String) -> String? {
+            let html = BookAssembler.html(story: .init(title: title, summary: "s", scenes: Array(repeating: scene, count: 5),
+                                                       details: Array(repeating: "Picture", count: 5)),
+                                          pages: [], cover: .missing(reason: "r"))
+            return html.range(of: #"lang="[a-z]+""#, options: .regularExpression).map { String(html[$0].dropFirst(6).dropLast()) }
+        }
+        #expect(lang("ピップのおはなし", "ピップはにんじんをわけました。") == "ja")
+        #expect(lang("小兔子", "小兔子分享了胡萝卜。") == "zh")
+        #expect(lang("핍의 이야기", "핍은 당근을 나누었어요.") == "ko")
+        #expect(lang("Pip Shares", "Pip shared her carrots.") == "en")
+    }
+
+    @Test func the_draft_story_follows_the_request_or_falls_back_to_english() {
+        #expect(BookAssembler.Story.parse(DraftStory.story(for: Self.zh))?.details.first?.hasPrefix("图片1") == true)
+        #expect(BookAssembler.Story.parse(DraftStory.story(for: Self.ja))?.details.first?.hasPrefix("Picture 1") == true)
+    }
+}
