@@ -21,7 +21,7 @@ import Testing
         let transport = CurlTransport()
         let reporter = RecordingReporter()
 
-        init(fake: FakeArkServer, references: Int = 1, scenes: String = "5-10", pages: String = "") throws {
+        init(fake: FakeArkServer, references: Int = 1, scenes: String = "5-10", pages: String = "", layout: String = "") throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("assetbuild-story-\(UUID().uuidString.prefix(8))").path
             self.fake = fake
             try FileManager.default.createDirectory(atPath: dir + "/refs", withIntermediateDirectories: true)
@@ -32,10 +32,10 @@ import Testing
                 try PNGCodec.encode(image).write(to: URL(fileURLWithPath: dir + "/refs/r\(i).png"))
                 refs.append("refs/r\(i).png")
             }
-            try write(request: "A bedtime story about Pip the bunny", refs: refs, scenes: scenes, pages: pages)
+            try write(request: "A bedtime story about Pip the bunny", refs: refs, scenes: scenes, pages: pages, layout: layout)
         }
 
-        func write(request: String, refs: [String], scenes: String, pages: String) throws {
+        func write(request: String, refs: [String], scenes: String, pages: String, layout: String = "") throws {
             var yaml = """
             version: 1
             targets:
@@ -48,6 +48,7 @@ import Testing
 
             """
             if !pages.isEmpty { yaml += "      pages: {\(pages)}\n" }
+            if !layout.isEmpty { yaml += "      layout: {\(layout)}\n" }
             try yaml.write(toFile: dir + "/assetbuild.yaml", atomically: true, encoding: .utf8)
         }
 
@@ -226,6 +227,28 @@ import Testing
             try p.write(request: "A story about a brave hedgehog", refs: ["refs/r0.png"], scenes: "5-10", pages: "")
             try await p.build()
             #expect(fake.chatRequests.count == 2 && fake.generationRequests.count == 3)
+        }
+    }
+
+    @Test func a_layout_edit_reassembles_the_book_with_no_request_and_says_why() async throws {
+        try await withFake({ $0.chatContent = Self.story(scenes: 5) }) { fake in
+            let p = try Project(fake: fake)
+            defer { Task { await p.close() } }
+            try await p.build()
+            #expect(try p.read("book/index.html").contains("class=\"page left\" id=\"page-1\""))
+            try p.write(request: "A bedtime story about Pip the bunny", refs: ["refs/r0.png"], scenes: "5-10", pages: "",
+                        layout: "arrangement: stacked, theme: plain")
+            let edited = try await p.build()
+            #expect(edited.requests == 0 && edited.built == 1)
+            #expect(fake.chatRequests.count == 1 && fake.generationRequests.count == 1)
+            let html = try p.read("book/index.html")
+            #expect(html.contains("class=\"page stacked\" id=\"page-1\""))
+            #expect(html.contains("--paper: #ffffff"))
+            let reasons = p.reporter.events.compactMap { e -> [String]? in
+                if case .decided("book", _, let reasons) = e { return reasons.map(\.description) }
+                return nil
+            }
+            #expect(reasons.last == ["book layout or page text changed"])
         }
     }
 
