@@ -74,6 +74,13 @@ struct StorybookExpansion {
         var story = defaults.textDefaults()
         story.kind = Located("text", at: location)
         story.model = value("text_model").flatMap { n in tree.string(n, for: "text_model").map { Located($0, at: tree.location(n)) } }
+        // The story step asks for the storybook schema (strict json_schema); a model without it
+        // would fail only once the build sends the request.
+        if let m = story.model, ModelCatalog.textModelsWithoutJSONSchema.contains(m.value) {
+            tree.error("a storybook's story is asked for in a JSON schema, which '\(m.value)' cannot answer in; use \(ModelCatalog.defaultTextModel) (the default) or doubao-seed-1-6-251015",
+                       at: m.location)
+            return []
+        }
         story.system = Template(literal: StorybookPrompts.system(for: requestLiteral, minScenes: scenes.lowerBound,
                                                                  maxScenes: scenes.upperBound), location: location)
         story.systemFile = nil
