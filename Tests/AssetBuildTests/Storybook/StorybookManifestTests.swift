@@ -113,6 +113,17 @@ import Testing
         #expect(lang("Pip Shares", "Pip shared her carrots.") == "en")
     }
 
+    @Test func the_book_puts_its_own_script_first_and_a_gap_keeps_the_pictures_shape() {
+        let story = BookAssembler.Story(title: "Pip Shares…", summary: "s", scenes: ["a", "b"], details: ["P1", "P2"])
+        let html = BookAssembler.html(story: story, pages: [.present(path: "pictures/1.jpeg", width: 1728, height: 2304),
+                                                            .missing(reason: "refused")], cover: .missing(reason: "r"))
+        // A CJK font first would draw the English ellipsis centred, the Chinese way.
+        #expect(html.contains(#"font-family: Georgia, "Noto Serif", "DejaVu Serif", "Noto Serif CJK SC""#))
+        #expect(html.contains(".gap { aspect-ratio: 1728 / 2304;"))
+        #expect(BookAssembler.fonts(.chinese).hasPrefix(#""Noto Serif CJK SC""#))
+        #expect(BookAssembler.fonts(.japanese).hasPrefix(#""Noto Serif CJK JP""#))
+    }
+
     @Test func the_draft_story_follows_the_request_or_falls_back_to_english() {
         #expect(BookAssembler.Story.parse(DraftStory.story(for: Self.zh))?.details.first?.hasPrefix("图片1") == true)
         #expect(BookAssembler.Story.parse(DraftStory.story(for: Self.ja))?.details.first?.hasPrefix("Picture 1") == true)
