@@ -14,6 +14,9 @@ public struct BuildOptions: Sendable {
     public var waitForLock = true
     /// `--provider`, recorded in the no-op stamp (the manifest decides otherwise).
     public var providerOverride: String?
+    /// Whether manifest warnings go to the reporter. The CLI prints them itself, with the source
+    /// line and a caret, before the build; a console reporter repeating them would say each twice.
+    public var reportManifestWarnings = true
 
     public init() {}
 }
@@ -105,7 +108,7 @@ public final class BuildEngine: Sendable {
         var (inputs, planner) = try prepare(cache: cache)
         if options.force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
         let plan = PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
-        for w in manifest.warnings { reporter.report(.warning(w.description)) }
+        if options.reportManifestWarnings { for w in manifest.warnings { reporter.report(.warning(w.description)) } }
 
         let toRun = plan.targets.filter { $0.status == .run || $0.status == .pending }.count
         let toRestore = plan.targets.filter { $0.status == .restore }.count

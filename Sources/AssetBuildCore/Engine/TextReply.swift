@@ -33,14 +33,19 @@ public enum TextReply {
         }
     }
 
-    /// Removes a Markdown code fence (```json … ```) around the reply, if there is one.
+    /// The JSON inside a Markdown code fence (```json … ```), if the reply has one: at its start,
+    /// or after a line of prose ("Here is your story:"), which chat models like to add. A reply
+    /// that starts as JSON is taken as it is.
     public static func stripCodeFence(_ s: String) -> String {
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.hasPrefix("```") else { return trimmed }
-        var lines = trimmed.split(separator: "\n", omittingEmptySubsequences: false)
-        lines.removeFirst()
-        if let last = lines.last, last.trimmingCharacters(in: .whitespaces).hasPrefix("```") { lines.removeLast() }
-        return lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") { return trimmed }
+        guard let open = trimmed.range(of: "```") else { return trimmed }
+        // The fence's info string (`json`) runs to the end of its line.
+        guard let lineEnd = trimmed[open.upperBound...].firstIndex(of: "\n") else { return trimmed }
+        var body = trimmed[trimmed.index(after: lineEnd)...]
+        if body.hasPrefix("```") { return "" }
+        if let close = body.range(of: "\n```") { body = body[..<close.lowerBound] }
+        return body.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

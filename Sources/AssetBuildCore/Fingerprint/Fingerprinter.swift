@@ -34,6 +34,8 @@ public struct ResolvedInputs: Sendable {
     public var images: Int = 1
     /// A storybook's book: its story and pictures, ready to assemble.
     public var book: BookInputs?
+    /// A storybook's pictures: how the group fits the service's limit (what `plan` reports).
+    public var storybook: StorybookSizing?
     /// A storybook's pictures: the prompt that asks for just these places (0-based), so a group
     /// resumed after an interruption draws the missing scenes, not the first ones again.
     public var promptForPlaces: (@Sendable ([Int]) -> String)?
@@ -79,6 +81,7 @@ public struct Fingerprinter: Sendable {
         case .image(let spec):
             var prompt = try spec.prompt.render(field)
             var images = spec.images
+            var sizing: StorybookSizing?
             var promptForPlaces: (@Sendable ([Int]) -> String)?
             if let sb = spec.storybook {
                 guard let story = upstream(sb.story)?.text else { return nil }
@@ -86,10 +89,12 @@ public struct Fingerprinter: Sendable {
                     throw InputError(target: target.name, message: "the story of '\(sb.story)' is not a storybook story")
                 }
                 // One picture per scene and a cover, within what the service allows with these references.
-                images = min(parsed.details.count + 1, sb.maxImages)
+                let fit = sb.sizing(scenes: parsed.details.count)
+                images = fit.images
+                sizing = fit
                 // Describe only the pictures that fit: the pages beyond get a visible gap in the book.
                 let shown = Array(parsed.details.prefix(images))
-                let cover = parsed.details.count + 1 <= sb.maxImages
+                let cover = fit.hasCover
                 prompt = StorybookPrompts.pictures(request: sb.request, details: shown, cover: cover)
                 let count = images, request = sb.request
                 promptForPlaces = { places in
@@ -144,6 +149,7 @@ public struct Fingerprinter: Sendable {
                 seed: spec.seed, guidanceScale: spec.guidanceScale)
             var inputs = ResolvedInputs(prompt: prompt, system: nil, references: refs)
             inputs.images = images
+            inputs.storybook = sizing
             inputs.promptForPlaces = promptForPlaces
             return (Fingerprint(components: c, referenceLabels: refs.map(\.label)), inputs)
         case .text(let spec):
@@ -169,15 +175,32 @@ public struct Fingerprinter: Sendable {
             layout.update("\(spec.layout.arrangement)\t\(spec.layout.textSize)\t\(spec.layout.theme)")
             for (page, text) in spec.pageText.sorted(by: { $0.key < $1.key }) { layout.update("\n\(page)\t\(text)") }
             layout.update("\ntitle\t\(spec.title ?? "")")
+            layout.update("\nreferences\t\(spec.pictureReferences)")
             let pictureHashes = pictures.images.map { "\($0.index):\($0.object.hex)" }
                 + pictures.failures.map { "\($0.index):failed:\($0.code)" }
             let c = ActionKeyComponents(
                 kind: "book", provider: "local", model: "book-\(BookAssembler.formatVersion)",
                 prompt: SHA256.hash(story).hex, references: pictureHashes.sorted(), system: layout.finalize().hex)
             var inputs = ResolvedInputs(prompt: "", system: nil, references: [])
-            inputs.book = BookInputs(story: story, pictures: pictures)
+            inputs.book = BookInputs(story: story, pictures: Self.markingUndrawn(pictures, story: story, references: spec.pictureReferences))
             return (Fingerprint(components: c, referenceLabels: []), inputs)
         }
+    }
+
+    /// The pictures with every page (and the cover) that the service's limit left out marked as
+    /// never drawn, so the book says why instead of blaming the model.
+    static func markingUndrawn(_ pictures: TargetOutput, story: String, references: Int) -> TargetOutput {
+        guard let parsed = BookAssembler.Story.parse(story) else { return pictures }
+        let sizing = StorybookSizing(scenes: parsed.scenes.count, references: references)
+        let chinese = StorybookPrompts.isChinese(parsed.title + parsed.scenes.joined())
+        var out = pictures
+        // Slots 0..<scenes are the pages, slot `scenes` the cover; the group asked for the first `images`.
+        for slot in sizing.images..<(parsed.scenes.count + 1)
+        where !pictures.images.contains(where: { $0.index == slot }) && !pictures.failures.contains(where: { $0.index == slot }) {
+            out.failures.append(ImageFailure(index: slot, code: BookAssembler.notDrawnCode,
+                                             message: sizing.notDrawnReason(chinese: chinese)))
+        }
+        return out
     }
 }
 

@@ -34,6 +34,12 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     /// The inputs cannot be resolved (e.g. a `${story.field}` the upstream reply lacks): the target
     /// fails when it runs.
     case inputError(String)
+    /// A book: the story it is assembled from has new text.
+    case storyChanged
+    /// A book: its layout, title or page text written in the manifest changed.
+    case bookLayoutChanged
+    /// A book: picture `n` (1-based, as in `pictures/n.jpeg`) has new bytes, or arrived, or went missing.
+    case pictureChanged(Int)
 
     public var description: String {
         switch self {
@@ -54,6 +60,9 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         case .forced: return "forced"
         case .matchesLock: return "outputs match assetbuild.lock"
         case .inputError(let message): return "inputs cannot be resolved: \(message)"
+        case .storyChanged: return "story changed"
+        case .bookLayoutChanged: return "book layout or page text changed"
+        case .pictureChanged(let n): return "picture \(n) changed"
         }
     }
 
@@ -68,6 +77,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     /// Field-by-field comparison of the last recorded inputs with the current ones.
     public static func diff(old: ActionKeyComponents, oldLabels: [String],
                             new: ActionKeyComponents, newLabels: [String]) -> [RebuildReason] {
+        if old.kind == "book", new.kind == "book" { return bookDiff(old: old, new: new) }
         var reasons: [RebuildReason] = []
         if old.provider != new.provider { reasons.append(.providerChanged(old: old.provider, new: new.provider)) }
         if old.prompt != new.prompt { reasons.append(.promptChanged) }
@@ -96,6 +106,27 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if reasons.isEmpty, old.format != new.format { reasons.append(.optionChanged(name: "key format", old: "\(old.format)", new: "\(new.format)")) }
+        return reasons
+    }
+
+    /// A book's key holds hashes, not words: the story's (as the prompt), the layout and page
+    /// text's (as the system prompt) and `index:hash` per picture (as references). Say what they mean.
+    static func bookDiff(old: ActionKeyComponents, new: ActionKeyComponents) -> [RebuildReason] {
+        var reasons: [RebuildReason] = []
+        if old.model != new.model { reasons.append(.optionChanged(name: "book format", old: old.model, new: new.model)) }
+        if old.prompt != new.prompt { reasons.append(.storyChanged) }
+        if old.system != new.system { reasons.append(.bookLayoutChanged) }
+        func byIndex(_ refs: [String]?) -> [Int: String] {
+            var out: [Int: String] = [:]
+            for r in refs ?? [] {
+                guard let colon = r.firstIndex(of: ":"), let i = Int(r[..<colon]) else { continue }
+                out[i, default: ""] += String(r[colon...])
+            }
+            return out
+        }
+        let a = byIndex(old.references), b = byIndex(new.references)
+        for i in Set(a.keys).union(b.keys).sorted() where a[i] != b[i] { reasons.append(.pictureChanged(i + 1)) }
+        if reasons.isEmpty, old != new { reasons.append(.optionChanged(name: "key format", old: "\(old.format)", new: "\(new.format)")) }
         return reasons
     }
 }

@@ -206,8 +206,17 @@ public struct StorybookPictures: Sendable, Hashable {
     public var story: String
     /// The user's request, put first in the prompt.
     public var request: String
+    /// The scene bounds the story is asked for.
+    public var scenes: ClosedRange<Int>
+    /// Reference images sent with the group, a whole group counted image by image (set once every
+    /// target is known: a referenced group may be declared further down).
+    public var references: Int
+
     /// The most images the service allows with these references (15 − references).
-    public var maxImages: Int
+    public var maxImages: Int { StorybookSizing(scenes: 0, references: references).limit }
+
+    /// The group for a story of `scenes` scenes.
+    public func sizing(scenes: Int) -> StorybookSizing { StorybookSizing(scenes: scenes, references: references) }
 }
 
 /// A storybook's book: the story's pages beside their pictures, assembled into HTML.
@@ -220,6 +229,9 @@ public struct BookSpec: Sendable {
     /// Page text written in the manifest, replacing the story's (1-based page numbers).
     public var pageText: [Int: String]
     public var title: String?
+    /// The pictures' reference images (as `StorybookPictures.references`): pages past the
+    /// service's limit say in the book that they were never drawn, and why.
+    public var pictureReferences: Int = 0
 }
 
 /// A text target: one chat completion, its reply stored as `build/<name>.json` (or `.txt`).

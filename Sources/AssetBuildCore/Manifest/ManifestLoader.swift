@@ -116,6 +116,7 @@ public enum ManifestLoader {
             tree.error("the manifest has no 'targets'; declare what to build under 'targets:'", at: root)
         }
 
+        StorybookExpansion.fitPictureGroups(&targets, tree: &tree)
         var checks = ManifestChecks(targets: targets, directory: directory)
         if let t = value("targets"), case .mapping(let m) = t {
             checks.declaredNames = m.compactMap { $0.key.scalar?.string }

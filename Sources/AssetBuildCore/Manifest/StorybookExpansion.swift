@@ -53,16 +53,12 @@ struct StorybookExpansion {
             pictures.responseFormat = tree.choice(r, for: "response_format", ["url", "b64_json"]).map { Located($0, at: tree.location(r)) }
         }
         pictures.references = value("references").flatMap { TargetOptions.parseReferences($0, templates: templates, tree: &tree) }
+        // Provisional: a referenced group may be declared further down, so the group is sized
+        // once every target is known (`fitPictureGroups`), counting each image of such a group.
         let refCount = pictures.references?.value.count ?? 0
-        let maxImages = ModelCatalog.maxReferencesPlusImages - refCount
-        // Every scene and the cover, as far as the service allows with these references.
-        pictures.images = Located(max(2, min(scenes.upperBound + 1, maxImages)), at: location)
+        pictures.images = Located(max(2, StorybookSizing(scenes: scenes.upperBound, references: refCount).images), at: location)
         pictures.minImages = Located(1, at: location)
         pictures.prompt = Template(literal: requestLiteral, location: request.location)
-        if scenes.upperBound + 1 > maxImages {
-            tree.warning("with \(refCount) reference(s) the service makes at most \(maxImages) pictures; a story of \(scenes.upperBound) scenes would lose its cover or last pages",
-                         at: value("references").map { tree.location($0) } ?? location)
-        }
         let picturesName = "\(name).pictures", storyName = "\(name).story"
         guard case .image(var pictureSpec)? = resolver.resolve(name: picturesName, location: location, options: pictures, tree: &tree) else {
             return []
@@ -72,12 +68,19 @@ struct StorybookExpansion {
                        at: pictureSpec.model.location)
             return []
         }
-        pictureSpec.storybook = StorybookPictures(story: storyName, request: requestLiteral, maxImages: maxImages)
+        pictureSpec.storybook = StorybookPictures(story: storyName, request: requestLiteral, scenes: scenes, references: refCount)
 
         // The story: a text target with our system prompt, in the request's language.
         var story = defaults.textDefaults()
         story.kind = Located("text", at: location)
         story.model = value("text_model").flatMap { n in tree.string(n, for: "text_model").map { Located($0, at: tree.location(n)) } }
+        // The story step asks for the storybook schema (strict json_schema); a model without it
+        // would fail only once the build sends the request.
+        if let m = story.model, ModelCatalog.textModelsWithoutJSONSchema.contains(m.value) {
+            tree.error("a storybook's story is asked for in a JSON schema, which '\(m.value)' cannot answer in; use \(ModelCatalog.defaultTextModel) (the default) or doubao-seed-1-6-251015",
+                       at: m.location)
+            return []
+        }
         story.system = Template(literal: StorybookPrompts.system(for: requestLiteral, minScenes: scenes.lowerBound,
                                                                  maxScenes: scenes.upperBound), location: location)
         story.systemFile = nil
@@ -99,7 +102,7 @@ struct StorybookExpansion {
         let pictureTarget = Target(name: picturesName, location: location, kind: .image(pictureSpec), deps: [],
                                    output: Located("\(name)/pictures/{n}.jpeg", at: location))
         let book = BookSpec(story: storyName, pictures: picturesName, picturesOutput: pictureTarget.outputPattern,
-                            layout: layout, pageText: pages, title: title)
+                            layout: layout, pageText: pages, title: title, pictureReferences: refCount)
         return [
             Target(name: storyName, location: location, kind: .text(storySpec), deps: deps,
                    output: Located("\(name)/story.json", at: location)),
@@ -108,33 +111,72 @@ struct StorybookExpansion {
         ]
     }
 
-    /// `scenes: 6`, `scenes: {min: 5, max: 8}` or `scenes: 5-8`; the story has 1 to 10 scenes (default 5–10).
+    /// Sizes every storybook's picture group now that all targets are known: a reference to a whole
+    /// group sends each of its images, so it counts that many against the service's 15. Warns when
+    /// the limit leaves the longest story without its cover or last pages.
+    static func fitPictureGroups(_ targets: inout [Target], tree: inout YAMLTree) {
+        var groupSize: [String: Int] = [:]
+        for t in targets { if let spec = t.image { groupSize[t.name] = spec.images } }
+        for i in targets.indices {
+            guard case .image(var spec) = targets[i].kind, var sb = spec.storybook else { continue }
+            sb.references = spec.references.reduce(0) { n, r in
+                if case .target(let name, nil) = r.value.source { return n + (groupSize[name] ?? 1) }
+                return n + 1
+            }
+            let longest = sb.sizing(scenes: sb.scenes.upperBound)
+            spec.images = max(2, longest.images)
+            spec.storybook = sb
+            targets[i].kind = .image(spec)
+            if !longest.hasCover {
+                let refs = "\(sb.references) reference image\(sb.references == 1 ? "" : "s")"
+                tree.warning("with \(refs) the service draws at most \(longest.limit) pictures; a story of \(longest.scenes) scenes leaves \(longest.undrawnDescription) without a picture",
+                             at: spec.references.first?.location ?? targets[i].location)
+            }
+            for j in targets.indices {
+                guard case .book(var book) = targets[j].kind, book.pictures == targets[i].name else { continue }
+                book.pictureReferences = sb.references
+                targets[j].kind = .book(book)
+            }
+        }
+    }
+
+    /// The story schema's own bounds: a story has 5 to 10 scenes, so a storybook's `scenes:` must
+    /// lie within them (a bound outside could never be met by a valid story).
+    static let sceneLimits = 5...10
+
+    /// `scenes: 6`, `scenes: {min: 5, max: 8}` or `scenes: 5-8`, within 5 to 10 (default 5–10).
     func sceneBounds(_ node: Node?, tree: inout YAMLTree) -> ClosedRange<Int> {
-        guard let node else { return 5...10 }
+        let limits = Self.sceneLimits
+        guard let node else { return limits }
         let at = tree.location(node)
-        var lo = 5, hi = 10
+        var lo = limits.lowerBound, hi = limits.upperBound
         if case .mapping = node, let entries = tree.entries(of: node, context: "'scenes'") {
             tree.checkKeys(entries, known: ["min", "max"])
             for e in entries {
-                if let n = tree.int(e.value, for: "scenes.\(e.key)", range: 1...10) { if e.key == "min" { lo = n } else { hi = n } }
+                guard let n = tree.int(e.value, for: "scenes.\(e.key)") else { continue }
+                guard limits.contains(n) else {
+                    tree.error("'scenes.\(e.key)' must be from 5 to 10 (a story has 5 to 10 scenes), found \(n)", at: e.value)
+                    return limits
+                }
+                if e.key == "min" { lo = n } else if e.key == "max" { hi = n }
             }
         } else if let n = node.int, node.scalar?.style == .plain {
-            guard (1...10).contains(n) else {
-                tree.error("'scenes' must be from 1 to 10, found \(n)", at: at)
-                return 5...10
+            guard limits.contains(n) else {
+                tree.error("'scenes' must be from 5 to 10 (a story has 5 to 10 scenes), found \(n)", at: at)
+                return limits
             }
             lo = n; hi = n
         } else if let s = tree.string(node, for: "scenes") {
             let parts = s.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.count == 2 else {
                 tree.error("'scenes' takes a number (6), a range (5-8) or {min: 5, max: 8}, found '\(s)'", at: at)
-                return 5...10
+                return limits
             }
             lo = parts[0]; hi = parts[1]
         }
-        guard 1 <= lo, lo <= hi, hi <= 10 else {
-            tree.error("'scenes' must be a range within 1 to 10 with min ≤ max, found \(lo)-\(hi)", at: at)
-            return 5...10
+        guard limits.contains(lo), limits.contains(hi), lo <= hi else {
+            tree.error("'scenes' must be a range within 5 to 10 (a story has 5 to 10 scenes) with min ≤ max, found \(lo)-\(hi)", at: at)
+            return limits
         }
         return lo...hi
     }

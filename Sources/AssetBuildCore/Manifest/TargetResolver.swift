@@ -270,6 +270,10 @@ struct TargetResolver {
             tree.error("'response_format: \(requested)' is for image targets; text targets take 'text', 'json_object' or 'json_schema'",
                        at: o.responseFormat?.location ?? location)
         }
+        if case .jsonSchema = format, ModelCatalog.textModelsWithoutJSONSchema.contains(model.value) {
+            tree.error("'\(model.value)' cannot answer in a JSON schema; use 'response_format: json_object' (the reply is still checked against the schema if it is named), or a model that can, such as \(ModelCatalog.defaultTextModel)",
+                       at: o.responseFormat?.location ?? model.location)
+        }
         if let schema = o.schema, case .named(let n) = schema.value, validation == nil { validation = n }
         return TextSpec(model: model, system: system, prompt: prompt, responseFormat: format, validation: validation,
                         thinking: o.thinking?.value, temperature: o.temperature?.value, maxTokens: o.maxTokens?.value,

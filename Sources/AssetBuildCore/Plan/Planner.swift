@@ -37,6 +37,9 @@ public struct TargetPlan: Sendable {
     public var requests: Int
     public var model: String?
     public var estimatedCost: Double
+    /// How a storybook's picture group fits the service's limit (`11 images (10 scenes + cover) of
+    /// at most 13 with 2 references`), and which pages the limit leaves without a picture.
+    public var detail: String?
 
     /// Outputs found in the build directory exactly as `assetbuild.lock` records them for this key:
     /// up to date with no request; the build imports them into the cache.
@@ -125,7 +128,8 @@ public struct Planner: Sendable {
         let model = t.image?.modelInfo.id ?? t.text?.model.value
         return TargetPlan(target: t.name, status: .pending, reasons: [reason], fingerprint: nil, inputs: nil, action: nil,
                           imagesToGenerate: images, requests: t.book == nil ? 1 : 0, model: model,
-                          estimatedCost: Double(images) * price(t))
+                          estimatedCost: Double(images) * price(t),
+                          detail: t.image?.storybook.map { $0.sizing(scenes: $0.scenes.upperBound).description(upTo: true) })
     }
 
     /// The decision for one target whose upstream outputs are all known.
@@ -139,7 +143,7 @@ public struct Planner: Sendable {
         let minimum = t.image?.minImages ?? 1
         var plan = TargetPlan(target: t.name, status: .run, reasons: [], fingerprint: fp, inputs: inputs, action: action,
                               imagesToGenerate: t.image != nil ? wanted : 0, requests: t.book == nil ? 1 : 0,
-                              model: model, estimatedCost: 0)
+                              model: model, estimatedCost: 0, detail: inputs.storybook?.description())
 
         if action == nil, !forced.contains(t.name), let adopted = adoptable(t, key: fp.key) {
             plan.status = .upToDate

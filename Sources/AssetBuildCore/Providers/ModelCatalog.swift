@@ -51,6 +51,9 @@ public enum ModelCatalog {
 
     public static let defaultImageModel = "doubao-seedream-4-5-251128"
     public static let defaultTextModel = "doubao-seed-1-6-250615"
+    /// Chat models that cannot answer in a JSON schema (`response_format: json_schema`); Ark
+    /// documents the feature for doubao-seed-1.6 but not for its lite model.
+    public static let textModelsWithoutJSONSchema: Set<String> = ["doubao-seed-1-6-lite-251015"]
     public static let textModels = ["doubao-seed-1-6-250615", "doubao-seed-1-6-251015", "doubao-seed-1-6-lite-251015", "doubao-seed-1-6-flash-250828"]
 
     static let table4x: [(ratio: String, width: Int, height: Int)] = [

@@ -103,7 +103,8 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
         case .outputRemoved(let path):
             line("remove \(path) (no longer declared)")
         case .warning(let message):
-            line(paint("warning:", "35") + " \(message)")
+            // A manifest diagnostic already says `file:line:col: warning:`; never say it twice.
+            line(message.contains(": warning: ") ? message : paint("warning:", "35") + " \(message)")
         case .waitingForLock(let message):
             line(message)
         case .finished(let s):

@@ -5,7 +5,11 @@ import Foundation
 /// or never returned) leaves a visible gap with its reason; the pages never shift.
 public enum BookAssembler {
     /// Bumped when the HTML changes, so every book is assembled again.
-    public static let formatVersion = 2
+    public static let formatVersion = 4
+
+    /// The failure code of a page (or cover) the service's limit left out: it was never asked for,
+    /// and its message says why (`StorybookSizing.notDrawnReason`).
+    public static let notDrawnCode = "NotDrawn"
 
     public struct Story: Sendable, Hashable {
         public var title: String
@@ -36,7 +40,8 @@ public enum BookAssembler {
     }
 
     public struct Layout: Sendable, Hashable, Codable {
-        /// `picture-left` (default), `picture-right`, `alternate`, or `stacked` (picture above text).
+        /// `alternate` (default: odd pages picture-left, even pages picture-right), `picture-left`,
+        /// `picture-right`, or `stacked` (picture above text).
         public var arrangement: String = "alternate"
         /// Page text size in CSS points.
         public var textSize: Double = 18
@@ -54,6 +59,7 @@ public enum BookAssembler {
                 return .present(path: img.path, width: img.width, height: img.height)
             }
             if let f = failures.first(where: { $0.index == i }) {
+                if f.code == notDrawnCode { return .missing(reason: f.message) }
                 let why = f.isModeration
                     ? (chinese ? "图片未通过内容审核" : "the picture was refused by moderation")
                     : (chinese ? "图片生成失败" : "the picture failed")
@@ -66,16 +72,17 @@ public enum BookAssembler {
 
     public static func html(story: Story, pages: [Picture], cover: Picture, pageText overrides: [Int: String] = [:],
                             layout: Layout = Layout()) -> String {
-        let chinese = StorybookPrompts.isChinese(story.title + story.summary + story.scenes.joined())
+        let language = StoryLanguage(of: story.title + story.summary + story.scenes.joined())
+        let chinese = language == .chinese
         var out = """
         <!doctype html>
-        <html lang="\(chinese ? "zh" : "en")">
+        <html lang="\(language.tag)">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="generator" content="assetbuild \(AssetBuildVersion.current)">
         <title>\(escape(story.title))</title>
-        <style>\(css(layout))</style>
+        <style>\(css(layout, language: language, pictureShape: pictureShape(pages + [cover])))</style>
         </head>
         <body>
         <section class="cover">
@@ -116,33 +123,58 @@ public enum BookAssembler {
         }
     }
 
-    static func css(_ layout: Layout) -> String {
+    /// The shape of the pictures that arrived (`2048 / 2048`), so a gap takes the room its picture
+    /// would have taken and the pages keep their rhythm.
+    static func pictureShape(_ pictures: [Picture]) -> String {
+        for case .present(_, let w, let h) in pictures where w > 0 && h > 0 { return "\(w) / \(h)" }
+        return "1 / 1"
+    }
+
+    /// Fonts for the book's language first: a CJK font ahead of a Latin one would draw English
+    /// punctuation the CJK way (an ellipsis centred on the line), and the reverse mixes scripts.
+    static func fonts(_ language: StoryLanguage) -> String {
+        let latin = #"Georgia, "Noto Serif", "DejaVu Serif""#
+        switch language {
+        case .chinese: return #""Noto Serif CJK SC", "Source Han Serif SC", "WenQuanYi Micro Hei", "# + latin + ", serif"
+        case .japanese: return #""Noto Serif CJK JP", "Source Han Serif JP", "Hiragino Mincho ProN", "WenQuanYi Micro Hei", "# + latin + ", serif"
+        case .korean: return #""Noto Serif CJK KR", "Source Han Serif KR", "Nanum Myeongjo", "WenQuanYi Micro Hei", "# + latin + ", serif"
+        default: return latin + #", "Noto Serif CJK SC", "WenQuanYi Micro Hei", serif"#
+        }
+    }
+
+    static func css(_ layout: Layout, language: StoryLanguage = .english, pictureShape: String = "1 / 1") -> String {
         let (paper, ink, accent) = layout.theme == "plain" ? ("#ffffff", "#1d1d1f", "#555") : ("#fbf6ee", "#2b2118", "#b4552d")
         return """
 
         :root { --paper: \(paper); --ink: \(ink); --accent: \(accent); }
         * { box-sizing: border-box; }
-        body { margin: 0; background: var(--paper); color: var(--ink);
-               font-family: "Noto Serif CJK SC", "Source Han Serif SC", "WenQuanYi Micro Hei", Georgia, "DejaVu Serif", serif; }
+        body { margin: 0; background: var(--paper); color: var(--ink); font-family: \(fonts(language)); }
         section { max-width: 1100px; margin: 0 auto; padding: 48px 32px; }
         .cover { text-align: center; padding-top: 64px; padding-bottom: 64px; }
         .cover figure { margin: 0 auto 24px; max-width: 640px; }
-        h1 { font-size: 44px; margin: 8px 0; letter-spacing: 0.02em; }
+        h1 { font-size: 44px; line-height: 1.2; margin: 8px 0; letter-spacing: 0.02em; }
         .summary { font-size: 20px; color: var(--accent); font-style: italic; }
+        :lang(zh) .summary, :lang(ja) .summary, :lang(ko) .summary { font-style: normal; }
         .page { display: grid; grid-template-columns: 1fr 1fr; gap: 40px; align-items: center; border-top: 1px solid #e6dccd; }
         .page.right figure { order: 2; }
         .page.stacked { grid-template-columns: 1fr; }
         figure { margin: 0; }
         img { width: 100%; height: auto; border-radius: 12px; box-shadow: 0 6px 24px rgba(0,0,0,0.15); display: block; }
-        .gap { aspect-ratio: 1 / 1; border: 3px dashed var(--accent); border-radius: 12px; display: flex;
-               align-items: center; justify-content: center; text-align: center; padding: 24px; color: var(--accent); }
+        .gap { aspect-ratio: \(pictureShape); border: 3px dashed var(--accent); border-radius: 12px; display: flex;
+               align-items: center; justify-content: center; text-align: center; padding: 24px; color: var(--accent);
+               font-size: 16px; line-height: 1.5; }
+        .gap strong { font-size: 20px; }
+        .cover .gap { aspect-ratio: auto; min-height: 160px; }
         .text p { font-size: \(format(layout.textSize))pt; line-height: 1.7; margin: 0 0 12px; }
         .number { color: var(--accent); font-size: 14px; }
         @media (max-width: 760px) { .page { grid-template-columns: 1fr; } .page.right figure { order: 0; } }
         @media print {
           body { background: white; }
-          section { page-break-after: always; break-after: page; min-height: auto; padding: 24px; }
-          img { box-shadow: none; }
+          section { break-after: page; break-inside: avoid; min-height: auto; padding: 24px; }
+          section:last-child { break-after: auto; }
+          .page { border-top: none; }
+          img { box-shadow: none; max-height: 15cm; width: auto; max-width: 100%; margin: 0 auto; }
+          .gap { max-height: 15cm; }
         }
 
         """

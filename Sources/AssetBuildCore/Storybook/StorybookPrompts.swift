@@ -2,16 +2,29 @@
 /// the project's own words). The story step asks a chat model for JSON; the picture step turns the
 /// picture descriptions into one group-generation prompt.
 public enum StorybookPrompts {
-    /// Whether the request is mostly Chinese, so the story (and these prompts) follow its language.
-    public static func isChinese(_ text: String) -> Bool {
-        let han = text.unicodeScalars.filter { (0x4E00...0x9FFF).contains($0.value) }.count
-        let latin = text.unicodeScalars.filter { ("a"..."z").contains($0) || ("A"..."Z").contains($0) }.count
-        return han > 0 && han * 2 >= latin / 3
+    /// Whether the text is mostly Chinese, so the story (and these prompts) follow its language.
+    /// Japanese (kana beside its kanji) and Korean are not Chinese.
+    public static func isChinese(_ text: String) -> Bool { StoryLanguage(of: text) == .chinese }
+
+    /// The system prompt for the story step, with the scene bounds filled in. Chinese and English
+    /// have their own; any other language gets the English one, told to write in that language.
+    public static func system(for request: String, minScenes: Int, maxScenes: Int) -> String {
+        let language = StoryLanguage(of: request)
+        switch language {
+        case .chinese: return chinese(minScenes, maxScenes)
+        case .english: return english(minScenes, maxScenes)
+        default: return english(minScenes, maxScenes) + "\n\n" + writeIn(language)
+        }
     }
 
-    /// The system prompt for the story step, with the scene bounds filled in.
-    public static func system(for request: String, minScenes: Int, maxScenes: Int) -> String {
-        isChinese(request) ? chinese(minScenes, maxScenes) : english(minScenes, maxScenes)
+    /// The instruction that keeps a story in the request's language when the prompt is English.
+    /// Picture descriptions stay English: the image models read Chinese and English best.
+    static func writeIn(_ language: StoryLanguage) -> String {
+        """
+        The request is written in \(language.englishName). Write "title", "summary" and every "scenes" text in \
+        \(language.englishName), the language of the request; the 30-character limit of "summary" counts its \
+        characters. Write "scenes_detail" in English, starting each with "Picture N:".
+        """
     }
 
     static func english(_ lo: Int, _ hi: Int) -> String {

@@ -57,6 +57,8 @@ struct Build: AsyncParsableCommand {
         options.force = force
         options.budget = budget
         options.providerOverride = global.provider?.rawValue
+        // Warnings were printed above with their source lines; JSON Lines still carry them as events.
+        options.reportManifestWarnings = json
         options.command = (["assetbuild"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let opts = options
         let task = Task { try await engine.build(opts) }

@@ -69,7 +69,7 @@ enum PlanPrinter {
             var line = "\(name)  \(p.status.summary)"
             if !p.reasons.isEmpty { line += ": " + p.reasons.map(\.description).joined(separator: "; ") }
             if p.status == .run || p.status == .pending, p.imagesToGenerate > 0 {
-                line += "  [\(p.imagesToGenerate) image\(p.imagesToGenerate == 1 ? "" : "s")]"
+                line += "  [" + (p.detail ?? "\(p.imagesToGenerate) image\(p.imagesToGenerate == 1 ? "" : "s")") + "]"
             }
             out += line + "\n"
         }
@@ -100,6 +100,7 @@ enum PlanPrinter {
                                     "reasons": p.reasons.map(\.description), "images": p.imagesToGenerate,
                                     "requests": p.requests, "estimated_cost": p.estimatedCost]
             if let m = p.model { o["model"] = m }
+            if let d = p.detail { o["detail"] = d }
             if let k = p.fingerprint?.key { o["action_key"] = k }
             return o
         }

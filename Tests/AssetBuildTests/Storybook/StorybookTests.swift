@@ -21,7 +21,7 @@ import Testing
         let transport = CurlTransport()
         let reporter = RecordingReporter()
 
-        init(fake: FakeArkServer, references: Int = 1, scenes: String = "5-10", pages: String = "") throws {
+        init(fake: FakeArkServer, references: Int = 1, scenes: String = "5-10", pages: String = "", layout: String = "") throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("assetbuild-story-\(UUID().uuidString.prefix(8))").path
             self.fake = fake
             try FileManager.default.createDirectory(atPath: dir + "/refs", withIntermediateDirectories: true)
@@ -32,10 +32,10 @@ import Testing
                 try PNGCodec.encode(image).write(to: URL(fileURLWithPath: dir + "/refs/r\(i).png"))
                 refs.append("refs/r\(i).png")
             }
-            try write(request: "A bedtime story about Pip the bunny", refs: refs, scenes: scenes, pages: pages)
+            try write(request: "A bedtime story about Pip the bunny", refs: refs, scenes: scenes, pages: pages, layout: layout)
         }
 
-        func write(request: String, refs: [String], scenes: String, pages: String) throws {
+        func write(request: String, refs: [String], scenes: String, pages: String, layout: String = "") throws {
             var yaml = """
             version: 1
             targets:
@@ -48,6 +48,7 @@ import Testing
 
             """
             if !pages.isEmpty { yaml += "      pages: {\(pages)}\n" }
+            if !layout.isEmpty { yaml += "      layout: {\(layout)}\n" }
             try yaml.write(toFile: dir + "/assetbuild.yaml", atomically: true, encoding: .utf8)
         }
 
@@ -116,11 +117,17 @@ import Testing
             let p = try Project(fake: fake, references: 2)
             defer { Task { await p.close() } }
             let plan = try p.engine().plan()
-            #expect(plan.targets.first { $0.target == "book.pictures" }?.imagesToGenerate == 11)
+            let pending = try #require(plan.targets.first { $0.target == "book.pictures" })
+            #expect(pending.imagesToGenerate == 11)
+            // Before the story is written, the plan reports the group for the longest story allowed.
+            #expect(pending.detail == "up to 11 images (10 scenes + cover) of at most 13 with 2 references")
             try await p.build()
             let gen = try #require(fake.generationRequests.first?.json)
             #expect(gen["sequential_image_generation_options"]?["max_images"]?.int == 11)
             #expect(try p.read("book/index.html").contains("id=\"page-10\""))
+            // Once it is, the plan reports the group this story asked for.
+            let after = try #require(try p.engine().plan().targets.first { $0.target == "book.pictures" })
+            #expect(after.detail == "11 images (10 scenes + cover) of at most 13 with 2 references")
         }
     }
 
@@ -129,7 +136,9 @@ import Testing
             let p = try Project(fake: fake, references: 6)
             defer { Task { await p.close() } }
             let manifest = try ManifestLoader.load(path: p.dir + "/assetbuild.yaml")
-            #expect(manifest.warnings.contains { $0.message.contains("at most 9 pictures") })
+            #expect(manifest.warnings.map(\.message) == [
+                "with 6 reference images the service draws at most 9 pictures; a story of 10 scenes leaves page 10 and the cover without a picture",
+            ])
             try await p.build()
             let gen = try #require(fake.generationRequests.first?.json)
             #expect(gen["sequential_image_generation_options"]?["max_images"]?.int == 9)
@@ -138,7 +147,17 @@ import Testing
             #expect(prompt.contains("Make a set of 9 illustrations"))
             #expect(prompt.contains("Picture 10") == false)
             let html = try p.read("book/index.html")
-            #expect(html.contains("Picture missing"))   // page 10 has no picture: a gap, not a shifted book
+            // Page 10 and the cover were never asked for: gaps that say why, not a shifted book.
+            let notDrawn = "not drawn: the service allows at most 9 images with 6 references"
+            let page10 = try #require(html.range(of: "id=\"page-10\""))
+            #expect(html[page10.upperBound...].contains(notDrawn))
+            let cover = try #require(html.range(of: "<section class=\"cover\">"))
+            let page1 = try #require(html.range(of: "id=\"page-1\""))
+            #expect(html[cover.upperBound..<page1.lowerBound].contains(notDrawn))
+            #expect(!html.contains("did not return"))
+            #expect(html.contains("src=\"pictures/9.jpeg\""))   // page 9 keeps its picture
+            let plan = try #require(try p.engine().plan().targets.first { $0.target == "book.pictures" })
+            #expect(plan.detail == "9 images (scenes 1-9, no cover) of at most 9 with 6 references: page 10 and the cover will have no picture")
         }
     }
 
@@ -149,7 +168,14 @@ import Testing
             await #expect(throws: BuildFailed.self) { try await p.build() }
             #expect(fake.generationRequests.isEmpty)   // no pictures paid for a story that failed
             let raw = p.dir + "/.assetbuild/rejected/book.story.txt"
-            #expect(FileManager.default.fileExists(atPath: raw))
+            let failed = p.reporter.events.compactMap { e -> String? in
+                if case .targetFailed("book.story", let message) = e { return message }
+                return nil
+            }
+            #expect(failed == ["book.story: the model's reply was rejected: it is not valid JSON; the raw reply is saved in \(raw)"])
+            // The raw reply is what the model said, byte for byte: the first half of the story.
+            let story = Self.story(scenes: 6)
+            #expect(try String(contentsOfFile: raw, encoding: .utf8) == String(story.prefix(story.count / 2)))
         }
     }
 
@@ -201,6 +227,28 @@ import Testing
             try p.write(request: "A story about a brave hedgehog", refs: ["refs/r0.png"], scenes: "5-10", pages: "")
             try await p.build()
             #expect(fake.chatRequests.count == 2 && fake.generationRequests.count == 3)
+        }
+    }
+
+    @Test func a_layout_edit_reassembles_the_book_with_no_request_and_says_why() async throws {
+        try await withFake({ $0.chatContent = Self.story(scenes: 5) }) { fake in
+            let p = try Project(fake: fake)
+            defer { Task { await p.close() } }
+            try await p.build()
+            #expect(try p.read("book/index.html").contains("class=\"page left\" id=\"page-1\""))
+            try p.write(request: "A bedtime story about Pip the bunny", refs: ["refs/r0.png"], scenes: "5-10", pages: "",
+                        layout: "arrangement: stacked, theme: plain")
+            let edited = try await p.build()
+            #expect(edited.requests == 0 && edited.built == 1)
+            #expect(fake.chatRequests.count == 1 && fake.generationRequests.count == 1)
+            let html = try p.read("book/index.html")
+            #expect(html.contains("class=\"page stacked\" id=\"page-1\""))
+            #expect(html.contains("--paper: #ffffff"))
+            let reasons = p.reporter.events.compactMap { e -> [String]? in
+                if case .decided("book", _, let reasons) = e { return reasons.map(\.description) }
+                return nil
+            }
+            #expect(reasons.last == ["book layout or page text changed"])
         }
     }
 
