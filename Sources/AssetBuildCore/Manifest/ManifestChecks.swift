@@ -64,8 +64,8 @@ struct ManifestChecks {
                 if otherSpec.images > 1 { wholeGroups.append((r, otherSpec.images)) }
             }
         }
-        // A reference to a whole group sends every image of it.
-        if let (group, size) = wholeGroups.first {
+        // A reference to a whole group sends every image of it (checked only against a known model).
+        if spec.modelIsKnown, let (group, size) = wholeGroups.first {
             let location = group.location
             let m = spec.modelInfo
             let name = group.value.spelling

@@ -27,23 +27,46 @@ struct TargetResolver {
             tree.error("'\(key)' applies to text targets; remove it, or add 'kind: text' to make '\(name)' a text target", at: at)
         }
         let modelID = o.model ?? Located(ModelCatalog.defaultImageModel, at: location)
-        guard let model = imageModel(modelID, tree: &tree) else { return nil }
-        guard let prompt = o.prompt else {
-            if !o.written.contains("prompt") {
-                tree.error("target '\(name)' has no 'prompt'; add one that describes the image", at: location)
-            }
-            return nil
+        // An unknown model skips only the checks that need its limits; the rest still run.
+        let known = imageModel(modelID, tree: &tree)
+        let model = known ?? ModelCatalog.model(id: ModelCatalog.defaultImageModel)!
+        let prompt = o.prompt
+        if prompt == nil, !o.written.contains("prompt") {
+            tree.error("target '\(name)' has no 'prompt'; add one that describes the image", at: location)
         }
         let m = model.id == modelID.value ? modelID.value : "\(modelID.value) (\(model.id))"
 
         let images = o.images?.value ?? 1
-        if images > 1, !model.supportsGroups {
-            tree.error("'images: \(images)' asks for a group, which \(m) cannot make; only seedream 4.5 and 4.0 generate groups", at: o.images!.location)
-        }
         var minImages = o.minImages?.value ?? images
         if let mi = o.minImages, mi.value > images {
             tree.error("'min_images' (\(mi.value)) is more than 'images' (\(images))", at: mi.location)
             minImages = images
+        }
+        var responseFormat = ResponseFormat.b64Json
+        if let rf = o.responseFormat {
+            if let f = ResponseFormat(rawValue: rf.value) {
+                responseFormat = f
+            } else {
+                tree.error("'response_format: \(rf.value)' is for text targets; image targets take 'url' or 'b64_json'", at: rf.location)
+            }
+        }
+        let references = o.references?.value ?? []
+        if let text = prompt?.literalText { adviseOnPromptLength(text, at: prompt!.location, tree: &tree) }
+        guard let prompt else { return nil }
+        guard known != nil else {
+            if let size = o.size, !SizeSpec.isSize(size.value) {
+                tree.error("size '\(size.value)' is not a size; give 1K, 2K, 4K, adaptive or WxH such as 2048x2048", at: size.location)
+            }
+            return ImageSpec(
+                model: modelID, modelInfo: model, prompt: prompt, references: references,
+                size: o.size ?? Located(model.defaultSize, at: location), images: images, minImages: minImages,
+                watermark: o.watermark?.value ?? true, optimizePrompt: o.optimizePrompt?.value, seed: o.seed?.value,
+                guidanceScale: o.guidanceScale?.value, stream: o.stream?.value ?? false, responseFormat: responseFormat,
+                modelIsKnown: false)
+        }
+
+        if images > 1, !model.supportsGroups {
+            tree.error("'images: \(images)' asks for a group, which \(m) cannot make; only seedream 4.5 and 4.0 generate groups", at: o.images!.location)
         }
         let size = resolveSize(o.size, model: model, display: m, location: location, tree: &tree)
 
@@ -64,18 +87,8 @@ struct TargetResolver {
         if let s = o.stream, s.value, !model.supportsStream {
             tree.error("'stream' is not supported by \(m); only seedream 4.5 and 4.0 stream", at: s.location)
         }
-        var responseFormat = ResponseFormat.b64Json
-        if let rf = o.responseFormat {
-            if let f = ResponseFormat(rawValue: rf.value) {
-                responseFormat = f
-            } else {
-                tree.error("'response_format: \(rf.value)' is for text targets; image targets take 'url' or 'b64_json'", at: rf.location)
-            }
-        }
-        let references = o.references?.value ?? []
         checkReferenceCount(references, images: images, model: model, display: m,
                             location: o.references?.location ?? location, target: name, tree: &tree)
-        if let text = prompt.literalText { adviseOnPromptLength(text, at: prompt.location, tree: &tree) }
 
         return ImageSpec(
             model: modelID, modelInfo: model, prompt: prompt, references: references, size: size,
@@ -294,6 +307,12 @@ extension TargetResolver {
 
 /// Parsing and describing `WxH` sizes.
 public enum SizeSpec {
+    /// Whether `s` has the form of some size (a preset, `adaptive` or `WxH`), whatever the model.
+    static func isSize(_ s: String) -> Bool {
+        let raw = s.trimmingCharacters(in: .whitespaces)
+        return ["1K", "2K", "4K", "ADAPTIVE"].contains(raw.uppercased()) || parsePixels(raw) != nil
+    }
+
     /// `2048x2048` (also `2048X2048`, `2048×2048`, `2048*2048`) → (2048, 2048).
     public static func parsePixels(_ s: String) -> (Int, Int)? {
         let parts = s.split(whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" || $0 == "*" })
