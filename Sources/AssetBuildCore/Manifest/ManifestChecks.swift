@@ -25,10 +25,6 @@ struct ManifestChecks {
             for d in t.deps where byName[d.value] == nil {
                 tree.error("unknown target '\(d.value)' in deps\(SpellCheck.didYouMean(d.value, in: names))", at: d.location)
             }
-            for d in t.dependencies where d.value == t.name {
-                tree.error("dependency cycle: \(t.name) -> \(t.name)", at: d.location,
-                           notes: ["a target cannot use its own output; build a separate target for the first version"])
-            }
         }
         checkOutputs(tree: &tree)
     }
