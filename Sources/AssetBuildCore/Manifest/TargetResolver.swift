@@ -148,17 +148,19 @@ struct TargetResolver {
             return normalized
         }
         let pixels = w * h
+        let shapeFits = model.aspectRange.map { $0.contains(Double(w) / Double(h)) } ?? true
+        // One suggestion that passes every rule: on the error for the shape when the shape is out
+        // of range (it changes the shape), else on the error for the pixel count.
+        let fit = SizeSpec.suggestion(w, h, for: model).map { s in
+            "; try \(s.width)x\(s.height) (\(s.clamped ? "the nearest valid size: the aspect ratio is clamped to \(s.width > s.height ? "16:1" : "1:16")" : "the same shape"))"
+        } ?? ""
         if !range.contains(pixels) {
             let lo = SizeSpec.describePixels(range.lowerBound), hi = SizeSpec.describePixels(range.upperBound)
-            let fit = SizeSpec.scaled(w, h, into: range).map { "; try \($0.0)x\($0.1) (the same shape)" } ?? ""
-            tree.error("size '\(raw)' is \(SizeSpec.grouped(pixels)) pixels; \(m) takes \(SizeSpec.grouped(range.lowerBound)) (\(lo)) to \(SizeSpec.grouped(range.upperBound)) (\(hi))\(fit)",
+            tree.error("size '\(raw)' is \(SizeSpec.grouped(pixels)) pixels; \(m) takes \(SizeSpec.grouped(range.lowerBound)) (\(lo)) to \(SizeSpec.grouped(range.upperBound)) (\(hi))\(shapeFits ? fit : "")",
                        at: size.location)
         }
-        if let ar = model.aspectRange {
-            let ratio = Double(w) / Double(h)
-            if !ar.contains(ratio) {
-                tree.error("size '\(raw)' has aspect ratio \(SizeSpec.describeRatio(w, h)); \(m) takes 1:16 to 16:1", at: size.location)
-            }
+        if !shapeFits {
+            tree.error("size '\(raw)' has aspect ratio \(SizeSpec.describeRatio(w, h)); \(m) takes 1:16 to 16:1\(fit)", at: size.location)
         }
         return normalized
     }
@@ -341,15 +343,38 @@ public enum SizeSpec {
         return (n < 0 ? "-" : "") + String(digits) + out
     }
 
-    /// `w x h` scaled (same aspect ratio, sides multiples of 8) to the nearest size inside `range`.
-    static func scaled(_ w: Int, _ h: Int, into range: ClosedRange<Int>) -> (Int, Int)? {
-        let pixels = Double(w * h)
-        let target = Double(w * h < range.lowerBound ? range.lowerBound : range.upperBound)
-        let factor = (target / pixels).squareRoot()
-        let round: (Double) -> Int = w * h < range.lowerBound
-            ? { Int(($0 / 8).rounded(.up)) * 8 } : { Int(($0 / 8).rounded(.down)) * 8 }
-        let (sw, sh) = (round(Double(w) * factor), round(Double(h) * factor))
-        return sw > 0 && sh > 0 && range.contains(sw * sh) ? (sw, sh) : nil
+    /// The widest and tallest shape any model takes; used to bound suggestions for a model whose
+    /// own ratio limit is not stated (seedream-3.0-t2i).
+    static let widestRatio = 16.0
+
+    /// A size close to `w x h` that `model` accepts: every rule (pixel range, aspect ratio) holds
+    /// and both sides are multiples of 8. The shape is kept when it is allowed, else clamped to
+    /// the nearest allowed ratio (`clamped`); the pixel count moves to the nearest allowed one.
+    static func suggestion(_ w: Int, _ h: Int, for model: ImageModel)
+        -> (width: Int, height: Int, clamped: Bool)? {
+        guard let range = model.pixelRange, w > 0, h > 0 else { return nil }
+        let aspect = model.aspectRange ?? (1 / widestRatio)...widestRatio
+        let ratio = Double(w) / Double(h)
+        let shape = min(max(ratio, aspect.lowerBound), aspect.upperBound)
+        let pixels = Double(min(max(w * h, range.lowerBound), range.upperBound))
+        func valid(_ a: Int, _ b: Int) -> Bool {
+            a > 0 && b > 0 && range.contains(a * b) && aspect.contains(Double(a) / Double(b))
+        }
+        // Search multiples of 8 around the ideal height; the best keeps the shape closest, then
+        // the pixel count closest to the one asked for (or the nearest bound).
+        let idealHeight = (pixels / shape).squareRoot()
+        var best: (w: Int, h: Int, score: Double)?
+        let base = Int(idealHeight / 8)
+        for hk in max(1, base - 8)...(base + 8) {
+            let height = hk * 8
+            let wk = Int((Double(height) * shape / 8).rounded(.down))
+            for width in [wk * 8, wk * 8 + 8] where valid(width, height) {
+                let score = abs(log(Double(width) / Double(height) / shape)) * 1000
+                    + abs(log(Double(width * height) / pixels))
+                if best == nil || score < best!.score { best = (width, height, score) }
+            }
+        }
+        return best.map { ($0.w, $0.h, ratio != shape) }
     }
 
     static func describeRatio(_ w: Int, _ h: Int) -> String {
