@@ -98,6 +98,39 @@ public final class InputFiles: @unchecked Sendable {
         return out
     }
 
+    /// Why another target's output of `width x height` (and `byteCount` bytes, once it exists)
+    /// cannot be sent as a reference to `model`: the limits files have (ark-api.md §4), worded
+    /// as fragments such as "aspect ratio 16:1; seededit takes references from 1:3 to 3:1".
+    public static func outputProblems(width: Int, height: Int, byteCount: Int?, model m: ImageModel) -> [String] {
+        guard width > 0, height > 0 else { return [] }
+        var out: [String] = []
+        if !m.referenceAspectRange.contains(Double(width) / Double(height)) {
+            let range = m.referenceAspectRange.lowerBound < 0.1 ? "1:16 to 16:1" : "1:3 to 3:1"
+            out.append("aspect ratio \(SizeSpec.describeRatio(width, height)); \(m.id) takes references from \(range)")
+        }
+        if width <= ModelCatalog.minReferenceSide || height <= ModelCatalog.minReferenceSide {
+            out.append("a side of 14 pixels or less; references must be wider and taller than 14")
+        }
+        if width * height > ModelCatalog.maxReferencePixels {
+            out.append("\(width * height) pixels; references may have at most 6000x6000")
+        }
+        if let byteCount, byteCount > ModelCatalog.maxReferenceBytes {
+            out.append(String(format: "%.1f MB; references may have at most 10 MB", Double(byteCount) / 1_048_576))
+        }
+        return out
+    }
+
+    /// Checks an upstream target's real output before it is sent (a preset's pixels are known
+    /// only once the image exists): a message for `InputError`, or nil when it may be sent.
+    public static func checkUpstreamImage(_ image: ActionImage, label: String, upstream: String,
+                                          model: ImageModel) -> String? {
+        let problems = outputProblems(width: image.width, height: image.height, byteCount: image.byteCount, model: model)
+        guard !problems.isEmpty else { return nil }
+        return "reference '\(label)' is \(image.width)x\(image.height) (as '\(upstream)' came out): "
+            + problems.joined(separator: "; ")
+            + "; change the size of '\(upstream)' (a WxH size fixes its shape), or reference another image; nothing was sent for this target"
+    }
+
     /// `; did you mean 'refs/product.png'?` when a file beside the missing one has a close name.
     static func didYouMean(_ rel: String, directory: String) -> String {
         let url = URL(fileURLWithPath: rel)

@@ -49,6 +49,15 @@ struct ManifestChecks {
                            at: r.location)
                 continue
             }
+            // A `WxH` upstream's shape is known now; a preset's is checked when the image exists.
+            if spec.modelIsKnown, let (w, h) = SizeSpec.parsePixels(otherSpec.size.value) {
+                let problems = InputFiles.outputProblems(width: w, height: h, byteCount: nil, model: spec.modelInfo)
+                if !problems.isEmpty {
+                    tree.error("reference '\(r.value.spelling)' is \(w)x\(h) (the size of '\(name)'): \(problems.joined(separator: "; "))",
+                               at: r.location,
+                               notes: ["change the size of '\(name)', or reference another image"])
+                }
+            }
             if let index {
                 if index < 1 || index > otherSpec.images {
                     let range = otherSpec.images == 1 ? "it makes one image: use '\(name)'" : "it makes \(otherSpec.images) images: use \(name)[1] to \(name)[\(otherSpec.images)]"
