@@ -61,13 +61,25 @@ struct AssetBuildCommand: AsyncParsableCommand {
         return sub + leading + Array(args[i...])
     }
 
-    /// A mistyped subcommand is an error with a suggestion, never taken for a target name.
+    /// A mistyped subcommand is an error with a suggestion, never taken for a target name; so is a
+    /// mistyped nested one (`cache stat`), at every level of the command tree.
     static func checkSubcommand(_ args: [String]) throws {
-        guard let first = args.first, !first.hasPrefix("-") else { return }
-        let names = (configuration.subcommands.map { $0._commandName } + ["help"])
-        guard !names.contains(first) else { return }
-        throw DiagnosticsError([.error("unknown subcommand '\(first)'\(SpellCheck.didYouMean(first, in: names))", at: nil,
-                                       notes: ["subcommands: " + names.joined(separator: ", ")])])
+        var command: any ParsableCommand.Type = AssetBuildCommand.self
+        var path: [String] = []
+        for word in args {
+            let subcommands = command.configuration.subcommands
+            guard !word.hasPrefix("-"), !subcommands.isEmpty, word != "help" else { return }
+            if let next = subcommands.first(where: { $0._commandName == word }) {
+                command = next
+                path.append(word)
+                continue
+            }
+            let names = subcommands.map { $0._commandName } + (path.isEmpty ? ["help"] : [])
+            let prefix = path.map { $0 + " " }.joined()
+            let suggestion = SpellCheck.suggestion(for: word, in: names).map { "; did you mean '\(prefix)\($0)'?" } ?? ""
+            throw DiagnosticsError([.error("unknown subcommand '\(prefix)\(word)'\(suggestion)", at: nil,
+                                           notes: ["\(prefix)subcommands: " + names.joined(separator: ", ")])])
+        }
     }
 
     static func exit(with error: any Error) -> Never {

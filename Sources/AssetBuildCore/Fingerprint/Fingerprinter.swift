@@ -137,6 +137,9 @@ public struct Fingerprinter: Sendable {
                     }
                     for image in chosen {
                         let label = index != nil || out.images.count == 1 ? r.value.spelling : "\(name)[\(image.index + 1)]"
+                        if let problem = InputFiles.checkUpstreamImage(image, label: label, upstream: name, model: spec.modelInfo) {
+                            throw InputError(target: target.name, message: problem)
+                        }
                         refs.append((label, .object(image.object, format: .jpeg)))
                         hashes.append(image.object.hex)
                     }

@@ -32,6 +32,8 @@ public final class InputFiles: @unchecked Sendable {
         case missing
         case unreadable(String)
         case notAnImage(String)
+        /// A recognised image whose end is missing (an interrupted download or copy).
+        case cutShort(String)
     }
 
     /// The digest of the file at an absolute path; reads and probes it only when its stat changed.
@@ -47,7 +49,10 @@ public final class InputFiles: @unchecked Sendable {
         let data: Data
         do { data = try FileOps.read(path) } catch { throw .unreadable("\(error)") }
         let info: ImageInfo
-        do { info = try ImageProbe.probe(data) } catch { throw .notAnImage("\(error)") }
+        do { info = try ImageProbe.probeWhole(data) } catch {
+            if case .incomplete = error { throw .cutShort("\(error)") }
+            throw .notAnImage("\(error)")
+        }
         let sha = SHA256.hash(data).hex
         let file = InputFile(path: path, sha256: sha, size: Int64(data.count), format: info.format,
                              width: info.width, height: info.height)
@@ -73,16 +78,19 @@ public final class InputFiles: @unchecked Sendable {
                 let path = rel.hasPrefix("/") ? rel : manifest.directory + "/" + rel
                 do throws(Problem) {
                     let f = try digest(path)
-                    out += Self.limits(f, label: rel, model: m, at: ref.location)
+                    out += Self.limits(f, label: rel, model: spec.modelIsKnown ? m : nil, at: ref.location)
                 } catch {
                     switch error {
                     case .missing:
-                        out.append(.error("reference file '\(rel)' not found; paths are relative to the manifest's folder", at: ref.location))
+                        out.append(.error("reference file '\(rel)' not found; paths are relative to the manifest's folder\(Self.didYouMean(rel, directory: manifest.directory))",
+                                          at: ref.location))
                     case .unreadable(let why):
                         out.append(.error("reference file '\(rel)' cannot be read: \(why)", at: ref.location))
                     case .notAnImage(let why):
                         out.append(.error("reference file '\(rel)' is not a usable image: \(why)", at: ref.location,
                                           notes: ["references must be jpeg, png, webp, bmp, tiff or gif files"]))
+                    case .cutShort(let why):
+                        out.append(.error("reference file '\(rel)' is not a usable image: \(why)", at: ref.location))
                     }
                 }
             }
@@ -90,28 +98,73 @@ public final class InputFiles: @unchecked Sendable {
         return out
     }
 
-    static func limits(_ f: InputFile, label: String, model m: ImageModel, at location: SourceLocation) -> [Diagnostic] {
+    /// Why another target's output of `width x height` (and `byteCount` bytes, once it exists)
+    /// cannot be sent as a reference to `model`: the limits files have (ark-api.md §4), worded
+    /// as fragments such as "aspect ratio 16:1; seededit takes references from 1:3 to 3:1".
+    public static func outputProblems(width: Int, height: Int, byteCount: Int?, model m: ImageModel) -> [String] {
+        guard width > 0, height > 0 else { return [] }
+        var out: [String] = []
+        if !m.referenceAspectRange.contains(Double(width) / Double(height)) {
+            let range = m.referenceAspectRange.lowerBound < 0.1 ? "1:16 to 16:1" : "1:3 to 3:1"
+            out.append("aspect ratio \(SizeSpec.describeRatio(width, height)); \(m.id) takes references from \(range)")
+        }
+        if width <= ModelCatalog.minReferenceSide || height <= ModelCatalog.minReferenceSide {
+            out.append("a side of 14 pixels or less; references must be wider and taller than 14")
+        }
+        if width * height > ModelCatalog.maxReferencePixels {
+            out.append("\(width * height) pixels; references may have at most 6000x6000")
+        }
+        if let byteCount, byteCount > ModelCatalog.maxReferenceBytes {
+            out.append(String(format: "%.1f MB; references may have at most 10 MB", Double(byteCount) / 1_048_576))
+        }
+        return out
+    }
+
+    /// Checks an upstream target's real output before it is sent (a preset's pixels are known
+    /// only once the image exists): a message for `InputError`, or nil when it may be sent.
+    public static func checkUpstreamImage(_ image: ActionImage, label: String, upstream: String,
+                                          model: ImageModel) -> String? {
+        let problems = outputProblems(width: image.width, height: image.height, byteCount: image.byteCount, model: model)
+        guard !problems.isEmpty else { return nil }
+        return "reference '\(label)' is \(image.width)x\(image.height) (as '\(upstream)' came out): "
+            + problems.joined(separator: "; ")
+            + "; change the size of '\(upstream)' (a WxH size fixes its shape), or reference another image; nothing was sent for this target"
+    }
+
+    /// `; did you mean 'refs/product.png'?` when a file beside the missing one has a close name.
+    static func didYouMean(_ rel: String, directory: String) -> String {
+        let url = URL(fileURLWithPath: rel)
+        let folder = (rel as NSString).deletingLastPathComponent
+        let full = rel.hasPrefix("/") ? folder : directory + (folder.isEmpty ? "" : "/" + folder)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: full),
+              let match = SpellCheck.suggestion(for: url.lastPathComponent, in: names) else { return "" }
+        return "; did you mean '\(folder.isEmpty ? match : folder + "/" + match)'?"
+    }
+
+    /// The service's limits for one reference image; with no `model` (its id is unknown) only
+    /// the limits every model shares.
+    static func limits(_ f: InputFile, label: String, model m: ImageModel?, at location: SourceLocation) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        if let format = f.format, !m.referenceFormats.contains(format.rawValue) {
+        if let m, let format = f.format, !m.referenceFormats.contains(format.rawValue) {
             let allowed = m.referenceFormats.sorted().joined(separator: ", ")
-            out.append(.error("reference '\(label)' is \(format.rawValue); \(m.id) takes \(allowed)", at: location))
+            out.append(.error("reference '\(label)' is \(format.rawValue); \(m.id) takes \(allowed); convert it to one of these", at: location))
         }
         if f.size > Int64(ModelCatalog.maxReferenceBytes) {
             let mb = String(format: "%.1f", Double(f.size) / 1_048_576)
-            out.append(.error("reference '\(label)' is \(mb) MB; the service takes at most 10 MB", at: location))
+            out.append(.error("reference '\(label)' is \(mb) MB; the service takes at most 10 MB; recompress or scale it down", at: location))
         }
         if f.width <= ModelCatalog.minReferenceSide || f.height <= ModelCatalog.minReferenceSide {
-            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) pixels; width and height must each be more than 14",
+            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) pixels; width and height must each be more than 14; use a larger image",
                               at: location))
         }
         if f.width * f.height > ModelCatalog.maxReferencePixels {
-            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) = \(f.width * f.height) pixels; the service takes at most 6000x6000 = 36000000",
+            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) = \(f.width * f.height) pixels; the service takes at most 6000x6000 = 36000000; scale it down",
                               at: location))
         }
         let ratio = Double(f.width) / Double(max(1, f.height))
-        if f.width > 0, f.height > 0, !m.referenceAspectRange.contains(ratio) {
+        if let m, f.width > 0, f.height > 0, !m.referenceAspectRange.contains(ratio) {
             let range = m.referenceAspectRange.lowerBound < 0.1 ? "1:16 to 16:1" : "1:3 to 3:1"
-            out.append(.error("reference '\(label)' has aspect ratio \(SizeSpec.describeRatio(f.width, f.height)); \(m.id) takes \(range)",
+            out.append(.error("reference '\(label)' has aspect ratio \(SizeSpec.describeRatio(f.width, f.height)); \(m.id) takes \(range); crop it",
                               at: location))
         }
         return out

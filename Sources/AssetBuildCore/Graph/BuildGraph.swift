@@ -27,21 +27,20 @@ public struct BuildGraph: Sendable {
         }
         self.dependencies = deps
         self.dependents = rdeps
-        if let cycle = Self.findCycle(manifest: manifest, dependencies: deps, index: index) {
-            throw manifest.diagnosticsError([cycle])
-        }
+        let cycles = Self.findCycles(manifest: manifest, dependencies: deps)
+        if !cycles.isEmpty { throw manifest.diagnosticsError(ManifestLoader.sorted(cycles)) }
         self.topologicalOrder = Self.sort(dependencies: deps, dependents: rdeps)
     }
 
-    /// The dependency cycle among `manifest`'s targets, if any (for collecting every manifest
-    /// error in one pass, before a graph can be built).
-    public static func cycle(in manifest: Manifest) -> Diagnostic? {
+    /// The dependency cycles among `manifest`'s targets (for collecting every manifest error in
+    /// one pass, before a graph can be built).
+    public static func cycles(in manifest: Manifest) -> [Diagnostic] {
         var index: [String: Int] = [:]
         for (i, t) in manifest.targets.enumerated() { index[t.name] = i }
         let deps = manifest.targets.map { t in
             Array(Set(t.dependencies.compactMap { index[$0.value] })).sorted()
         }
-        return findCycle(manifest: manifest, dependencies: deps, index: index)
+        return findCycles(manifest: manifest, dependencies: deps)
     }
 
     public func index(of name: String) -> Int? {
@@ -78,39 +77,107 @@ public struct BuildGraph: Sendable {
         return order
     }
 
-    /// A depth-first search in declaration order. The cycle is reported where it is entered: at the
-    /// edge (reference or dep) of the first target on it that the user wrote, as `a -> b -> a`.
-    static func findCycle(manifest: Manifest, dependencies: [[Int]], index: [String: Int]) -> Diagnostic? {
-        enum Mark { case unvisited, inStack, done }
-        var marks = [Mark](repeating: .unvisited, count: dependencies.count)
-        var stack: [Int] = []
+    /// One elementary cycle per strongly connected component, and every self-loop, so fixing the
+    /// first cycle never uncovers another. Each is reported where it is entered: at the edge
+    /// (reference, field or dep) from the component's first declared target to the next target on
+    /// the cycle, as `a -> b -> a`.
+    static func findCycles(manifest: Manifest, dependencies: [[Int]]) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for (i, t) in manifest.targets.enumerated() where dependencies[i].contains(i) {
+            out += selfLoops(of: t)
+        }
+        for component in stronglyConnectedComponents(dependencies) where component.count > 1 {
+            let members = Set(component)
+            let start = component.min()!
+            let path = shortestCycle(from: start, within: members, dependencies: dependencies)
+            let names = path.map { manifest.targets[$0].name }
+            let first = manifest.targets[start]
+            let location = first.dependencies.first { $0.value == names[1] }?.location ?? first.location
+            out.append(.error("dependency cycle: \(names.joined(separator: " -> "))", at: location))
+        }
+        return out
+    }
 
-        func visit(_ i: Int) -> [Int]? {
-            marks[i] = .inStack
-            stack.append(i)
-            for j in dependencies[i] {
-                switch marks[j] {
-                case .inStack:
-                    let start = stack.firstIndex(of: j)!
-                    return Array(stack[start...]) + [j]
-                case .unvisited:
-                    if let c = visit(j) { return c }
-                case .done:
-                    break
+    /// `a -> a`: one diagnostic per edge, with advice that fits the kind of edge.
+    private static func selfLoops(of t: Target) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        var seen = Set<SourceLocation>()
+        let ownDeps = Set(t.deps.filter { $0.value == t.name }.map(\.location))
+        for d in t.dependencies where d.value == t.name && seen.insert(d.location).inserted {
+            let note = ownDeps.contains(d.location)
+                ? "a target cannot wait for itself; remove '\(t.name)' from its deps"
+                : "a target cannot use its own output; build a separate target for the first version"
+            out.append(.error("dependency cycle: \(t.name) -> \(t.name)", at: d.location, notes: [note]))
+        }
+        return out
+    }
+
+    /// The shortest path `start -> … -> start` inside one component (breadth-first, neighbours in
+    /// declaration order, so the cycle printed is stable).
+    private static func shortestCycle(from start: Int, within members: Set<Int>, dependencies: [[Int]]) -> [Int] {
+        var parent: [Int: Int] = [:]
+        var queue = [start]
+        var head = 0
+        while head < queue.count {
+            let i = queue[head]
+            head += 1
+            for j in dependencies[i].sorted() where members.contains(j) && j != i {
+                if j == start {
+                    var path = [start]
+                    var k = i
+                    while k != start {
+                        path.append(k)
+                        k = parent[k]!
+                    }
+                    return [start] + path.dropFirst().reversed() + [start]
+                }
+                if parent[j] == nil {
+                    parent[j] = i
+                    queue.append(j)
                 }
             }
-            stack.removeLast()
-            marks[i] = .done
-            return nil
         }
+        return [start, start]  // unreachable for a component of two or more
+    }
 
-        for i in dependencies.indices where marks[i] == .unvisited {
-            guard let cycle = visit(i) else { continue }
-            let names = cycle.map { manifest.targets[$0].name }
-            let first = manifest.targets[cycle[0]]
-            let location = first.dependencies.first { $0.value == names[1] }?.location ?? first.location
-            return .error("dependency cycle: \(names.joined(separator: " -> "))", at: location)
+    /// Tarjan's algorithm, iterative (a long chain of targets must not overflow the stack).
+    /// Components come out in no particular order; callers sort what they report.
+    static func stronglyConnectedComponents(_ dependencies: [[Int]]) -> [[Int]] {
+        let n = dependencies.count
+        var index = [Int](repeating: -1, count: n), low = [Int](repeating: 0, count: n)
+        var onStack = [Bool](repeating: false, count: n)
+        var stack: [Int] = [], components: [[Int]] = []
+        var next = 0
+        for root in 0..<n where index[root] < 0 {
+            var work: [(node: Int, edge: Int)] = [(root, 0)]
+            index[root] = next; low[root] = next; next += 1
+            stack.append(root); onStack[root] = true
+            while let (v, e) = work.last {
+                if e < dependencies[v].count {
+                    work[work.count - 1].edge += 1
+                    let w = dependencies[v][e]
+                    if index[w] < 0 {
+                        index[w] = next; low[w] = next; next += 1
+                        stack.append(w); onStack[w] = true
+                        work.append((w, 0))
+                    } else if onStack[w] {
+                        low[v] = min(low[v], index[w])
+                    }
+                    continue
+                }
+                work.removeLast()
+                if let parent = work.last?.node { low[parent] = min(low[parent], low[v]) }
+                if low[v] == index[v] {
+                    var component: [Int] = []
+                    while let w = stack.popLast() {
+                        onStack[w] = false
+                        component.append(w)
+                        if w == v { break }
+                    }
+                    components.append(component)
+                }
+            }
         }
-        return nil
+        return components
     }
 }

@@ -34,6 +34,33 @@ public enum ImageProbe {
         return info
     }
 
+    /// `probe`, plus a cheap check that the whole file is there: a PNG must hold its IEND chunk and
+    /// a JPEG its end-of-image marker after the frame header. No pixel is decoded; a reference cut
+    /// short (an interrupted download) is caught before it is sent. Other formats: header only.
+    public static func probeWhole(_ data: Data) throws(ImageProbeError) -> ImageInfo {
+        let info = try probe(data)
+        switch info.format {
+        case .png:
+            // IEND is the last chunk: length 0, type, CRC. Data after it (rare) is tolerated.
+            let iend = Data([0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82])
+            guard data.count >= 33 + iend.count,
+                  data.range(of: iend, options: .backwards, in: (data.startIndex + 33)..<data.endIndex) != nil else {
+                throw .incomplete("the png has no IEND chunk at its end")
+            }
+        case .jpeg:
+            // In entropy-coded data FF is always followed by 00 or a restart marker, so FF D9 after
+            // the frame header is the end of the image (trailing data after it, as in motion
+            // photos, is tolerated). An EXIF thumbnail's own EOI comes before the frame.
+            let frame = (try? jpegFrameOffset(HeaderBytes(data))) ?? 2
+            guard data.range(of: Data([0xFF, 0xD9]), in: (data.startIndex + frame)..<data.endIndex) != nil else {
+                throw .incomplete("the jpeg has no end-of-image marker")
+            }
+        default:
+            break
+        }
+        return info
+    }
+
     /// PNG: the first chunk must be IHDR, holding big-endian width and height.
     private static func probePNG(_ b: HeaderBytes) throws(ImageProbeError) -> ImageInfo {
         guard b.count >= 24 else { throw .truncated }
@@ -44,6 +71,12 @@ public enum ImageProbe {
     /// JPEG: walks the marker segments to the first start-of-frame (SOF0…SOF15 except DHT C4, JPG C8
     /// and DAC CC), skipping fill bytes and the standalone markers that carry no length.
     private static func probeJPEG(_ b: HeaderBytes) throws(ImageProbeError) -> ImageInfo {
+        let pos = try jpegFrameOffset(b)
+        return ImageInfo(format: .jpeg, width: try b.u16be(pos + 5), height: try b.u16be(pos + 3))
+    }
+
+    /// The offset of the first start-of-frame segment's length field.
+    private static func jpegFrameOffset(_ b: HeaderBytes) throws(ImageProbeError) -> Int {
         var pos = 2
         while true {
             guard try b.u8(pos) == 0xFF else { throw .invalid("jpeg marker expected at byte \(pos)") }
@@ -63,7 +96,7 @@ public enum ImageProbe {
                 throw .invalid("jpeg scan starts before its frame header")
             case 0xC0...0xCF where marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
                 // length(2) precision(1) height(2) width(2)
-                return ImageInfo(format: .jpeg, width: try b.u16be(pos + 5), height: try b.u16be(pos + 3))
+                return pos
             default:
                 let length = try b.u16be(pos)
                 guard length >= 2 else { throw .invalid("jpeg segment with length \(length)") }

@@ -8,6 +8,8 @@ public enum ImageProbeError: Error, Sendable, Hashable, CustomStringConvertible 
     case truncated
     /// The signature matched, but the header contradicts the format (the reason is in lower case).
     case invalid(String)
+    /// The header is whole but the file ends before the format's end marker: a cut download or copy.
+    case incomplete(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,8 @@ public enum ImageProbeError: Error, Sendable, Hashable, CustomStringConvertible 
             return "truncated image (the data ends before its dimensions)"
         case .invalid(let reason):
             return "invalid image header: \(reason)"
+        case .incomplete(let reason):
+            return "truncated image (\(reason); the file was cut short, so copy or export it again)"
         }
     }
 }

@@ -198,6 +198,11 @@ public struct ImageSpec: Sendable {
     public var responseFormat: ResponseFormat
     /// Set for a storybook's pictures: the prompt and the number of images come from the story.
     public var storybook: StorybookPictures?
+    /// False when the model id is unknown: the spec then exists only so that the checks which do
+    /// not need the model's limits (references, deps, files) still run and every problem is
+    /// reported in one pass. `modelInfo` is a stand-in and is never used to build; such a
+    /// manifest always fails to load.
+    public var modelIsKnown = true
 }
 
 /// A storybook's picture step: one group with a picture per scene plus a cover.

@@ -25,10 +25,6 @@ struct ManifestChecks {
             for d in t.deps where byName[d.value] == nil {
                 tree.error("unknown target '\(d.value)' in deps\(SpellCheck.didYouMean(d.value, in: names))", at: d.location)
             }
-            for d in t.dependencies where d.value == t.name {
-                tree.error("dependency cycle: \(t.name) -> \(t.name)", at: d.location,
-                           notes: ["a target cannot use its own output; build a separate target for the first version"])
-            }
         }
         checkOutputs(tree: &tree)
     }
@@ -53,6 +49,15 @@ struct ManifestChecks {
                            at: r.location)
                 continue
             }
+            // A `WxH` upstream's shape is known now; a preset's is checked when the image exists.
+            if spec.modelIsKnown, let (w, h) = SizeSpec.parsePixels(otherSpec.size.value) {
+                let problems = InputFiles.outputProblems(width: w, height: h, byteCount: nil, model: spec.modelInfo)
+                if !problems.isEmpty {
+                    tree.error("reference '\(r.value.spelling)' is \(w)x\(h) (the size of '\(name)'): \(problems.joined(separator: "; "))",
+                               at: r.location,
+                               notes: ["change the size of '\(name)', or reference another image"])
+                }
+            }
             if let index {
                 if index < 1 || index > otherSpec.images {
                     let range = otherSpec.images == 1 ? "it makes one image: use '\(name)'" : "it makes \(otherSpec.images) images: use \(name)[1] to \(name)[\(otherSpec.images)]"
@@ -64,8 +69,8 @@ struct ManifestChecks {
                 if otherSpec.images > 1 { wholeGroups.append((r, otherSpec.images)) }
             }
         }
-        // A reference to a whole group sends every image of it.
-        if let (group, size) = wholeGroups.first {
+        // A reference to a whole group sends every image of it (checked only against a known model).
+        if spec.modelIsKnown, let (group, size) = wholeGroups.first {
             let location = group.location
             let m = spec.modelInfo
             let name = group.value.spelling

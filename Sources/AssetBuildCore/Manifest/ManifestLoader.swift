@@ -129,10 +129,7 @@ public enum ManifestLoader {
         if !errors.isEmpty {
             // Report everything in one pass: cycles among the targets that did load, and their
             // reference files (reading them is fine here: nothing will be built).
-            var extra: [Diagnostic] = []
-            if !errors.contains(where: { $0.message.hasPrefix("dependency cycle") }), let cycle = BuildGraph.cycle(in: manifest) {
-                extra.append(cycle)
-            }
+            var extra = BuildGraph.cycles(in: manifest)
             if checkFiles { extra += InputFiles(memo: [:]).check(manifest) }
             throw DiagnosticsError(sorted(tree.diagnostics + extra), sources: [file: redactingSecrets(text)])
         }

@@ -27,23 +27,46 @@ struct TargetResolver {
             tree.error("'\(key)' applies to text targets; remove it, or add 'kind: text' to make '\(name)' a text target", at: at)
         }
         let modelID = o.model ?? Located(ModelCatalog.defaultImageModel, at: location)
-        guard let model = imageModel(modelID, tree: &tree) else { return nil }
-        guard let prompt = o.prompt else {
-            if !o.written.contains("prompt") {
-                tree.error("target '\(name)' has no 'prompt'; add one that describes the image", at: location)
-            }
-            return nil
+        // An unknown model skips only the checks that need its limits; the rest still run.
+        let known = imageModel(modelID, tree: &tree)
+        let model = known ?? ModelCatalog.model(id: ModelCatalog.defaultImageModel)!
+        let prompt = o.prompt
+        if prompt == nil, !o.written.contains("prompt") {
+            tree.error("target '\(name)' has no 'prompt'; add one that describes the image", at: location)
         }
         let m = model.id == modelID.value ? modelID.value : "\(modelID.value) (\(model.id))"
 
         let images = o.images?.value ?? 1
-        if images > 1, !model.supportsGroups {
-            tree.error("'images: \(images)' asks for a group, which \(m) cannot make; only seedream 4.5 and 4.0 generate groups", at: o.images!.location)
-        }
         var minImages = o.minImages?.value ?? images
         if let mi = o.minImages, mi.value > images {
             tree.error("'min_images' (\(mi.value)) is more than 'images' (\(images))", at: mi.location)
             minImages = images
+        }
+        var responseFormat = ResponseFormat.b64Json
+        if let rf = o.responseFormat {
+            if let f = ResponseFormat(rawValue: rf.value) {
+                responseFormat = f
+            } else {
+                tree.error("'response_format: \(rf.value)' is for text targets; image targets take 'url' or 'b64_json'", at: rf.location)
+            }
+        }
+        let references = o.references?.value ?? []
+        if let text = prompt?.literalText { adviseOnPromptLength(text, at: prompt!.location, tree: &tree) }
+        guard let prompt else { return nil }
+        guard known != nil else {
+            if let size = o.size, !SizeSpec.isSize(size.value) {
+                tree.error("size '\(size.value)' is not a size; give 1K, 2K, 4K, adaptive or WxH such as 2048x2048", at: size.location)
+            }
+            return ImageSpec(
+                model: modelID, modelInfo: model, prompt: prompt, references: references,
+                size: o.size ?? Located(model.defaultSize, at: location), images: images, minImages: minImages,
+                watermark: o.watermark?.value ?? true, optimizePrompt: o.optimizePrompt?.value, seed: o.seed?.value,
+                guidanceScale: o.guidanceScale?.value, stream: o.stream?.value ?? false, responseFormat: responseFormat,
+                modelIsKnown: false)
+        }
+
+        if images > 1, !model.supportsGroups {
+            tree.error("'images: \(images)' asks for a group, which \(m) cannot make; only seedream 4.5 and 4.0 generate groups", at: o.images!.location)
         }
         let size = resolveSize(o.size, model: model, display: m, location: location, tree: &tree)
 
@@ -64,18 +87,8 @@ struct TargetResolver {
         if let s = o.stream, s.value, !model.supportsStream {
             tree.error("'stream' is not supported by \(m); only seedream 4.5 and 4.0 stream", at: s.location)
         }
-        var responseFormat = ResponseFormat.b64Json
-        if let rf = o.responseFormat {
-            if let f = ResponseFormat(rawValue: rf.value) {
-                responseFormat = f
-            } else {
-                tree.error("'response_format: \(rf.value)' is for text targets; image targets take 'url' or 'b64_json'", at: rf.location)
-            }
-        }
-        let references = o.references?.value ?? []
         checkReferenceCount(references, images: images, model: model, display: m,
                             location: o.references?.location ?? location, target: name, tree: &tree)
-        if let text = prompt.literalText { adviseOnPromptLength(text, at: prompt.location, tree: &tree) }
 
         return ImageSpec(
             model: modelID, modelInfo: model, prompt: prompt, references: references, size: size,
@@ -135,17 +148,19 @@ struct TargetResolver {
             return normalized
         }
         let pixels = w * h
+        let shapeFits = model.aspectRange.map { $0.contains(Double(w) / Double(h)) } ?? true
+        // One suggestion that passes every rule: on the error for the shape when the shape is out
+        // of range (it changes the shape), else on the error for the pixel count.
+        let fit = SizeSpec.suggestion(w, h, for: model).map { s in
+            "; try \(s.width)x\(s.height) (\(s.clamped ? "the nearest valid size: the aspect ratio is clamped to \(s.width > s.height ? "16:1" : "1:16")" : "the same shape"))"
+        } ?? ""
         if !range.contains(pixels) {
             let lo = SizeSpec.describePixels(range.lowerBound), hi = SizeSpec.describePixels(range.upperBound)
-            let fit = SizeSpec.scaled(w, h, into: range).map { "; try \($0.0)x\($0.1) (the same shape)" } ?? ""
-            tree.error("size '\(raw)' is \(SizeSpec.grouped(pixels)) pixels; \(m) takes \(SizeSpec.grouped(range.lowerBound)) (\(lo)) to \(SizeSpec.grouped(range.upperBound)) (\(hi))\(fit)",
+            tree.error("size '\(raw)' is \(SizeSpec.grouped(pixels)) pixels; \(m) takes \(SizeSpec.grouped(range.lowerBound)) (\(lo)) to \(SizeSpec.grouped(range.upperBound)) (\(hi))\(shapeFits ? fit : "")",
                        at: size.location)
         }
-        if let ar = model.aspectRange {
-            let ratio = Double(w) / Double(h)
-            if !ar.contains(ratio) {
-                tree.error("size '\(raw)' has aspect ratio \(SizeSpec.describeRatio(w, h)); \(m) takes 1:16 to 16:1", at: size.location)
-            }
+        if !shapeFits {
+            tree.error("size '\(raw)' has aspect ratio \(SizeSpec.describeRatio(w, h)); \(m) takes 1:16 to 16:1\(fit)", at: size.location)
         }
         return normalized
     }
@@ -298,6 +313,12 @@ extension TargetResolver {
 
 /// Parsing and describing `WxH` sizes.
 public enum SizeSpec {
+    /// Whether `s` has the form of some size (a preset, `adaptive` or `WxH`), whatever the model.
+    static func isSize(_ s: String) -> Bool {
+        let raw = s.trimmingCharacters(in: .whitespaces)
+        return ["1K", "2K", "4K", "ADAPTIVE"].contains(raw.uppercased()) || parsePixels(raw) != nil
+    }
+
     /// `2048x2048` (also `2048X2048`, `2048×2048`, `2048*2048`) → (2048, 2048).
     public static func parsePixels(_ s: String) -> (Int, Int)? {
         let parts = s.split(whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" || $0 == "*" })
@@ -326,15 +347,38 @@ public enum SizeSpec {
         return (n < 0 ? "-" : "") + String(digits) + out
     }
 
-    /// `w x h` scaled (same aspect ratio, sides multiples of 8) to the nearest size inside `range`.
-    static func scaled(_ w: Int, _ h: Int, into range: ClosedRange<Int>) -> (Int, Int)? {
-        let pixels = Double(w * h)
-        let target = Double(w * h < range.lowerBound ? range.lowerBound : range.upperBound)
-        let factor = (target / pixels).squareRoot()
-        let round: (Double) -> Int = w * h < range.lowerBound
-            ? { Int(($0 / 8).rounded(.up)) * 8 } : { Int(($0 / 8).rounded(.down)) * 8 }
-        let (sw, sh) = (round(Double(w) * factor), round(Double(h) * factor))
-        return sw > 0 && sh > 0 && range.contains(sw * sh) ? (sw, sh) : nil
+    /// The widest and tallest shape any model takes; used to bound suggestions for a model whose
+    /// own ratio limit is not stated (seedream-3.0-t2i).
+    static let widestRatio = 16.0
+
+    /// A size close to `w x h` that `model` accepts: every rule (pixel range, aspect ratio) holds
+    /// and both sides are multiples of 8. The shape is kept when it is allowed, else clamped to
+    /// the nearest allowed ratio (`clamped`); the pixel count moves to the nearest allowed one.
+    static func suggestion(_ w: Int, _ h: Int, for model: ImageModel)
+        -> (width: Int, height: Int, clamped: Bool)? {
+        guard let range = model.pixelRange, w > 0, h > 0 else { return nil }
+        let aspect = model.aspectRange ?? (1 / widestRatio)...widestRatio
+        let ratio = Double(w) / Double(h)
+        let shape = min(max(ratio, aspect.lowerBound), aspect.upperBound)
+        let pixels = Double(min(max(w * h, range.lowerBound), range.upperBound))
+        func valid(_ a: Int, _ b: Int) -> Bool {
+            a > 0 && b > 0 && range.contains(a * b) && aspect.contains(Double(a) / Double(b))
+        }
+        // Search multiples of 8 around the ideal height; the best keeps the shape closest, then
+        // the pixel count closest to the one asked for (or the nearest bound).
+        let idealHeight = (pixels / shape).squareRoot()
+        var best: (w: Int, h: Int, score: Double)?
+        let base = Int(idealHeight / 8)
+        for hk in max(1, base - 8)...(base + 8) {
+            let height = hk * 8
+            let wk = Int((Double(height) * shape / 8).rounded(.down))
+            for width in [wk * 8, wk * 8 + 8] where valid(width, height) {
+                let score = abs(log(Double(width) / Double(height) / shape)) * 1000
+                    + abs(log(Double(width * height) / pixels))
+                if best == nil || score < best!.score { best = (width, height, score) }
+            }
+        }
+        return best.map { ($0.w, $0.h, ratio != shape) }
     }
 
     static func describeRatio(_ w: Int, _ h: Int) -> String {

@@ -51,6 +51,16 @@ struct YAMLSyntaxError {
                           notes: ["replace each tab at the start of the line with spaces (2 per level in the examples)"])
         }
         if problem == "found undefined alias" { return undefinedAlias(at: mark) }
+        // A quote never closed runs to the end of the file, where libyaml stops: point at the quote.
+        if problem.contains("unexpected end of stream"), let context, context.text.contains("quoted scalar") {
+            let open = context.mark
+            let source: String = line(open.line) ?? ""
+            let first: Character? = source.dropFirst(max(0, open.column - 1)).first
+            let quote: String = first == "'" ? "'" : "\""
+            return .error("this \(quote == "'" ? "single" : "double")-quoted string is never closed; add the closing \(quote)",
+                          at: location(line: open.line, column: open.column),
+                          notes: ["a quoted value may span lines, so YAML read to the end of the file looking for the closing \(quote)"])
+        }
 
         var message = "invalid YAML: \(problem)"
         if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
@@ -60,6 +70,8 @@ struct YAMLSyntaxError {
            let r = source.range(of: #"[a-z0-9][a-z0-9_-]*\[[0-9]+\]"#, options: .regularExpression) {
             let ref = String(source[r])
             notes.append("inside [ … ] a group image such as \(ref) must be quoted: [\"\(ref)\", …]; or write one '- \(ref)' per line")
+        } else if problem.contains("did not find expected ',' or ']'"), let context {
+            notes.append("close the list that starts at line \(context.mark.line), column \(context.mark.column) with ']', and separate its items with ','")
         } else if problem.contains("mapping values are not allowed") {
             notes.append("a value containing ': ' must be quoted, e.g. prompt: \"Title: subtitle\"")
         } else if problem.contains("did not find expected key"), let context, context.text.contains("block mapping") {
@@ -69,7 +81,19 @@ struct YAMLSyntaxError {
             let what = key.map { "'\($0)'" } ?? "this line"
             notes.append("keys of one mapping start in the same column: indent \(what) like the key at line \(context.mark.line), column \(context.mark.column), or quote a value that continues on this line")
         }
-        return .error(message, at: location(line: mark.line, column: mark.column), notes: notes)
+        return .error(message, at: pointable(mark), notes: notes)
+    }
+
+    /// `mark`, or when it lies past the text (libyaml stops after the last line) the end of the
+    /// last line that has text, so the message still shows a source line and a caret.
+    private func pointable(_ mark: Mark) -> SourceLocation {
+        if let source = line(mark.line), !source.allSatisfy(\.isWhitespace) {
+            return location(line: mark.line, column: mark.column)
+        }
+        var n = min(mark.line, lines.count)
+        while n > 1, line(n)?.allSatisfy(\.isWhitespace) ?? true { n -= 1 }
+        let last = line(n) ?? ""
+        return location(line: n, column: max(1, last.count))
     }
 
     /// `*name` with no `&name` before it: name the alias, and say where the anchor is (if later) or

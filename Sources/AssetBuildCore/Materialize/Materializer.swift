@@ -12,15 +12,31 @@ public struct Materializer: Sendable {
         self.buildRoot = buildRoot
     }
 
-    /// Writes `output`'s files for `target`; returns the records of files (re)written.
+    /// Writes `output`'s files for `target`; returns the records of files (re)written. A file in
+    /// the way that assetbuild did not write fails the target and is left as it is (DESIGN §2),
+    /// unless it already holds exactly the bytes to write (then it is adopted, not rewritten).
     public func materialize(_ target: Target, output: TargetOutput,
                             existing: [String: MaterializedRecord]) throws -> [MaterializedRecord] {
         var written: [MaterializedRecord] = []
+        // Refuse before writing anything, so a target never ends half materialized.
+        let foreign = foreignFiles(for: target, images: output.images, existing: existing)
+        if let first = foreign.first {
+            throw InputError(target: target.name, message: Self.refusal(first, more: foreign.count - 1,
+                                                                        target: target, buildRoot: buildRoot))
+        }
         for image in output.images {
             let rel = target.outputPath(imageNumber: image.index + 1)
             let path = buildRoot + "/" + rel
             if let rec = existing[rel], rec.object == image.object, rec.target == target.name,
                let st = FileOps.stat(path), st.size == rec.size, st.mtimeNs == rec.mtimeNs, st.inode == rec.inode {
+                continue
+            }
+            if existing[rel] == nil, let st = FileOps.stat(path), !st.isDirectory,
+               (try? SHA256.hash(fileAt: path).hex) == image.object.hex {
+                // Not recorded but already the right bytes (a build killed before it recorded the
+                // file, or a copy of the output): adopt it as it is.
+                written.append(MaterializedRecord(path: rel, target: target.name, object: image.object, size: st.size,
+                                                  mtimeNs: st.mtimeNs, inode: st.inode))
                 continue
             }
             try FileOps.copyAtomically(from: cache.objects.path(for: image.object), to: path)
@@ -29,6 +45,39 @@ public struct Materializer: Sendable {
                                               mtimeNs: st.mtimeNs, inode: st.inode))
         }
         return written
+    }
+
+    /// Output paths of `target` (relative to the build directory) where a file exists that
+    /// assetbuild did not write: no materialized record and no entry in `build/assetbuild.json`
+    /// (which a fresh clone with committed outputs has instead of records) names the path, and
+    /// its bytes are not the image to write. Such a file is the user's and must not be replaced.
+    public func foreignFiles(for target: Target, images: [ActionImage],
+                             existing: [String: MaterializedRecord]) -> [String] {
+        var out: [String] = []
+        var recorded: Set<String>?
+        for image in images {
+            let rel = target.outputPath(imageNumber: image.index + 1)
+            guard existing[rel] == nil, let st = FileOps.stat(buildRoot + "/" + rel) else { continue }
+            if !st.isDirectory, (try? SHA256.hash(fileAt: buildRoot + "/" + rel).hex) == image.object.hex { continue }
+            if recorded == nil { recorded = recordedOutputs() }
+            if !st.isDirectory, recorded!.contains(rel) { continue }
+            out.append(rel)
+        }
+        return out
+    }
+
+    /// Output paths listed in `build/assetbuild.json` (read only when a file is in the way).
+    func recordedOutputs() -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: buildRoot + "/assetbuild.json"),
+              let record = try? JSONDecoder().decode(BuildRecord.self, from: data) else { return [] }
+        return Set(record.targets.values.flatMap { $0.outputs.map(\.path) })
+    }
+
+    static func refusal(_ rel: String, more: Int, target: Target, buildRoot: String) -> String {
+        let shown = (buildRoot as NSString).lastPathComponent + "/" + rel
+        let also = more > 0 ? " (and \(more) more of its outputs)" : ""
+        let fix = target.output == nil ? "give '\(target.name)' an 'output:' elsewhere" : "change 'output:' of '\(target.name)'"
+        return "'\(shown)'\(also) exists and was not written by assetbuild, so it is left untouched; move or delete it, or \(fix); the images are kept in the cache, so the next build sends no request for them"
     }
 
     /// Removes files assetbuild wrote that are no longer declared (their objects stay in the

@@ -23,6 +23,13 @@ struct Clean: ParsableCommand {
         try cache.removeMaterialized(paths: removed, buildRoot: workspace.buildRoot)
         let recordPath = workspace.buildRoot + "/assetbuild.json"
         if FileOps.exists(recordPath) { try FileOps.remove(recordPath) }
+        // `assetbuild gallery` writes here by default; it is assetbuild's output too (a file of
+        // the user's by the same name does not carry the gallery's title, and stays).
+        let galleryPath = workspace.buildRoot + "/gallery.html"
+        if let head = FileHandle(forReadingAtPath: galleryPath).flatMap({ try? $0.read(upToCount: 4096) }),
+           String(decoding: head, as: UTF8.self).contains("<title>assetbuild gallery: ") {
+            try FileOps.remove(galleryPath)
+        }
         rmdir(workspace.buildRoot)
         print("removed \(removed.count) output file(s); the cache in \(workspace.cacheDirectory.path) is kept")
     }

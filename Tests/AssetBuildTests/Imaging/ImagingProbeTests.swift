@@ -53,6 +53,33 @@ import Testing
         #expect(throws: ImageProbeError.truncated) { try ImageProbe.probe(ImageFixtures.jpeg().prefix(100)) }
     }
 
+    /// A file cut after its header passes `probe` but not `probeWhole`, which looks for the end
+    /// marker without decoding pixels.
+    @Test func a_file_cut_after_its_header_is_incomplete() throws {
+        let png = ImageFixtures.png(), jpeg = ImageFixtures.jpeg()
+        #expect(try ImageProbe.probeWhole(png) == ImageInfo(format: .png, width: 64, height: 48))
+        #expect(try ImageProbe.probeWhole(jpeg) == ImageInfo(format: .jpeg, width: 64, height: 48))
+        #expect(try ImageProbe.probe(png.prefix(40)).width == 64)
+        for cut in [40, png.count / 2, png.count - 1] {
+            #expect(throws: ImageProbeError.incomplete("the png has no IEND chunk at its end")) {
+                try ImageProbe.probeWhole(png.prefix(cut))
+            }
+        }
+        for cut in [jpeg.count / 2, jpeg.count - 1] {
+            #expect(throws: ImageProbeError.incomplete("the jpeg has no end-of-image marker")) {
+                try ImageProbe.probeWhole(jpeg.prefix(cut))
+            }
+        }
+        // Bytes after the end marker (a motion photo's video, padding) are not a truncation.
+        #expect(try ImageProbe.probeWhole(jpeg + Data(repeating: 0x42, count: 500)).height == 48)
+        #expect(try ImageProbe.probeWhole(png + Data([0, 0])).height == 48)
+        // A thumbnail's end marker before the frame does not count.
+        #expect(try ImageProbe.probeWhole(ImageFixtures.jpegWithDetours(width: 10, height: 10)).width == 10)
+        #expect(throws: ImageProbeError.self) { try ImageProbe.probeWhole(ImageFixtures.jpegWithDetours(width: 10, height: 10).dropLast(2)) }
+        // Formats without a cheap end check: the header decides.
+        #expect(try ImageProbe.probeWhole(ImageFixtures.gif(width: 5, height: 5)).width == 5)
+    }
+
     @Test func broken_headers_are_invalid() {
         var png = [UInt8](ImageFixtures.png())
         png.replaceSubrange(12..<16, with: Array("IDAT".utf8))
