@@ -95,6 +95,10 @@ public struct Planner: Sendable {
             var p: TargetPlan
             if let up = pendingUpstream {
                 p = pendingPlan(t, reason: .upstreamPending(up))
+                let own = ownChanges(t, upstream: { outputs[$0] ?? previousOutput($0) })
+                // Its own edit makes it run whatever the upstream produces.
+                if !own.isEmpty { p.status = .run }
+                p.reasons = own + p.reasons
             } else {
                 do {
                     p = try decide(t, upstream: { outputs[$0] })
@@ -110,6 +114,29 @@ public struct Planner: Sendable {
             out.append(p)
         }
         return out
+    }
+
+    /// What changed in the target itself (prompt, options, reference files), judged as if its
+    /// upstream targets produced what they did last time: a target waiting for an upstream still
+    /// shows its own edits in `plan` and `status`, not only once the upstream has run.
+    func ownChanges(_ t: Target, upstream: (String) -> TargetOutput?) -> [RebuildReason] {
+        guard targetStates[t.name] != nil else { return [.neverBuilt] }
+        guard let fingerprinted = try? fingerprinter.fingerprint(t, upstream: upstream) else { return [] }
+        return changeReasons(t, fp: fingerprinted.0).filter {
+            switch $0 {
+            case .upstreamRebuilt, .storyChanged, .pictureChanged: return false
+            default: return true
+            }
+        }
+    }
+
+    /// A target's output as the last build left it (its recorded action), or nil.
+    func previousOutput(_ name: String) -> TargetOutput? {
+        guard let key = targetStates[name]?.actionKey,
+              let action = knownActions[key] ?? (try? cache.actions(forKeys: [key]))?[key],
+              let target = manifest.targets.first(where: { $0.name == name }) else { return nil }
+        let output = TargetOutput(actionKey: key, images: action.images, text: nil, failures: action.failures)
+        return try? withText(output, target: target)
     }
 
     /// Text outputs carry their reply, read from the object store (small JSON).

@@ -22,7 +22,7 @@ struct Plan: ParsableCommand {
             print(PlanPrinter.json(report, manifest: workspace.manifest))
         } else {
             let draft = ProviderFactory.choose(workspace.manifest.provider, override: global.provider) == .draft
-            print(PlanPrinter.text(report, manifest: workspace.manifest, onlyStale: true, draft: draft), terminator: "")
+            print(PlanPrinter.text(report, manifest: workspace.manifest, draft: draft), terminator: "")
         }
     }
 }
@@ -53,7 +53,8 @@ struct Status: ParsableCommand {
         if json {
             print(PlanPrinter.json(report, manifest: workspace.manifest))
         } else {
-            print(PlanPrinter.text(report, manifest: workspace.manifest, onlyStale: false), terminator: "")
+            let draft = ProviderFactory.choose(workspace.manifest.provider, override: global.provider) == .draft
+            print(PlanPrinter.text(report, manifest: workspace.manifest, draft: draft), terminator: "")
         }
         if check, report.targets.contains(where: { $0.status != .upToDate }) { throw ExitCode(1) }
     }
@@ -61,10 +62,11 @@ struct Status: ParsableCommand {
 
 /// The text and JSON forms of a plan, shared by `plan` and `status`.
 enum PlanPrinter {
-    static func text(_ report: PlanReport, manifest: Manifest, onlyStale: Bool, draft: Bool = false) -> String {
+    /// Every target with its state and reason, then the requests, images and cost of what runs.
+    static func text(_ report: PlanReport, manifest: Manifest, draft: Bool = false) -> String {
         var out = ""
         let width = min(32, report.targets.map(\.target.count).max() ?? 0)
-        for p in report.targets where !(onlyStale && p.status == .upToDate) {
+        for p in report.targets {
             let name = p.target.padding(toLength: max(width, p.target.count), withPad: " ", startingAt: 0)
             var line = "\(name)  \(p.status.summary)"
             if !p.reasons.isEmpty { line += ": " + p.reasons.map(\.description).joined(separator: "; ") }
@@ -75,19 +77,23 @@ enum PlanPrinter {
         }
         let upToDate = report.targets.filter { $0.status == .upToDate }.count
         if upToDate == report.targets.count {
-            out += (onlyStale ? "" : "\n") + "all \(report.targets.count) target(s) up to date; nothing to do\n"
+            out += "\nall \(report.targets.count) target(s) up to date; nothing to do\n"
             return out
         }
-        if onlyStale, upToDate > 0 { out += "(\(upToDate) target(s) up to date)\n" }
-        out += "\n\(report.requests) request(s), up to \(report.imagesToGenerate) image(s) to generate"
+        out += "\n\(report.targets.count - upToDate) of \(report.targets.count) target(s) to build or restore: "
+            + "\(report.requests) request(s), up to \(report.imagesToGenerate) image(s) to generate"
         let costs = report.costByModel
         if !costs.isEmpty, report.estimatedCost > 0 {
             out += String(format: ", estimated $%.2f", report.estimatedCost) + "\n"
             for c in costs {
                 out += String(format: "  %@: %d image(s), $%.2f\n", c.model, c.images, c.cost)
             }
-            out += draft ? "  (drafts are free: this is what Ark would charge at these prices; override them with provider.prices)\n"
-                : "  (prices are defaults to override with provider.prices)\n"
+            let listed = costs.map(\.model).filter { manifest.provider.prices[$0] == nil }
+            if draft {
+                out += "  (drafts are free: this is what Ark would charge at these prices; set yours in provider.prices)\n"
+            } else if !listed.isEmpty {
+                out += "  (list prices for \(listed.joined(separator: ", ")): defaults; set yours in provider.prices)\n"
+            }
         } else {
             out += "\n"
         }

@@ -11,7 +11,7 @@ struct EnginePlannerTests {
         let f = try EngineFixture()
         let plan = try f.plan()
         #expect(plan["a"]?.status == .run && plan["a"]?.reasons == [.neverBuilt])
-        #expect(plan["b"]?.status == .pending && plan["b"]?.reasons == [.upstreamPending("a")])
+        #expect(plan["b"]?.status == .run && plan["b"]?.reasons == [.neverBuilt, .upstreamPending("a")])
         #expect(plan["g"]?.imagesToGenerate == 2)
         let ran = try await f.build()
         #expect(ran.sorted() == ["a", "b", "c", "d", "g"])
@@ -30,6 +30,18 @@ struct EnginePlannerTests {
         #expect(try await f.build() == ["a", "b", "c"])
         #expect(f.lastDecision("b")! == (.run, [.upstreamRebuilt("a")]))
         #expect(f.lastDecision("c")! == (.run, [.upstreamRebuilt("b")]))
+    }
+
+    @Test("a target waiting for a rebuilt upstream still shows its own edit, and will run")
+    func ownEditBehindPendingUpstream() async throws {
+        let f = try EngineFixture()
+        try await f.build()
+        try f.edit("alpha", "ALPHA")
+        try f.edit("beta from image 1", "beta, brighter, from image 1")
+        let plan = try f.plan()
+        #expect(plan["b"]?.status == .run)
+        #expect(plan["b"]?.reasons == [.promptChanged, .upstreamPending("a")])
+        #expect(plan["c"]?.status == .pending && plan["c"]?.reasons == [.upstreamPending("b")])
     }
 
     @Test("option changed: which option, old and new value")
