@@ -70,6 +70,17 @@ public final class FakeArkServer: Sendable {
     public func enqueue(_ faults: FakeArkFault...) { enqueue(faults) }
     public func enqueue(_ faults: [FakeArkFault]) { core.state.withLock { $0.faults.append(contentsOf: faults) } }
 
+    /// Serves `bytes` at `/static/<name>` (nil stops serving it: 404) and returns its URL. Not
+    /// part of Ark: it stands for any web server a manifest's `url:` reference points at.
+    @discardableResult
+    public func serveStatic(_ name: String, _ bytes: Data?) -> String {
+        core.state.withLock { $0.staticFiles[name] = bytes }
+        return core.origin + "/static/" + name
+    }
+
+    /// The GETs of `/static/` files, in arrival order.
+    public var staticRequests: [FakeArkRequest] { requests.filter { $0.path.hasPrefix("/static/") } }
+
     /// Queues faults for the next image downloads, one each, in order (before `downloadFault`).
     public func enqueueDownload(_ faults: FakeDownloadFault...) {
         core.state.withLock { $0.downloadFaults.append(contentsOf: faults) }
@@ -106,6 +117,8 @@ final class FakeArkCore: Sendable {
         var downloadFaults: [FakeDownloadFault] = []
         var requests: [FakeArkRequest] = []
         var files: [String: FakeFile] = [:]
+        /// Plain files served at `/static/<name>` (a reference URL's image, say).
+        var staticFiles: [String: Data] = [:]
         var imageTimes: [String: [ContinuousClock.Instant]] = [:]
         var rng = SeededGenerator(seed: 0)
         var randomSeed: UInt64?
@@ -141,6 +154,11 @@ final class FakeArkCore: Sendable {
             return try await generations(record)
         case (.POST, "/api/v3/chat/completions"):
             return try await chat(record)
+        case (.GET, let path) where path.hasPrefix("/static/"):
+            guard let bytes = state.withLock({ $0.staticFiles[String(path.dropFirst("/static/".count))] }) else {
+                return HTTPResponse(statusCode: .notFound, body: Data("not found".utf8))
+            }
+            return HTTPResponse(statusCode: .ok, body: bytes)
         case (.GET, let path) where path.hasPrefix("/files/"):
             if state.withLock({ $0.behavior.downloadsHang }) { try? await Task.sleep(for: .seconds(3600)) }
             let name = String(path.dropFirst("/files/".count))

@@ -56,12 +56,14 @@ extension BuildCache {
     /// - `maxBytes`: further evictable actions, least recently used first, until the objects
     ///   still referenced fit in `maxBytes` (`overBudget` if protected objects alone do not).
     /// Finally every object referenced by no remaining action and no materialized row (of any
-    /// build root) is deleted, with leftover temporary files. Objects of materialized rows are
-    /// never deleted. "Last used" is an action's finish time, else its creation time.
+    /// build root) and no pinned URL is deleted, with leftover temporary files. Objects of
+    /// materialized rows and pins are never deleted. "Last used" is an action's finish time, else its creation time.
     public func collectGarbage(keepingActions: Set<String>?, olderThan: Date?, maxBytes: Int64?) throws -> GCReport {
         let actions = try allActions()
         let targetKeys = Set(try targetStates().values.map(\.actionKey))
-        let pinned = Set(try allMaterialized().map(\.object))
+        // Objects written into a build directory, and the bytes of pinned URLs (inputs, not
+        // results: a pin is never evicted), are kept whatever the actions say.
+        let pinned = Set(try allMaterialized().map(\.object)).union(try pins().values.map(\.object))
         let scan = try objects.scan()
         let sizes = Dictionary(scan.objects.map { ($0.id, $0.size) }, uniquingKeysWith: { a, _ in a })
 
@@ -100,7 +102,7 @@ extension BuildCache {
         // Re-read what is referenced now, in case a row was added since the first read.
         let referenced = try withDatabase { db in
             var ids = Set<ObjectID>()
-            try db.query("SELECT object FROM action_images UNION SELECT object FROM materialized") {
+            try db.query("SELECT object FROM action_images UNION SELECT object FROM materialized UNION SELECT object FROM url_pins") {
                 ids.insert(ObjectID(trusted: $0.text(0)))
             }
             return ids

@@ -64,6 +64,15 @@ public final class BuildCache: Sendable {
         return try db.transaction {
             let found = try db.scalarInt("PRAGMA user_version")
             if found == Schema.version { return nil }  // another process just created it
+            // An older schema with a path forward: migrate, keeping every record.
+            if found > 0, found < Int(Schema.version),
+               (Int32(found)..<Schema.version).allSatisfy({ Schema.migrations[$0] != nil }) {
+                for step in Int32(found)..<Schema.version {
+                    for statement in Schema.migrations[step]! { try db.execute(statement) }
+                }
+                try db.execute("PRAGMA user_version = \(Schema.version)")
+                return nil
+            }
             var tables: [String] = []
             try db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
                 tables.append($0.text(0))

@@ -5,15 +5,40 @@
 /// are files in `objects/`, which stay on disk when the index is recreated.
 ///
 /// The version is stored in `PRAGMA user_version`. Opening a database reads it first and writes
-/// nothing when it matches; on any other version (older, or newer from another assetbuild) the
-/// index tables are dropped and recreated, and `BuildCache.previousSchemaVersion` says so.
+/// nothing when it matches. An older version is brought up to date by `migrations`, step by step,
+/// so the record of what was paid for survives an upgrade; only a version with no path (newer,
+/// from another assetbuild) has its index tables dropped and recreated, and
+/// `BuildCache.previousSchemaVersion` says so.
 enum Schema {
     /// Version history (bump on every change to `statements`):
     /// * 1: Initial schema: file_digests, actions (kind images|text, request ids and usage
     ///      aggregated on the row), action_images, action_failures, target_states, materialized.
     /// * 2: file_digests remembers each file's image format and pixel size, so reference limits
     ///      are checked on a no-op build without reading the file.
-    static let version: Int32 = 2
+    /// * 3: url_pins: the bytes a `pin: true` URL had when it was downloaded.
+    static let version: Int32 = 3
+
+    /// The statements that take a database from version N to N + 1, keyed by N.
+    static let migrations: [Int32: [String]] = [
+        // Rows without a format are hashed again on first use (the memo requires one).
+        1: ["ALTER TABLE file_digests ADD COLUMN format TEXT",
+            "ALTER TABLE file_digests ADD COLUMN width INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE file_digests ADD COLUMN height INTEGER NOT NULL DEFAULT 0"],
+        2: [urlPins],
+    ]
+
+    /// A pinned URL → the object holding its bytes as first downloaded (kept until `--repin`).
+    static let urlPins = """
+        CREATE TABLE url_pins (
+            url        TEXT    NOT NULL PRIMARY KEY,
+            object     TEXT    NOT NULL,
+            format     TEXT    NOT NULL,
+            width      INTEGER NOT NULL,
+            height     INTEGER NOT NULL,
+            byte_count INTEGER NOT NULL,
+            fetched_at REAL    NOT NULL
+        ) WITHOUT ROWID
+        """
 
     /// Conventions: times are REAL seconds since 1970 (a `Date` round-trips exactly), `inode` is
     /// the 64-bit value's bit pattern, object columns hold lowercase sha256 hex. Keyed tables are
@@ -100,5 +125,6 @@ enum Schema {
         ) WITHOUT ROWID
         """,
         "CREATE INDEX materialized_by_object ON materialized (object)",
+        urlPins,
     ]
 }

@@ -14,6 +14,8 @@ public struct BuildOptions: Sendable {
     public var waitForLock = true
     /// `--provider`, recorded in the no-op stamp (the manifest decides otherwise).
     public var providerOverride: String?
+    /// Download every `pin: true` URL again (targets rebuild only where the bytes changed).
+    public var repin = false
     /// Whether manifest warnings go to the reporter. The CLI prints them itself, with the source
     /// line and a caret, before the build; a console reporter repeating them would say each twice.
     public var reportManifestWarnings = true
@@ -60,21 +62,24 @@ public final class BuildEngine: Sendable {
     let text: any TextProvider
     let reporter: any BuildReporter
     let clock: any BuildClock
+    /// Downloads `pin: true` URLs (once; again with `--repin`).
+    let fetcher: any URLFetcher
 
     public init(workspace: Workspace, images: any ImageProvider, text: any TextProvider,
-                reporter: any BuildReporter, clock: any BuildClock = SystemClock()) {
+                reporter: any BuildReporter, clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil) {
         self.workspace = workspace
         self.images = images
         self.text = text
         self.reporter = reporter
         self.clock = clock
+        self.fetcher = fetcher ?? CurlURLFetcher(clock: clock)
     }
 
     var manifest: Manifest { workspace.manifest }
 
     /// Opens the cache and checks reference files; throws diagnostics (exit 2) before anything runs.
-    func prepare(cache: BuildCache) throws -> (InputFiles, Planner) {
-        let inputs = InputFiles(memo: try cache.fileDigests())
+    func prepare(cache: BuildCache, pinFailures: [String: String] = [:]) throws -> (InputFiles, Planner) {
+        let inputs = InputFiles(memo: try cache.fileDigests(), pins: try cache.pins(), pinFailures: pinFailures)
         let problems = ManifestLoader.sorted(inputs.check(manifest))
         if problems.contains(where: { $0.severity == .error }) {
             throw DiagnosticsError(problems, sources: [problems.first?.location?.file ?? "": manifest.source])
@@ -105,7 +110,13 @@ public final class BuildEngine: Sendable {
             reporter.report(.waitingForLock(holder.waitingMessage(cacheDirectory: workspace.cacheDirectory)))
         }
         defer { lock.release() }
-        var (inputs, planner) = try prepare(cache: cache)
+        // Pinned URLs first: their bytes are inputs. A download is not a paid request, but a dry
+        // run sends nothing at all.
+        var pinFailures: [String: String] = [:]
+        if !options.dryRun, !URLPinner.pinnedURLs(manifest).isEmpty {
+            pinFailures = try await URLPinner(fetcher: fetcher).pin(manifest, cache: cache, repin: options.repin, reporter: reporter)
+        }
+        var (inputs, planner) = try prepare(cache: cache, pinFailures: pinFailures)
         if options.force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
         let plan = PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
         if options.reportManifestWarnings { for w in manifest.warnings { reporter.report(.warning(w.description)) } }

@@ -114,9 +114,16 @@ public struct Fingerprinter: Sendable {
                     }
                     refs.append((rel, .file(path: path, format: f.format ?? .jpeg)))
                     hashes.append(f.sha256)
-                case .url(let url, _):
-                    refs.append((url, .url(url)))
-                    hashes.append("url:" + url)
+                case .url(let url, let pin):
+                    if pin {
+                        // Keyed by the bytes it had when pinned, and those very bytes are sent.
+                        let pinned = try inputs.pinned(url, target: target.name)
+                        refs.append((url, .object(pinned.object, format: pinned.format)))
+                        hashes.append(pinned.object.hex)
+                    } else {
+                        refs.append((url, .url(url)))
+                        hashes.append("url:" + url)
+                    }
                 case .target(let name, let index):
                     guard let out = upstream(name) else { unresolved = true; continue }
                     let chosen: [ActionImage]

@@ -19,8 +19,21 @@ public final class InputFiles: @unchecked Sendable {
     private var fresh: [String: FileDigestRecord] = [:]
     private var cache: [String: InputFile] = [:]
 
-    public init(memo: [String: FileDigestRecord]) {
+    /// Pinned URLs (`pin: true`) and the bytes they had, and why the ones not pinned failed.
+    public let pins: [String: PinRecord]
+    public let pinFailures: [String: String]
+
+    public init(memo: [String: FileDigestRecord], pins: [String: PinRecord] = [:], pinFailures: [String: String] = [:]) {
         self.memo = memo
+        self.pins = pins
+        self.pinFailures = pinFailures
+    }
+
+    /// The pinned bytes of `url`, or an error saying why there are none.
+    public func pinned(_ url: String, target: String) throws -> PinRecord {
+        if let pin = pins[url] { return pin }
+        throw InputError(target: target, message: pinFailures[url]
+            ?? "pinned URL \(url) is not downloaded yet; 'assetbuild build' downloads it once ('plan' and 'status' do not)")
     }
 
     /// Records to write back: only files whose stat changed since they were last hashed.
@@ -74,6 +87,12 @@ public final class InputFiles: @unchecked Sendable {
             guard let spec = target.image else { continue }
             let m = spec.modelInfo
             for ref in spec.references {
+                if case .url(let url, pin: true) = ref.value.source, let pin = pins[url] {
+                    let f = InputFile(path: url, sha256: pin.object.hex, size: Int64(pin.byteCount), format: pin.format,
+                                      width: pin.width, height: pin.height)
+                    out += Self.limits(f, label: url, model: spec.modelIsKnown ? m : nil, at: ref.location)
+                    continue
+                }
                 guard case .file(let rel) = ref.value.source else { continue }
                 let path = rel.hasPrefix("/") ? rel : manifest.directory + "/" + rel
                 do throws(Problem) {

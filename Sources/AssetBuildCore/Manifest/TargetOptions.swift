@@ -235,12 +235,7 @@ struct TargetOptions {
             switch source.key {
             case "url":
                 guard let url = tree.string(source.value, for: "url") else { return nil }
-                let pinNode = get("pin")
-                let pin = pinNode.flatMap { tree.bool($0, for: "pin") } ?? false
-                if pin, let pinNode {
-                    tree.warning("'pin: true' is not supported yet: the URL is hashed by its text, so a change behind the same URL is not noticed; download the image and reference the file to track its bytes",
-                                 at: tree.location(pinNode))
-                }
+                let pin = get("pin").flatMap { tree.bool($0, for: "pin") } ?? false
                 guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
                     tree.error("'url' must start with https:// or http://; for a file beside the manifest write {file: \(url)}",
                                at: source.value)

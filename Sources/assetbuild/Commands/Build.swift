@@ -36,13 +36,16 @@ struct Build: AsyncParsableCommand {
     @Flag(name: [.customShort("B"), .customLong("force")], help: "Rebuild the targets named even when up to date (costs requests).")
     var force = false
 
+    @Flag(help: "Download every 'pin: true' URL again; targets rebuild only where the bytes behind a URL changed.")
+    var repin = false
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("-j must be at least 1") }
         if let budget, budget < 0 { throw ValidationError("--budget cannot be negative") }
     }
 
     mutating func run() async throws {
-        if targets.isEmpty, !force, !dryRun, try global.fastNoop(json: json, explain: explain) { return }
+        if targets.isEmpty, !force, !repin, !dryRun, try global.fastNoop(json: json, explain: explain) { return }
         let workspace = try global.workspace()
         global.printWarnings(workspace.manifest)
         let style = ConsoleReporter.Style.detect(explain: explain || dryRun, environment: global.environment)
@@ -55,6 +58,7 @@ struct Build: AsyncParsableCommand {
         options.keepGoing = keepGoing
         options.dryRun = dryRun
         options.force = force
+        options.repin = repin
         options.budget = budget
         options.providerOverride = global.provider?.rawValue
         // Warnings were printed above with their source lines; JSON Lines still carry them as events.

@@ -295,6 +295,37 @@ import Testing
         #expect(cache.previousSchemaVersion == nil)
     }
 
+    @Test(arguments: [Int32(1), 2])
+    func an_older_schema_is_migrated_keeping_every_action(from version: Int32) throws {
+        let dir = try CacheTemporaryDirectory()
+        let id: ObjectID
+        do {
+            let cache = try BuildCache.open(directory: dir.url)
+            try cache.beginAction(key: "k", target: "t", componentsJSON: "{}")
+            id = try cache.storeImage(cacheImageBytes(1), key: "k").object
+            try cache.finishAction(key: "k", status: .complete)
+            try cache.recordFileDigests([FileDigestRecord(path: "/r.png", size: 1, mtimeNs: 2, inode: 3, sha256: "ab",
+                                                          format: "png", width: 4, height: 5)])
+            // Back to what that version had.
+            try cache.withDatabase { db in
+                try db.execute("DROP TABLE url_pins")
+                if version == 1 {
+                    for column in ["format", "width", "height"] { try db.execute("ALTER TABLE file_digests DROP COLUMN \(column)") }
+                }
+                try db.execute("PRAGMA user_version = \(version)")
+            }
+        }
+        let cache = try BuildCache.open(directory: dir.url)
+        #expect(cache.previousSchemaVersion == nil, "migrated, not recreated")
+        #expect(try cache.actions(forKeys: ["k"])["k"]?.images.map(\.object) == [id], "what was paid for is still known")
+        #expect(try cache.withDatabase { try $0.scalarInt("PRAGMA user_version") } == Int64(Schema.version))
+        let digest = try #require(try cache.fileDigests()["/r.png"])
+        #expect(digest.sha256 == "ab")
+        #expect(digest.format == (version == 1 ? nil : "png"), "a v1 row has no format: it is hashed again on use")
+        try cache.recordPin(PinRecord(url: "https://example.com/a.png", object: id, format: .jpeg, width: 1, height: 1, byteCount: 1))
+        #expect(try cache.pins().keys.sorted() == ["https://example.com/a.png"])
+    }
+
     @Test func another_schema_version_recreates_the_index_and_keeps_objects() throws {
         let dir = try CacheTemporaryDirectory()
         let id: ObjectID

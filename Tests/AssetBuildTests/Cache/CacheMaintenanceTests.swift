@@ -59,6 +59,18 @@ import Testing
         #expect(!cache.objects.contains(orphan))
     }
 
+    @Test func gc_never_removes_the_bytes_of_a_pinned_url() throws {
+        let dir = try CacheTemporaryDirectory()
+        let cache = try openCache(dir)
+        let pinned = try cache.objects.put(cacheImageBytes(1))
+        try cache.recordPin(PinRecord(url: "https://example.com/a.png", object: pinned, format: .jpeg,
+                                      width: 1, height: 1, byteCount: 1))
+        let orphan = try cache.objects.put(cacheImageBytes(2))
+        _ = try cache.collectGarbage(keepingActions: [], olderThan: nil, maxBytes: 0)
+        #expect(cache.objects.contains(pinned))
+        #expect(!cache.objects.contains(orphan))
+    }
+
     @Test func gc_by_age_removes_actions_last_used_before_the_date() throws {
         let dir = try CacheTemporaryDirectory()
         let clock = Clock()

@@ -1,0 +1,105 @@
+import Foundation
+
+/// Downloads the bytes behind a URL (a `pin: true` reference). A small protocol so the engine is
+/// tested against a local server, or without a network at all.
+public protocol URLFetcher: Sendable {
+    func fetch(_ url: String) async throws -> Data
+}
+
+/// Plain GETs through libcurl, with a few bounded retries on 5xx, 429 and network errors.
+public struct CurlURLFetcher: URLFetcher {
+    let transport: any HTTPTransport
+    let clock: any BuildClock
+    var attempts = 3
+
+    public init(transport: any HTTPTransport = CurlTransport(), clock: any BuildClock = SystemClock()) {
+        self.transport = transport
+        self.clock = clock
+    }
+
+    public func fetch(_ url: String) async throws -> Data {
+        let request = TransportRequest(url: url, headers: [("User-Agent", "assetbuild/\(AssetBuildVersion.current)"),
+                                                           ("Accept", "image/*;q=0.9, */*;q=0.1")],
+                                       connectTimeout: .seconds(15), stallTimeout: .seconds(60))
+        var attempt = 1
+        while true {
+            var why: String
+            do {
+                let answer = try await transport.send(request)
+                if answer.status == 200 { return answer.body }
+                why = "HTTP \(answer.status)"
+                guard answer.status == 429 || answer.status >= 500 else { throw PinError(why) }
+            } catch let error as PinError {
+                throw error
+            } catch {
+                why = "\(error)"
+            }
+            guard attempt < attempts else { throw PinError(why + " (after \(attempt) attempts)") }
+            try await clock.sleep(for: .milliseconds(500) * Int(1 << (attempt - 1)))
+            attempt += 1
+        }
+    }
+}
+
+struct PinError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Brings every `pin: true` URL of a manifest into the cache: downloaded once, checked as an
+/// image, stored as an object and recorded, so the targets that use it are keyed by its bytes
+/// and later builds download nothing. `--repin` downloads them all again: a target rebuilds only
+/// when the bytes behind its URL really changed.
+public struct URLPinner: Sendable {
+    public var fetcher: any URLFetcher
+
+    public init(fetcher: any URLFetcher) {
+        self.fetcher = fetcher
+    }
+
+    /// The pinned URLs of `manifest`, in declaration order, once each.
+    public static func pinnedURLs(_ manifest: Manifest) -> [String] {
+        var seen = Set<String>(), out: [String] = []
+        for t in manifest.targets {
+            for r in t.image?.references ?? [] {
+                if case .url(let url, pin: true) = r.value.source, seen.insert(url).inserted { out.append(url) }
+            }
+        }
+        return out
+    }
+
+    /// Downloads what is not pinned yet (everything with `repin`). Returns why each URL that
+    /// could not be pinned failed; the targets using it fail with that reason, the rest go on.
+    public func pin(_ manifest: Manifest, cache: BuildCache, repin: Bool,
+                    reporter: any BuildReporter) async throws -> [String: String] {
+        let known = try cache.pins()
+        var failures: [String: String] = [:]
+        for url in Self.pinnedURLs(manifest) where repin || known[url] == nil {
+            try Task.checkCancellation()
+            do {
+                let data = try await fetcher.fetch(url)
+                let info: ImageInfo
+                do { info = try ImageProbe.probeWhole(data) } catch {
+                    throw PinError("the \(data.count) bytes it answered are not a usable image (\(error))")
+                }
+                let id = try cache.objects.put(data)
+                let record = PinRecord(url: url, object: id, format: info.format, width: info.width, height: info.height,
+                                       byteCount: data.count)
+                try cache.recordPin(record)
+                if let old = known[url], old.object != id {
+                    reporter.report(.warning("pinned URL \(url) changed: its targets rebuild (\(old.object.hex.prefix(12)) -> \(id.hex.prefix(12)))"))
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if known[url] != nil {
+                    // A repin that failed keeps the bytes pinned before.
+                    reporter.report(.warning("pinned URL \(url) could not be downloaded again (\(error)); keeping the bytes pinned before"))
+                } else {
+                    failures[url] = "pinned URL \(url) could not be downloaded: \(error); check the address and the network, or download the image and reference the file"
+                }
+            }
+        }
+        return failures
+    }
+}
