@@ -121,6 +121,11 @@ final class BuildRun: @unchecked Sendable {
                 lock.withLock { restored += 1 }
             case .run, .pending:
                 decision.status = .run
+                // A file of the user's where an output goes: refuse before paying, not after.
+                if target.book == nil, let refusal = materializer.refusalBeforeSending(
+                    target, count: max(1, decision.inputs?.images ?? 1), existing: records) {
+                    throw InputError(target: target.name, message: refusal)
+                }
                 let result = try await runner.run(target, plan: decision)
                 output = result.output
                 let written = try materializer.materialize(target, output: output, existing: records)

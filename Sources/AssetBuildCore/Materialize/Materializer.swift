@@ -66,6 +66,25 @@ public struct Materializer: Sendable {
         return out
     }
 
+    /// Checked before a target's request is sent, so nothing is paid for that could not be
+    /// written: the first of its `count` output paths where a file assetbuild did not write sits
+    /// (no record, not in `build/assetbuild.json`), as a refusal message; nil when none is in the way.
+    public func refusalBeforeSending(_ target: Target, count: Int, existing: [String: MaterializedRecord]) -> String? {
+        var foreign: [String] = []
+        var recorded: Set<String>?
+        for n in 1...max(1, count) {
+            let rel = target.outputPath(imageNumber: n)
+            guard existing[rel] == nil, let st = FileOps.stat(buildRoot + "/" + rel) else { continue }
+            if recorded == nil { recorded = recordedOutputs() }
+            if !st.isDirectory, recorded!.contains(rel) { continue }
+            foreign.append(rel)
+        }
+        guard let first = foreign.first else { return nil }
+        return Self.refusal(first, more: foreign.count - 1, target: target, buildRoot: buildRoot)
+            .replacingOccurrences(of: "; the images are kept in the cache, so the next build sends no request for them",
+                                  with: "; nothing was sent for this target")
+    }
+
     /// Output paths listed in `build/assetbuild.json` (read only when a file is in the way).
     func recordedOutputs() -> Set<String> {
         guard let data = FileManager.default.contents(atPath: buildRoot + "/assetbuild.json"),
