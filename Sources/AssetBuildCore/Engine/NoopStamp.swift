@@ -5,7 +5,7 @@ import Foundation
 /// own logs for the same reason).
 ///
 /// Written after a successful full build: the manifest's SHA-256, the provider override, the
-/// assetbuild version, and the stat (size, mtime, inode) of every file a target reads or writes,
+/// assetbuild version and executable, and the stat (size, mtime, inode) of every file a target reads or writes,
 /// folded into one digest. A later `build` with no target names reads the manifest bytes, stats
 /// those files, and stops if nothing moved. Any difference — an edited manifest, a touched
 /// reference, a missing or edited output, another version of assetbuild — takes the full path,
@@ -30,6 +30,13 @@ public struct NoopStamp: Sendable {
 
     var path: String { cacheDirectory.appendingPathComponent(Self.fileName).path }
 
+    /// The version and the running executable's stat: a rebuilt binary of the same version
+    /// (a developer's, or a patched package) may decide differently, so it does not trust the stamp.
+    static let binaryIdentity: String = {
+        guard let st = FileOps.stat("/proc/self/exe") else { return AssetBuildVersion.current }
+        return "\(AssetBuildVersion.current) \(st.size)-\(st.mtimeNs)-\(st.inode)"
+    }()
+
     /// The number of targets when the last full build's stamp still holds; nil otherwise.
     public func check() -> Int? { checkTargets()?.count }
 
@@ -42,7 +49,7 @@ public struct NoopStamp: Sendable {
             return String(line.dropFirst(name.count + 1))
         }
         guard lines.popFirst().map(String.init) == Self.header,
-              field("version") == AssetBuildVersion.current,
+              field("version") == Self.binaryIdentity,
               field("manifest") == manifestPath,
               field("build") == buildRoot,
               field("provider") == providerOverride,
@@ -62,7 +69,7 @@ public struct NoopStamp: Sendable {
     /// Records the state after a successful full build. `files` are absolute paths.
     func write(manifestBytes: Data, targets: [String], files: [String]) throws {
         let sorted = Array(Set(files)).sorted()
-        var text = "\(Self.header)\nversion \(AssetBuildVersion.current)\nmanifest \(manifestPath)\nbuild \(buildRoot)\n"
+        var text = "\(Self.header)\nversion \(Self.binaryIdentity)\nmanifest \(manifestPath)\nbuild \(buildRoot)\n"
         text += "provider \(providerOverride)\nsha256 \(SHA256.hash(manifestBytes).hex)\ntargets \(targets.count)\n"
         text += "digest \(Self.digest(sorted))\nfiles \(sorted.count)\n"
         text += sorted.joined(separator: "\n") + "\n"
