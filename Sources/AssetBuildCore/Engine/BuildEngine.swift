@@ -123,8 +123,10 @@ public final class BuildEngine: Sendable {
 
         let toRun = plan.targets.filter { $0.status == .run || $0.status == .pending }.count
         let toRestore = plan.targets.filter { $0.status == .restore }.count
+        // Drafts cost nothing: `plan` shows what Ark would charge, the build what it will spend.
+        let isFree = images.name == DraftProvider().name
         reporter.report(.planned(targets: order.count, toRun: toRun, toRestore: toRestore,
-                                 images: plan.imagesToGenerate, estimatedCost: plan.estimatedCost))
+                                 images: plan.imagesToGenerate, estimatedCost: isFree ? 0 : plan.estimatedCost))
         for p in plan.targets where p.status != .upToDate {
             reporter.report(.decided(target: p.target, status: p.status, reasons: p.reasons))
         }

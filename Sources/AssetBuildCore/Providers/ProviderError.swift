@@ -167,7 +167,13 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case .cancelled: parts.append("cancelled")
         }
         if let code { parts.append(" \(code)") }
-        parts.append(": \(message)")
+        // The service often ends its message with "Request ID: <id>": say the id once, below.
+        var text = message
+        if let requestID, let r = text.range(of: "request id: " + requestID, options: [.caseInsensitive, .backwards]) {
+            text.removeSubrange(r)
+            while text.last == " " { text.removeLast() }
+        }
+        parts.append(": \(text)")
         if let param, !param.isEmpty { parts.append(" (param '\(param)')") }
         if let requestID { parts.append(" [request id \(requestID)]") }
         if imagesReceived > 0 { parts.append(" after \(imagesReceived) image(s) arrived") }

@@ -54,7 +54,8 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
     private func handle(_ event: BuildEvent) {
         switch event {
         case .planned(let targets, let toRun, let toRestore, let images, let cost):
-            total = targets
+            // The status line counts the work to do: targets already up to date are not in it.
+            total = toRun + toRestore
             imagesPlanned = images
             if style.live, toRun > 0, ticker == nil {
                 let timer = DispatchSource.makeTimerSource(queue: .global())
@@ -72,6 +73,8 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
                 line(s)
             }
         case .decided(let target, let status, let reasons):
+            // Decided again during the build: an upstream rebuilt to the same bytes leaves it up to date.
+            if status == .upToDate { finished += 1 }
             if style.explain {
                 let why = reasons.map(\.description).joined(separator: "; ")
                 line(paint("explain:", "36") + " \(target): \(status.summary)" + (why.isEmpty ? "" : ": \(why)"))
@@ -99,6 +102,7 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
             inFlight.remove(target)
             line(paint("error:", "1;31") + " \(message.hasPrefix(target) ? message : "\(target): \(message)")")
         case .targetSkipped(let target, let because):
+            finished += 1
             line(paint("skipped", "33") + " \(target): \(because)")
         case .outputRemoved(let path):
             line("remove \(path) (no longer declared)")
