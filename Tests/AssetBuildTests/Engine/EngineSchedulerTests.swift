@@ -32,6 +32,18 @@ struct ScriptedFailure: Error {}
 
 @Suite("Engine scheduler")
 struct EngineSchedulerTests {
+    /// Five targets that depend on nothing: p1 … p5.
+    static let fiveIndependent = """
+        version: 1
+        defaults: {model: doubao-seedream-4-0-250828, size: 1280x720}
+        targets:
+          p1: {prompt: "one"}
+          p2: {prompt: "two"}
+          p3: {prompt: "three"}
+          p4: {prompt: "four"}
+          p5: {prompt: "five"}
+        """
+
     @Test("work starts only after everything it depends on has finished")
     func dependencyOrder() async {
         // 0 → 1, 0 → 2, {1, 2} → 3, 4 alone.
@@ -113,16 +125,7 @@ struct EngineSchedulerTests {
 
     @Test("the request gate bounds requests in flight (-j)")
     func parallelismBound() async throws {
-        let f = try EngineFixture("""
-            version: 1
-            defaults: {model: doubao-seedream-4-0-250828, size: 1280x720}
-            targets:
-              p1: {prompt: "one"}
-              p2: {prompt: "two"}
-              p3: {prompt: "three"}
-              p4: {prompt: "four"}
-              p5: {prompt: "five"}
-            """)
+        let f = try EngineFixture(Self.fiveIndependent)
         let names = ["p1", "p2", "p3", "p4", "p5"]
         for n in names { f.provider.hold(n) }
         let build = Task { try await f.build(jobs: 2) }
@@ -153,16 +156,7 @@ struct EngineSchedulerTests {
     @Test("without keep-going, a failure stops the requests still queued; with it, every one is sent",
           arguments: [false, true])
     func failureStopsQueuedRequests(keepGoing: Bool) async throws {
-        let f = try EngineFixture("""
-            version: 1
-            defaults: {model: doubao-seedream-4-0-250828, size: 1280x720}
-            targets:
-              p1: {prompt: "one"}
-              p2: {prompt: "two"}
-              p3: {prompt: "three"}
-              p4: {prompt: "four"}
-              p5: {prompt: "five"}
-            """)
+        let f = try EngineFixture(Self.fiveIndependent)
         let names = ["p1", "p2", "p3", "p4", "p5"]
         for n in names { f.provider.fail(n) }
         await #expect(throws: BuildFailed.self) { try await f.build(keepGoing: keepGoing, jobs: 1) }

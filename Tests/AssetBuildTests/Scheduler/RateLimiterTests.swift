@@ -3,6 +3,14 @@ import Testing
 
 /// The limiter is driven by a manual clock: no test sleeps.
 @Suite struct RateLimiterTests {
+    /// `count` single-image requests admitted and finished (each brought its image).
+    func deliver(_ count: Int, of model: String, through limiter: RateLimiter) async throws {
+        for _ in 0..<count {
+            let r = try await limiter.acquire(model: model, images: 1)
+            await limiter.release(r, unusedImages: 0)
+        }
+    }
+
     /// Lets tasks spawned by the limiter run.
     func settle() async {
         for _ in 0..<50 { await Task.yield() }
@@ -102,10 +110,7 @@ import Testing
         let clock = ManualClock()
         let limiter = RateLimiter(limits: ["m": 500], defaultLimit: 500, clock: clock, doubling: .seconds(60), margin: .zero)
         // The account really allows 5 a minute: five went through, the sixth was refused.
-        for _ in 0..<5 {
-            let r = try await limiter.acquire(model: "m", images: 1)
-            await limiter.release(r, unusedImages: 0)
-        }
+        try await deliver(5, of: "m", through: limiter)
         // Still in flight: not yet known to be in the service's window, so not counted.
         _ = try await limiter.acquire(model: "m", images: 4)
         let refused = try await limiter.acquire(model: "m", images: 1)
@@ -132,10 +137,7 @@ import Testing
     @Test func a_429_that_is_not_the_image_limit_only_halves_the_rate() async throws {
         let clock = ManualClock()
         let limiter = RateLimiter(limits: ["m": 500], defaultLimit: 500, clock: clock, margin: .zero)
-        for _ in 0..<5 {
-            let r = try await limiter.acquire(model: "m", images: 1)
-            await limiter.release(r, unusedImages: 0)
-        }
+        try await deliver(5, of: "m", through: limiter)
         let refused = try await limiter.acquire(model: "m", images: 1)
         await limiter.release(refused, unusedImages: 1, throttled: true, retryAfter: nil, learn: false)   // ServerOverloaded
         #expect(await limiter.currentLimit("m") == 250)
