@@ -219,7 +219,10 @@ public struct Planner: Sendable {
         } else if let action, action.status == .failed || action.status == .partial {
             plan.reasons.append(.failedBefore)
         }
-        plan.reasons = changeReasons(t, fp: fp) + plan.reasons
+        var changes = changeReasons(t, fp: fp)
+        // "never built" says nothing more once an interrupted or failed attempt is named.
+        if !plan.reasons.isEmpty { changes.removeAll { $0 == .neverBuilt } }
+        plan.reasons = changes + plan.reasons
         if plan.reasons.isEmpty { plan.reasons = [.neverBuilt] }
         plan.estimatedCost = Double(plan.imagesToGenerate) * price(t)
         return plan

@@ -67,10 +67,14 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
             if toRun == 0 && toRestore == 0 {
                 line("assetbuild: all \(targets) target(s) up to date")
             } else {
-                var s = "assetbuild: \(targets) target(s): \(toRun) to build (up to \(images) image(s)"
-                if cost > 0 { s += String(format: ", est. $%.2f", cost) }
-                s += "), \(toRestore) to restore from cache"
-                line(s)
+                var parts: [String] = []
+                if toRun > 0 {
+                    var s = "\(toRun) to build (up to \(images) image(s)"
+                    if cost > 0 { s += String(format: ", est. $%.2f", cost) }
+                    parts.append(s + ")")
+                }
+                if toRestore > 0 { parts.append("\(toRestore) to restore from cache") }
+                line("assetbuild: \(targets) target(s): " + parts.joined(separator: ", "))
             }
         case .decided(let target, let status, let reasons):
             // Decided again during the build: an upstream rebuilt to the same bytes leaves it up to date.
