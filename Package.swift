@@ -39,7 +39,9 @@ let package = Package(
             "AssetBuildCore", "CTurboJPEG",
             .product(name: "FlyingFox", package: "FlyingFox"),
         ]),
-        .executableTarget(name: "fake-ark", dependencies: ["FakeArk"]),
+        .executableTarget(name: "fake-ark", dependencies: [
+            "FakeArk", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "AssetBuildTests", dependencies: [
             "AssetBuildCore", "FakeArk",
         ], exclude: [

@@ -16,7 +16,7 @@ public struct DraftArtSpec: Sendable, Hashable {
     public var model: String
     /// What the manifest asked for, e.g. `2K` or `2560x1440`.
     public var sizeLabel: String
-    /// The action key (hex); it seeds every choice that the prompt does not make.
+    /// A digest of the request (hex, the draft request id's source); it seeds every choice the prompt does not make.
     public var key: String
     /// The references in request order.
     public var references: [DraftArtReference]

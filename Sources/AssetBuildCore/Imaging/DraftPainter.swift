@@ -143,14 +143,14 @@ struct DraftPainter {
         return used
     }
 
-    /// Model, exact size (and what was asked when it differs) and the key, bottom-aligned at `above`
+    /// Model, exact size (and what was asked when it differs) and the request digest, bottom-aligned at `above`
     /// but never above `minTop`; returns the height used.
     private mutating func paintFooter(in area: PixelRect, above bottom: Int, minTop: Int) -> Int {
         let px = max(8, body * 8 / 10)
         let exact = "\(spec.width)×\(spec.height)"
         let asked = spec.sizeLabel.replacingOccurrences(of: "x", with: "×")
         let size = asked.isEmpty || asked == exact ? exact : "\(exact) (\(spec.sizeLabel))"
-        let meta = "\(spec.model)  ·  \(size)  ·  key \(spec.key.prefix(12))"
+        let meta = "\(spec.model)  ·  \(size)  ·  request \(spec.key.prefix(12))"
         let maxLines = min(3, (bottom - minTop) / Self.lineHeight(px))
         guard maxLines > 0 else { return 0 }
         let height = text.measure(meta, pixelHeight: px, maxWidth: area.width, maxLines: maxLines).height
