@@ -69,7 +69,9 @@ struct GlobalOptions: ParsableArguments {
 
     func engine(_ workspace: Workspace, reporter: any BuildReporter) -> BuildEngine {
         let (images, text) = ProviderFactory.make(workspace.manifest.provider, override: provider, environment: environment)
-        return BuildEngine(workspace: workspace, images: images, text: text, reporter: reporter)
+        // Pinned URLs are fetched over the same TLS settings as the service.
+        let fetcher = CurlURLFetcher(transport: CurlTransport(configuration: CurlTransport.configuration(environment: environment)))
+        return BuildEngine(workspace: workspace, images: images, text: text, reporter: reporter, fetcher: fetcher)
     }
 
     /// Prints manifest warnings (prompt length advice and the like) to standard error.

@@ -38,7 +38,8 @@ public enum ProviderFactory {
             }
             let base = environment["ARK_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.baseURL
             let stall = Duration.seconds(settings.stallTimeoutSeconds)
-            let client = ArkClient(baseURL: base, apiKey: key, transport: CurlTransport(),
+            let transport = CurlTransport(configuration: CurlTransport.configuration(environment: environment))
+            let client = ArkClient(baseURL: base, apiKey: key, transport: transport,
                                    timeouts: ArkClient.Timeouts(generationStall: stall))
             return (client, client)
         }

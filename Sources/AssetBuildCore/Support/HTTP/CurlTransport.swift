@@ -29,6 +29,14 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     private let loop: CurlLoop
     private let configuration: Configuration
 
+    /// The configuration the environment asks for: a CA bundle from `SSL_CERT_FILE` (OpenSSL's
+    /// name) or `CURL_CA_BUNDLE` (curl's), for a network whose TLS is inspected by a proxy with
+    /// its own root; otherwise the system bundle.
+    public static func configuration(environment: [String: String]) -> Configuration {
+        let bundle = [environment["SSL_CERT_FILE"], environment["CURL_CA_BUNDLE"]].compactMap { $0 }.first { !$0.isEmpty }
+        return Configuration(caBundlePath: bundle)
+    }
+
     public init(configuration: Configuration = Configuration()) {
         CurlLoop.initializeCurlOnce()
         self.configuration = configuration
