@@ -114,7 +114,9 @@ public final class BuildEngine: Sendable {
         // run sends nothing at all.
         var pinFailures: [String: String] = [:]
         if !options.dryRun, !URLPinner.pinnedURLs(manifest).isEmpty {
-            pinFailures = try await URLPinner(fetcher: fetcher).pin(manifest, cache: cache, repin: options.repin, reporter: reporter)
+            let locked = LockFile.read(manifest.directory + "/assetbuild.lock").pins
+            pinFailures = try await URLPinner(fetcher: fetcher).pin(manifest, cache: cache, repin: options.repin,
+                                                                    locked: locked, reporter: reporter)
         }
         var (inputs, planner) = try prepare(cache: cache, pinFailures: pinFailures)
         if options.force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
@@ -217,11 +219,22 @@ public final class BuildEngine: Sendable {
         let gone = states.keys.filter { manifest[$0] == nil }
         if !gone.isEmpty { try cache.removeTargetStates(Array(gone)) }
 
-        let record = BuildRecord.make(manifest: manifest, states: states.filter { manifest[$0.key] != nil }, actions: actions)
+        var record = BuildRecord.make(manifest: manifest, states: states.filter { manifest[$0.key] != nil }, actions: actions)
+        // A target this cache has no state for (a fresh clone whose build failed or skipped it)
+        // keeps what the record said of it: its committed outputs are still assetbuild's, and the
+        // lock still names them.
+        if let data = FileManager.default.contents(atPath: recordPath),
+           let old = try? JSONDecoder().decode(BuildRecord.self, from: data) {
+            for t in manifest.targets where record.targets[t.name] == nil && states[t.name] == nil {
+                if let entry = old.targets[t.name] { record.targets[t.name] = entry }
+            }
+        }
         if !record.targets.isEmpty || FileOps.exists(workspace.buildRoot) {
             try BuildRecord.writeIfChanged(record.encoded(), to: recordPath)
         }
-        try BuildRecord.writeIfChanged(Data(record.lockFile().utf8), to: lockPath)
+        let pinned = Set(URLPinner.pinnedURLs(manifest))
+        let pins = try cache.pins().filter { pinned.contains($0.key) }.mapValues(\.object.hex)
+        try BuildRecord.writeIfChanged(Data(record.lockFile(pins: pins).utf8), to: lockPath)
     }
 
     /// Everything a full build read or wrote, for the next no-op check.

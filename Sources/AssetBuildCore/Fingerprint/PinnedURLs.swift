@@ -46,6 +46,11 @@ struct PinError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
+/// The URL answered, but not with the bytes `assetbuild.lock` pinned.
+struct PinMismatch: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// Brings every `pin: true` URL of a manifest into the cache: downloaded once, checked as an
 /// image, stored as an object and recorded, so the targets that use it are keyed by its bytes
 /// and later builds download nothing. `--repin` downloads them all again: a target rebuilds only
@@ -70,7 +75,10 @@ public struct URLPinner: Sendable {
 
     /// Downloads what is not pinned yet (everything with `repin`). Returns why each URL that
     /// could not be pinned failed; the targets using it fail with that reason, the rest go on.
-    public func pin(_ manifest: Manifest, cache: BuildCache, repin: Bool,
+    /// `locked`: the pins `assetbuild.lock` records. A URL pinned there (a fresh clone, another
+    /// machine's cache) must answer those very bytes, or its targets fail: accepting other bytes
+    /// would pay for new images behind the user's back. `repin` accepts whatever it answers.
+    public func pin(_ manifest: Manifest, cache: BuildCache, repin: Bool, locked: [String: String] = [:],
                     reporter: any BuildReporter) async throws -> [String: String] {
         let known = try cache.pins()
         var failures: [String: String] = [:]
@@ -82,6 +90,9 @@ public struct URLPinner: Sendable {
                 do { info = try ImageProbe.probeWhole(data) } catch {
                     throw PinError("the \(data.count) bytes it answered are not a usable image (\(error))")
                 }
+                if !repin, let sha = locked[url], known[url] == nil, SHA256.hash(data).hex != sha {
+                    throw PinMismatch(description: "is no longer the image assetbuild.lock pinned (sha256 \(sha.prefix(12))…, now \(SHA256.hash(data).hex.prefix(12))…); 'assetbuild build --repin' accepts the new one, and its targets rebuild")
+                }
                 let id = try cache.objects.put(data)
                 let record = PinRecord(url: url, object: id, format: info.format, width: info.width, height: info.height,
                                        byteCount: data.count)
@@ -91,6 +102,8 @@ public struct URLPinner: Sendable {
                 }
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let mismatch as PinMismatch {
+                failures[url] = "pinned URL \(url) \(mismatch)"
             } catch {
                 if known[url] != nil {
                     // A repin that failed keeps the bytes pinned before.

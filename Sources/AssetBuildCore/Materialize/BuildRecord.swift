@@ -77,14 +77,25 @@ public struct BuildRecord: Codable, Sendable {
 
     /// `assetbuild.lock` beside the manifest (checked in, like `dvc.lock`): per target the action
     /// key and the sha256 of each output. Deterministic text, so diffs read well in review.
-    public func lockFile() -> String {
+    /// `pins`: each `pin: true` URL and the sha256 of the bytes it was pinned to.
+    public func lockFile(pins: [String: String] = [:]) -> String {
         var out = "# assetbuild.lock: written by assetbuild; commit it, do not edit it.\n"
         out += "# Per target: the action key of its inputs and the sha256 of each output.\n"
+        if !pins.isEmpty { out += "# Per pinned URL: the sha256 of the image it was pinned to.\n" }
         out += "version: 1\ntargets:\n"
         for (name, e) in targets.sorted(by: { $0.key < $1.key }) {
             out += "  \(name):\n    key: \(e.actionKey)\n    outputs:\n"
             for o in e.outputs {
                 out += "      - path: \(o.path)\n        sha256: \(o.sha256)\n"
+            }
+        }
+        if !pins.isEmpty {
+            out += "pins:\n"
+            for (url, sha) in pins.sorted(by: { $0.key < $1.key }) {
+                // A JSON string is a YAML double-quoted scalar: any URL is safe in it.
+                let quoted = (try? JSONSerialization.data(withJSONObject: url, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? "\"\(url)\""
+                out += "  \(quoted): \(sha)\n"
             }
         }
         return out

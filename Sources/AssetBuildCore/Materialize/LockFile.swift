@@ -16,12 +16,20 @@ public struct LockFile: Sendable {
     }
 
     public var targets: [String: Entry]
+    /// Each `pin: true` URL and the sha256 of the image it was pinned to.
+    public var pins: [String: String] = [:]
+
+    public init(targets: [String: Entry], pins: [String: String] = [:]) {
+        self.targets = targets
+        self.pins = pins
+    }
 
     /// The lock beside a manifest, or an empty one when there is none or it cannot be read.
     public static func read(_ path: String) -> LockFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
               let root = (try? Yams.load(yaml: text)) as? [String: Any],
               let targets = root["targets"] as? [String: Any] else { return LockFile(targets: [:]) }
+        let pins = (root["pins"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
         var out: [String: Entry] = [:]
         for (name, value) in targets {
             guard let t = value as? [String: Any], let key = t["key"] as? String else { continue }
@@ -31,6 +39,6 @@ public struct LockFile: Sendable {
             }
             out[name] = Entry(key: key, outputs: outputs)
         }
-        return LockFile(targets: out)
+        return LockFile(targets: out, pins: pins)
     }
 }

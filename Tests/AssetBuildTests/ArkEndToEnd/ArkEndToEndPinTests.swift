@@ -61,6 +61,39 @@ struct ArkEndToEndPinTests {
         }
     }
 
+    @Test("assetbuild.lock records each pin: a fresh clone must find the same bytes behind the URL, or --repin")
+    func lockedPins() async throws {
+        try await withArk(Self.manifest(url: "https://example.invalid/cat.png")) { s in
+            let first = try s.writePNG("cat.png", colour: 1)
+            let url = s.fake.serveStatic("cat.png", first)
+            try s.writeManifest(Self.manifest(url: url))
+            try await s.buildOK()
+            let lock = try String(decoding: s.dir.read("assetbuild.lock"), as: UTF8.self)
+            #expect(lock.contains("pins:\n  \"\(url)\": \(SHA256.hash(first).hex)"), "\(lock)")
+            let sent = s.fake.generationRequests.count
+
+            // A fresh clone: outputs and lock committed, no cache. The same bytes: nothing is paid for.
+            try FileManager.default.removeItem(atPath: s.dir.url(".assetbuild"))
+            let clone = try await s.buildOK()
+            #expect(s.fake.generationRequests.count == sent)
+            #expect(try clone.startedTargets().isEmpty)
+
+            // Other bytes behind the URL: refused, not silently paid for.
+            try FileManager.default.removeItem(atPath: s.dir.url(".assetbuild"))
+            let other = try s.writePNG("cat.png", colour: 3)
+            s.fake.serveStatic("cat.png", other)
+            let refused = try await s.build(["-k"])
+            #expect(refused.status == 1, "\(refused)")
+            #expect(refused.output.contains("is no longer the image assetbuild.lock pinned"), "\(refused)")
+            #expect(s.fake.generationRequests.count == sent)
+            // --repin accepts them: the target rebuilds and the lock moves on.
+            let repinned = try await s.buildOK(["--repin"])
+            #expect(try repinned.startedTargets() == ["scene"])
+            let relocked = try String(decoding: s.dir.read("assetbuild.lock"), as: UTF8.self)
+            #expect(relocked.contains(SHA256.hash(other).hex))
+        }
+    }
+
     @Test("a pinned URL that cannot be downloaded fails its target clearly; nothing is sent for it")
     func unreachable() async throws {
         try await withArk(Self.manifest(url: "https://example.invalid/cat.png")) { s in
