@@ -70,7 +70,7 @@ struct GlobalOptions: ParsableArguments {
     func engine(_ workspace: Workspace, reporter: any BuildReporter) -> BuildEngine {
         let (images, text) = ProviderFactory.make(workspace.manifest.provider, override: provider, environment: environment)
         // Pinned URLs are fetched over the same TLS settings as the service.
-        let fetcher = CurlURLFetcher(transport: CurlTransport(configuration: CurlTransport.configuration(environment: environment)))
+        let fetcher = CurlURLFetcher(configuration: CurlTransport.configuration(environment: environment))
         return BuildEngine(workspace: workspace, images: images, text: text, reporter: reporter, fetcher: fetcher)
     }
 

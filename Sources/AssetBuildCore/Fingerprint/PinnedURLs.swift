@@ -6,18 +6,21 @@ public protocol URLFetcher: Sendable {
     func fetch(_ url: String) async throws -> Data
 }
 
-/// Plain GETs through libcurl, with a few bounded retries on 5xx, 429 and network errors.
+/// Plain GETs through libcurl, with a few bounded retries on 5xx, 429 and network errors. The
+/// transport (a curl thread) is made only when something is fetched: most builds fetch nothing.
 public struct CurlURLFetcher: URLFetcher {
-    let transport: any HTTPTransport
+    let configuration: CurlTransport.Configuration
     let clock: any BuildClock
     var attempts = 3
 
-    public init(transport: any HTTPTransport = CurlTransport(), clock: any BuildClock = SystemClock()) {
-        self.transport = transport
+    public init(configuration: CurlTransport.Configuration = .init(), clock: any BuildClock = SystemClock()) {
+        self.configuration = configuration
         self.clock = clock
     }
 
     public func fetch(_ url: String) async throws -> Data {
+        let transport = CurlTransport(configuration: configuration)
+        defer { transport.shutdown() }
         let request = TransportRequest(url: url, headers: [("User-Agent", "assetbuild/\(AssetBuildVersion.current)"),
                                                            ("Accept", "image/*;q=0.9, */*;q=0.1")],
                                        connectTimeout: .seconds(15), stallTimeout: .seconds(60))
