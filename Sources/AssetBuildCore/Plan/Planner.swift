@@ -134,7 +134,7 @@ public struct Planner: Sendable {
     func previousOutput(_ name: String) -> TargetOutput? {
         guard let key = targetStates[name]?.actionKey,
               let action = knownActions[key] ?? (try? cache.actions(forKeys: [key]))?[key],
-              let target = manifest.targets.first(where: { $0.name == name }) else { return nil }
+              let target = manifest[name] else { return nil }
         let output = TargetOutput(actionKey: key, images: action.images, text: nil, failures: action.failures)
         return try? withText(output, target: target)
     }

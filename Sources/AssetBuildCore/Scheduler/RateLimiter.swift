@@ -124,8 +124,8 @@ public actor RateLimiter {
     /// not say) and lower its rate to half, or, for an images-per-minute 429 (`learn`), to what
     /// the service had just taken (the images of finished requests in our window) when that is
     /// lower: a configured limit far above the account's real one is learned from one 429, not
-    /// halved step by step. The rate then
-    /// doubles back every `doubling`, so a passing 429 (another client on the account) costs little.
+    /// halved step by step. The rate then doubles back every `doubling`, so a passing 429
+    /// (another client on the account) costs little.
     public func throttled(model: String, retryAfter: Duration?, learn: Bool = false) {
         throttle(model, retryAfter: retryAfter, learn: learn)
         pump(model)
