@@ -27,6 +27,7 @@ PHASES = [
 ]
 DETAILS = [
     ("Dictionary<String, TargetOutput> copy-on-write", "NativeDictionaryV4copyyyFSS_14AssetBuildCore12TargetOutput"),
+    ("assetbuild.lock read", "LockFile"),
     ("Yams duplicate-key check (Node hashing)", "checkDuplicates"),
     ("Yams tag resolution (NSRegularExpression)", "resolveTag"),
     ("Yams parse/compose (other)", "YAMLTreeV7compose"),

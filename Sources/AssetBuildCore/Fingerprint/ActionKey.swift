@@ -34,7 +34,13 @@ public struct ActionKeyComponents: Codable, Hashable, Sendable {
         case responseFormat = "response_format", thinking, temperature, maxTokens = "max_tokens"
     }
 
+    /// Written by `CanonicalJSONWriter`; byte for byte what `encodedCanonicalJSON` gives.
     public var canonicalJSON: String {
+        CanonicalJSONWriter.write(self) ?? encodedCanonicalJSON
+    }
+
+    /// The definition of the canonical form: `JSONEncoder` with sorted keys and unescaped slashes.
+    var encodedCanonicalJSON: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a plain Codable struct of strings and numbers cannot fail.
