@@ -3,8 +3,9 @@
 /// Why: a `JSONEncoder` per target cost ~45 ms of the ~0.6 s a 10,000-target build spends
 /// planning before it sends anything. The output must stay byte for byte what
 /// `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` writes, or every cached action
-/// would be rebuilt: keys in sorted order, absent optionals left out, no spaces; strings as
-/// `JSONText.appendString` writes them; a number is its `description`, less a trailing `.0`.
+/// would be rebuilt: keys in sorted order, absent optionals left out, no spaces; strings escape
+/// `"` and `\`, `\b \t \n \f \r` in short form and other controls below U+0020 as `\u00xx`, and
+/// nothing else (not `/`, not non-ASCII); a number is its `description`, less a trailing `.0`.
 /// `ActionKeyComponentsCanonicalJSONTests` compares it with the encoder and pins known keys.
 struct CanonicalJSONWriter {
     private(set) var bytes: [UInt8] = []
@@ -85,6 +86,23 @@ struct CanonicalJSONWriter {
     }
 
     private mutating func string(_ s: String) {
-        JSONText.appendString(s, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }

@@ -73,15 +73,7 @@ public struct BuildRecord: Codable, Sendable {
         return BuildRecord(manifest: (manifest.path as NSString).lastPathComponent, targets: entries)
     }
 
-    /// The record's text: `BuildRecordWriter`'s, byte for byte `encodedByEncoder()`.
     public func encoded() -> Data {
-        guard var bytes = BuildRecordWriter.write(self) else { return encodedByEncoder() }
-        bytes.append(0x0A)
-        return Data(bytes)
-    }
-
-    /// The definition of the record's layout: `JSONEncoder`, pretty, sorted, slashes unescaped.
-    func encodedByEncoder() -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var data = (try? encoder.encode(self)) ?? Data()
