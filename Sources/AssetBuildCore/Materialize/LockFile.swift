@@ -26,19 +26,8 @@ public struct LockFile: Sendable {
 
     /// The lock beside a manifest, or an empty one when there is none or it cannot be read.
     public static func read(_ path: String) -> LockFile {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return LockFile(targets: [:]) }
-        return parse(text)
-    }
-
-    /// The lock in `text`: as written by assetbuild, read directly (`LockFileReader`); otherwise
-    /// (edited by hand, or not a lock at all) read through Yams, with the same result.
-    static func parse(_ text: String) -> LockFile {
-        LockFileReader.parse(text) ?? parseWithYams(text)
-    }
-
-    /// The general reader: any YAML, any layout; empty when the text is not a lock.
-    static func parseWithYams(_ text: String) -> LockFile {
-        guard let root = (try? Yams.load(yaml: text)) as? [String: Any],
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let root = (try? Yams.load(yaml: text)) as? [String: Any],
               let targets = root["targets"] as? [String: Any] else { return LockFile(targets: [:]) }
         let pins = (root["pins"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
         var out: [String: Entry] = [:]
