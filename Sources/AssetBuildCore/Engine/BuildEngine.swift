@@ -88,7 +88,7 @@ public final class BuildEngine: Sendable {
         var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, cache: cache, buildRoot: workspace.buildRoot,
                               targetStates: try cache.targetStates(),
                               materialized: try cache.materialized(buildRoot: workspace.buildRoot))
-        planner.lock = LockFile.read(manifest.directory + "/assetbuild.lock")
+        planner.lock = LazyLockFile(path: manifest.directory + "/assetbuild.lock")
         try planner.prefetchActions()
         return (inputs, planner)
     }

@@ -66,7 +66,7 @@ public struct Planner: Sendable {
     /// where nothing changed makes no per-target query.
     public var knownActions: [String: ActionRecord] = [:]
     /// `assetbuild.lock`: on a fresh clone, committed outputs that match it need no request.
-    public var lock = LockFile(targets: [:])
+    public var lock = LazyLockFile(LockFile(targets: [:]))
 
     public init(manifest: Manifest, fingerprinter: Fingerprinter, cache: BuildCache, buildRoot: String,
                 targetStates: [String: TargetStateRecord], materialized: [String: MaterializedRecord]) {
@@ -237,7 +237,7 @@ public struct Planner: Sendable {
     /// The outputs `assetbuild.lock` records for this target and key, when every one of them is in
     /// the build directory with exactly those bytes (a fresh clone with committed outputs).
     func adoptable(_ t: Target, key: String) -> ActionRecord? {
-        guard let entry = lock.targets[t.name], entry.key == key, !entry.outputs.isEmpty else { return nil }
+        guard let entry = lock.lockFile.targets[t.name], entry.key == key, !entry.outputs.isEmpty else { return nil }
         var images: [ActionImage] = []
         for (path, sha) in entry.outputs {
             let full = buildRoot + "/" + path
