@@ -22,12 +22,19 @@ struct ArkEndToEndPinTests {
         """
     }
 
-    @Test("downloaded once, keyed and sent by its bytes; --repin rebuilds only when they changed")
-    func pinnedOnce() async throws {
+    /// A scene whose manifest pins a cat picture the fake serves: the scene, the bytes, the URL.
+    func withPinnedCat(_ body: (ArkScene, Data, String) async throws -> Void) async throws {
         try await withArk(Self.manifest(url: "https://example.invalid/cat.png")) { s in
             let first = try s.writePNG("cat.png", colour: 1)
             let url = s.fake.serveStatic("cat.png", first)
             try s.writeManifest(Self.manifest(url: url))
+            try await body(s, first, url)
+        }
+    }
+
+    @Test("downloaded once, keyed and sent by its bytes; --repin rebuilds only when they changed")
+    func pinnedOnce() async throws {
+        try await withPinnedCat { s, first, url in
 
             let plan = try await s.run(["plan"])
             #expect(plan.stdout.contains("pinned URL \(url) is not downloaded yet"), "\(plan)")
@@ -63,10 +70,7 @@ struct ArkEndToEndPinTests {
 
     @Test("assetbuild.lock records each pin: a fresh clone must find the same bytes behind the URL, or --repin")
     func lockedPins() async throws {
-        try await withArk(Self.manifest(url: "https://example.invalid/cat.png")) { s in
-            let first = try s.writePNG("cat.png", colour: 1)
-            let url = s.fake.serveStatic("cat.png", first)
-            try s.writeManifest(Self.manifest(url: url))
+        try await withPinnedCat { s, first, url in
             try await s.buildOK()
             let lock = try String(decoding: s.dir.read("assetbuild.lock"), as: UTF8.self)
             #expect(lock.contains("pins:\n  \"\(url)\": \(SHA256.hash(first).hex)"), "\(lock)")
