@@ -13,11 +13,11 @@ public final class ArkClient: ImageProvider, TextProvider {
     public let name = "ark"
     public let baseURL: String
     private let apiKey: String
-    private let transport: any HTTPTransport
-    private let userAgent: String
-    private let timeouts: Timeouts
-    private let downloadRetry: DownloadRetry
-    private let sleep: @Sendable (Duration) async throws -> Void
+    let transport: any HTTPTransport
+    let userAgent: String
+    let timeouts: Timeouts
+    let downloadRetry: DownloadRetry
+    let sleep: @Sendable (Duration) async throws -> Void
 
     /// How long each phase may take.
     public struct Timeouts: Sendable {
@@ -283,90 +283,6 @@ public final class ArkClient: ImageProvider, TextProvider {
         run.imagesReceived += 1
     }
 
-    /// GETs a generated image's URL at once (they expire), retrying what a storage host may get
-    /// over (5xx, 429, 408, connection errors, stalls, a body cut short). No API key goes to
-    /// that host. Whatever still fails is `.notDownloaded`: the image is paid for, so the
-    /// scheduler must not generate it again; the message names the host, never the signed URL.
-    private func download(_ url: String, index: Int, run: GenerationRun) async throws -> Data {
-        let get = TransportRequest(method: "GET", url: url,
-                                   headers: [("User-Agent", userAgent), ("Accept", "image/jpeg, image/*;q=0.9, */*;q=0.1")],
-                                   connectTimeout: timeouts.connect, stallTimeout: timeouts.downloadStall)
-        let host = URLComponents(string: url)?.host ?? "the image host"
-        func failed(_ why: String, attempts: Int) -> ProviderError {
-            ProviderError(.notDownloaded(host: host), target: run.target, code: "ImageDownloadFailed",
-                          message: "image \(index + 1) was generated but could not be downloaded from \(host)"
-                              + " (\(attempts) attempt\(attempts == 1 ? "" : "s"); last: \(scrub(why)))",
-                          requestID: run.requestID)
-        }
-        var attempt = 1
-        while true {
-            var why = ""
-            var retryAfter: Duration?
-            do {
-                let answer = try await transport.send(get)
-                if answer.status == 200 {
-                    switch Self.imageCheck(answer.body) {
-                    case nil: return answer.body
-                    case .cut(let what): why = what
-                    case .notImage(let what):
-                        let type = answer.headers["Content-Type"].map { "\($0), " } ?? ""
-                        throw failed("HTTP 200 but \(type)\(answer.body.count) bytes that are \(what)", attempts: attempt)
-                    }
-                } else {
-                    why = "HTTP \(answer.status)"
-                    // The storage host's status, not Ark's: a 4xx means the URL itself is refused.
-                    guard answer.status == 408 || answer.status == 429 || answer.status >= 500 else {
-                        throw failed(why, attempts: attempt)
-                    }
-                    retryAfter = ArkWire.parseRetryAfter(answer.headers["Retry-After"])
-                }
-            } catch let error as TransportError {
-                why = "curl \(error.code): \(error.message)"
-            }
-            guard attempt < downloadRetry.attempts else { throw failed(why, attempts: attempt) }
-            try await sleep(downloadRetry.delay(after: attempt, retryAfter: retryAfter))
-            attempt += 1
-        }
-    }
-
-    private enum ImageCheck { case cut(String), notImage(String) }
-
-    /// Whether bytes are an image by their header (ImageProbe), whatever `size` the answer gave:
-    /// an HTML error page must never be stored as a .jpeg.
-    private static func imageCheck(_ bytes: Data) -> ImageCheck? {
-        guard !bytes.isEmpty else { return .cut("an empty body") }
-        do {
-            _ = try ImageProbe.probe(bytes)
-            return nil
-        } catch .truncated {
-            return .cut("an image cut short (\(bytes.count) bytes)")
-        } catch {
-            let start = ArkWire.plainText(bytes, limit: 40)
-            return .notImage("not an image (\(error)\(start.isEmpty ? "" : ": '\(start)'"))")
-        }
-    }
-
-    /// An inline (`b64_json`) image must be an image too.
-    private func checkIsImage(_ bytes: Data, index: Int, run: GenerationRun) throws {
-        switch Self.imageCheck(bytes) {
-        case nil: return
-        case .cut(let what), .notImage(let what):
-            throw ProviderError(.protocolViolation, target: run.target,
-                                message: "image \(index + 1) is \(scrub(what))", requestID: run.requestID)
-        }
-    }
-
-    /// A failed download is the error to report even when the answer failed otherwise later:
-    /// it marks a paid image, which must not be generated again in this build.
-    private func preferringUndelivered(_ error: any Error, run: GenerationRun) -> any Error {
-        guard var undelivered = run.deferredError as? ProviderError, case .notDownloaded = undelivered.kind,
-              let other = error as? ProviderError, other.kind != .cancelled else { return error }
-        undelivered.imagesReceived = max(undelivered.imagesReceived, run.imagesReceived)
-        if run.undelivered > 1 { undelivered.message += "; \(run.undelivered) images in all were not downloaded" }
-        if other.kind != undelivered.kind { undelivered.message += "; then the answer failed: \(other.message)" }
-        return undelivered
-    }
-
     // MARK: text
 
     public func complete(_ request: TextRequest) async throws -> TextCompletion {
@@ -440,7 +356,7 @@ public final class ArkClient: ImageProvider, TextProvider {
     }
 
     /// Removes the API key from text that came from elsewhere (defence in depth).
-    private func scrub(_ text: String) -> String {
+    func scrub(_ text: String) -> String {
         guard apiKey.count >= 4 else { return text }
         return text.replacingOccurrences(of: apiKey, with: "[redacted]")
     }
@@ -448,75 +364,5 @@ public final class ArkClient: ImageProvider, TextProvider {
     private func nonEmpty(_ s: String?) -> String? {
         guard let s, !s.isEmpty else { return nil }
         return s
-    }
-}
-
-/// What one `generate` call has seen so far. Used by one task only.
-private final class GenerationRun {
-    let target: String
-    let sink: any ImageSink
-    let clientID: String
-    /// What the request asked for: images beyond it are not handed to the sink (their places
-    /// are not the target's), only reported.
-    let maxImages: Int
-    let references: [String]
-    var requestID: String?
-    var model: String?
-    var usage: Usage?
-    var imagesReceived = 0
-    var eventsSeen = 0
-    var deferredError: (any Error)?
-    /// Images generated but not downloaded, and billed images beyond `maxImages` (not kept).
-    var undelivered = 0
-    var extras = 0
-
-    init(target: String, sink: any ImageSink, clientID: String, maxImages: Int = 1, references: [String] = []) {
-        self.target = target
-        self.sink = sink
-        self.clientID = clientID
-        self.maxImages = maxImages
-        self.references = references
-    }
-
-    /// The service sent image `index` (0-based) though only `maxImages` were asked for. Storing it
-    /// would write an output the target does not declare, so it is dropped, and said so.
-    func extraImage(_ index: Int, billed: Bool) async {
-        guard billed else { return }
-        extras += 1
-        await sink.warning("the service returned image \(index + 1) though only \(maxImages) were asked for;"
-                           + " it is billed but not kept (the target declares no place for it)")
-    }
-
-    /// Warns when the service billed more images than arrived, were dropped as extras or failed
-    /// to download: an image event may have been lost on the way.
-    func checkBilled() async {
-        guard let billed = usage?.generatedImages else { return }
-        let accounted = imagesReceived + undelivered + extras
-        guard billed > accounted else { return }
-        await sink.warning("the service billed \(billed) image(s) but \(imagesReceived) arrived (possible lost images;"
-                           + " request id \(requestID ?? clientID))")
-    }
-}
-
-private struct NoImages: ImageSink {
-    func imageReceived(_ image: ReceivedImage) async throws {}
-    func imageFailed(_ failure: ImageFailure) async {}
-}
-
-extension ArkWire {
-    static func reasonPhrase(_ status: Int) -> String {
-        switch status {
-        case 400: return "Bad Request"
-        case 401: return "Unauthorized"
-        case 403: return "Forbidden"
-        case 404: return "Not Found"
-        case 408: return "Request Timeout"
-        case 429: return "Too Many Requests"
-        case 500: return "Internal Server Error"
-        case 502: return "Bad Gateway"
-        case 503: return "Service Unavailable"
-        case 504: return "Gateway Timeout"
-        default: return "HTTP status \(status)"
-        }
     }
 }

@@ -208,3 +208,21 @@ enum ArkWire {
         return inner.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+extension ArkWire {
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 408: return "Request Timeout"
+        case 429: return "Too Many Requests"
+        case 500: return "Internal Server Error"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "HTTP status \(status)"
+        }
+    }
+}
