@@ -10,7 +10,7 @@ final class DurableSink: ImageSink, @unchecked Sendable {
     /// Where this request's images go: image `i` of the answer takes `slots[i]`, the places
     /// earlier runs (or attempts) left empty (refused or never arrived), lowest first; any beyond
     /// them are numbered after the last slot.
-    private var slots: [Int]
+    private let slots: [Int]
     let reporter: any BuildReporter
     /// Called once per durable image (counting and spend).
     let counted: @Sendable () -> Void
@@ -30,10 +30,8 @@ final class DurableSink: ImageSink, @unchecked Sendable {
 
     /// The index in the target of image `i` of this request.
     func slot(_ i: Int) -> Int {
-        lock.withLock {
-            if i < slots.count { return slots[i] }
-            return (slots.last ?? -1) + 1 + i - slots.count
-        }
+        if i < slots.count { return slots[i] }
+        return (slots.last ?? -1) + 1 + i - slots.count
     }
 
     /// The places of a `total`-image target not taken by `kept`, lowest first, then the one
