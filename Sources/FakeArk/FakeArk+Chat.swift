@@ -52,6 +52,13 @@ extension FakeArkCore {
         if behavior.imageLatency > .zero { try? await Task.sleep(for: behavior.imageLatency) }
 
         var content = behavior.chatContent
+        if behavior.storyFromRequest, let schema = json["response_format"]?["json_schema"],
+           schema["name"]?.string == "storybook" {
+            let scenes = schema["schema"]?["properties"]?["scenes"]
+            let low = scenes?["minItems"]?.int ?? 5, high = scenes?["maxItems"]?.int ?? max(low, 10)
+            let request = messages.last { $0["role"]?.string == "user" }?["content"]?.string ?? ""
+            content = DraftStory.story(for: request, scenes: low...max(low, high))
+        }
         switch behavior.chatWrapping {
         case .plain: break
         case .codeFence: content = "```json\n\(content)\n```"

@@ -56,6 +56,10 @@ public struct FakeArkBehavior: Sendable {
     /// The content of chat completions, and how it is wrapped.
     public var chatContent = #"{"title":"The Fox","summary":"a fox story","scenes":["a fox"],"scenes_detail":["图片1：a fox"]}"#
     public var chatWrapping: ChatWrapping = .plain
+    /// Answer a request for the `storybook` schema with a story written for its user message, in
+    /// its language, with as many scenes as the schema's `minItems` (what `fake-ark` does, so the
+    /// storybook example builds against it); otherwise `chatContent`.
+    public var storyFromRequest = false
     /// Faults drawn at random for each POST, from a seeded generator (reproducible).
     public var randomFaults: RandomFaults?
     public var jpegQuality = 80

@@ -58,6 +58,7 @@ struct FakeArkCommand: AsyncParsableCommand {
         behavior.noisyImages = noisy
         behavior.moderatedImages = Set(moderated.map { $0 - 1 })
         behavior.closedModels = Set(closedModels)
+        behavior.storyFromRequest = true
         if faultRate > 0 {
             let share = faultRate / 5
             behavior.randomFaults = .init(seed: seed, rateLimited: share, serverError: share, reset: share,
