@@ -53,8 +53,23 @@ final class BuildRun: @unchecked Sendable {
         let scheduler = Scheduler(keepGoing: options.keepGoing)
         let names = manifest.targets.map(\.name)
         lock.withLock { for p in plan.targets { planned[p.target] = (p.status, p.reasons) } }
+        // The plan's "up to date" is final: it is decided only once every upstream output is
+        // known. Those targets need no task: their outputs go straight to what depends on them,
+        // and a build that stops early never calls them skipped.
+        var settled = Set<String>()
+        for p in plan.targets where p.status == .upToDate && !p.adoptsLockedOutputs {
+            guard let t = manifest[p.target], let output = p.output,
+                  let withText = try? planner.withText(output, target: t) else { continue }
+            settled.insert(p.target)
+            lock.withLock {
+                outputs[p.target] = withText
+                processed.insert(p.target)
+                upToDate += 1
+            }
+        }
+        let nodes = order.filter { !settled.contains(names[$0]) }
         let outcomes = await withTaskCancellationHandler {
-            await scheduler.run(nodes: order, dependencies: graph.dependencies, name: { names[$0] }) { i in
+            await scheduler.run(nodes: nodes, dependencies: graph.dependencies, name: { names[$0] }) { i in
                 try await self.buildTarget(manifest.targets[i])
             }
         } onCancel: {
