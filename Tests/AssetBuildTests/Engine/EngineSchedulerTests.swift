@@ -177,6 +177,25 @@ struct EngineSchedulerTests {
         }
     }
 
+    @Test("targets the plan found up to date get no task: a build that stops early never calls them skipped")
+    func settledTargetsAreNotSkipped() async throws {
+        let f = try EngineFixture()
+        try await f.build()
+        try f.edit("alpha", "ALPHA")
+        f.provider.fail("a")
+        let earlier = f.reporter.events.count
+        await #expect(throws: BuildFailed.self) { try await f.build() }
+        let events = f.reporter.events.dropFirst(earlier)
+        let skipped = events.compactMap { e -> String? in
+            if case .targetSkipped(let t, _) = e { return t } else { return nil }
+        }
+        #expect(skipped.sorted() == ["b", "c"], "d and g are up to date, not skipped: \(skipped)")
+        let finished = events.compactMap { e -> BuildSummary? in
+            if case .finished(let s) = e { return s } else { return nil }
+        }.last
+        #expect(finished?.upToDate == 2 && finished?.failed == 1 && finished?.skipped == 2, "\(String(describing: finished))")
+    }
+
     @Test("a cancelled build keeps nothing half-done and the next build finishes the job")
     func engineCancellation() async throws {
         let f = try EngineFixture()
