@@ -216,6 +216,7 @@ extension FakeArkCore {
                     if behavior.imageLatency > .zero {
                         do { try await Task.sleep(for: behavior.imageLatency) } catch { return }
                     }
+                    if let hold = behavior.beforeStreamedImage { await hold(index) }
                 }
                 if !behavior.lostImageEvents.contains(index) { continuation.yield(outcomeFrames(index)) }
             }

@@ -60,6 +60,9 @@ public struct FakeArkBehavior: Sendable {
     /// its language, with as many scenes as the schema's `minItems` (what `fake-ark` does, so the
     /// storybook example builds against it); otherwise `chatContent`.
     public var storyFromRequest = false
+    /// Awaited before a streamed group's image `index` (from 1) is sent: a test can hold the
+    /// stream at a point and look at what the client has by then.
+    public var beforeStreamedImage: (@Sendable (Int) async -> Void)?
     /// Faults drawn at random for each POST, from a seeded generator (reproducible).
     public var randomFaults: RandomFaults?
     public var jpegQuality = 80

@@ -130,7 +130,7 @@ public final class BuildEngine: Sendable {
         reporter.report(.planned(targets: order.count, toRun: toRun, toRestore: toRestore,
                                  images: plan.imagesToGenerate, estimatedCost: isFree ? 0 : plan.estimatedCost))
         for p in plan.targets where p.status != .upToDate {
-            reporter.report(.decided(target: p.target, status: p.status, reasons: p.reasons))
+            reporter.report(.decided(target: p.target, status: p.status, reasons: p.reasons, detail: p.detail))
         }
         // Drafts are made locally and cost nothing: only a paid provider is held to the budget.
         if images.name != DraftProvider().name, let budget = options.budget ?? manifest.provider.budget,

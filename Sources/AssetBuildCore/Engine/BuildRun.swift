@@ -120,7 +120,8 @@ final class BuildRun: @unchecked Sendable {
             let before = lock.withLock { planned[target.name] }
             let status: TargetStatus = decision.status == .pending ? .run : decision.status
             if before?.status != status || before?.reasons != decision.reasons, before != nil || status != .upToDate {
-                engine.reporter.report(.decided(target: target.name, status: status, reasons: decision.reasons))
+                engine.reporter.report(.decided(target: target.name, status: status, reasons: decision.reasons,
+                                                detail: decision.detail))
             }
             var output: TargetOutput
             switch decision.status {

@@ -6,7 +6,8 @@ public enum BuildEvent: Sendable {
     /// The plan: how many targets, how many will send requests, how many images at most.
     case planned(targets: Int, toRun: Int, toRestore: Int, images: Int, estimatedCost: Double)
     /// A target's decision, with the reasons (printed under `--explain`).
-    case decided(target: String, status: TargetStatus, reasons: [RebuildReason])
+    /// `detail`: what the plan adds, such as how a storybook's picture group fits the service's limit.
+    case decided(target: String, status: TargetStatus, reasons: [RebuildReason], detail: String? = nil)
     case targetStarted(target: String, images: Int, model: String)
     case imageReceived(target: String, index: Int, width: Int, height: Int, bytes: Int)
     case imageFailed(target: String, failure: ImageFailure)

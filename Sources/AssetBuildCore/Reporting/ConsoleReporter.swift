@@ -76,12 +76,13 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
                 if toRestore > 0 { parts.append("\(toRestore) to restore from cache") }
                 line("assetbuild: \(targets) target(s): " + parts.joined(separator: ", "))
             }
-        case .decided(let target, let status, let reasons):
+        case .decided(let target, let status, let reasons, let detail):
             // Decided again during the build: an upstream rebuilt to the same bytes leaves it up to date.
             if status == .upToDate { finished += 1 }
             if style.explain {
                 let why = reasons.map(\.description).joined(separator: "; ")
-                line(paint("explain:", "36") + " \(target): \(status.summary)" + (why.isEmpty ? "" : ": \(why)"))
+                line(paint("explain:", "36") + " \(target): \(status.summary)" + (why.isEmpty ? "" : ": \(why)")
+                     + (detail.map { "  [\($0)]" } ?? ""))
             }
         case .targetStarted(let target, let images, let model):
             inFlight.insert(target)

@@ -17,9 +17,10 @@ public final class JSONLinesReporter: BuildReporter, @unchecked Sendable {
         case .planned(let targets, let toRun, let toRestore, let images, let cost):
             o["event"] = "planned"; o["targets"] = targets; o["to_run"] = toRun; o["to_restore"] = toRestore
             o["images"] = images; o["estimated_cost"] = cost
-        case .decided(let target, let status, let reasons):
+        case .decided(let target, let status, let reasons, let detail):
             o["event"] = "decided"; o["target"] = target; o["status"] = status.rawValue
             o["reasons"] = reasons.map(\.description)
+            if let detail { o["detail"] = detail }
         case .targetStarted(let target, let images, let model):
             o["event"] = "target_started"; o["target"] = target; o["images"] = images; o["model"] = model
         case .imageReceived(let target, let index, let w, let h, let bytes):

@@ -22,15 +22,22 @@ import Testing
     }
 
     @Test func images_are_delivered_as_they_arrive() async throws {
-        try await withArk({ $0.imageLatency = .milliseconds(700) }) { h in
-            let sink = RecordingSink()
+        // The fake holds its stream before image 2 until the sink has image 1 (or 20 s pass):
+        // a client that kept images until the end of the answer would never let it go on.
+        let sink = RecordingSink()
+        let early = Locked<[Int]>([])
+        try await withArk({
+            $0.beforeStreamedImage = { index in
+                for _ in 0..<2000 {
+                    if await sink.images.count >= index { early.mutate { $0.append(index) }; return }
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
+        }) { h in
             _ = try await h.client.generate(request("3 images", model: Models.v40, size: "1K", maxImages: 3, stream: true),
                                             into: sink)
-            let times = await sink.receivedAt
-            #expect(times.count == 3)
-            // Each image reached the sink when its event came (700 ms apart, 1.4 s from first to
-            // last), not all at the end. Generous margin: the suite runs in parallel on 2 cores.
-            #expect(times[2] - times[0] >= .milliseconds(500))
+            #expect(await sink.images.count == 3)
+            #expect(early.value == [1, 2], "each image reached the sink before the next one was sent")
         }
     }
 

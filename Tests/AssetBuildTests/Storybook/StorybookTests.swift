@@ -245,7 +245,7 @@ import Testing
             #expect(html.contains("class=\"page stacked\" id=\"page-1\""))
             #expect(html.contains("--paper: #ffffff"))
             let reasons = p.reporter.events.compactMap { e -> [String]? in
-                if case .decided("book", _, let reasons) = e { return reasons.map(\.description) }
+                if case .decided("book", _, let reasons, _) = e { return reasons.map(\.description) }
                 return nil
             }
             #expect(reasons.last == ["book layout or page text changed"])

@@ -66,7 +66,7 @@ final class EngineFixture: @unchecked Sendable {
 
     /// The last `decided` event for `target` in everything reported so far.
     func lastDecision(_ target: String) -> (TargetStatus, [RebuildReason])? {
-        for case let .decided(t, status, reasons) in reporter.events.reversed() where t == target { return (status, reasons) }
+        for case let .decided(t, status, reasons, _) in reporter.events.reversed() where t == target { return (status, reasons) }
         return nil
     }
 
