@@ -32,7 +32,19 @@ import Testing
     }
 
     @Test func stream_head_and_chunks_arrive_incrementally() async throws {
-        try await withArk({ $0.imageLatency = .milliseconds(200) }) { h in
+        // The fake holds its stream before image n + 1 until the reader has seen image n (or
+        // 20 s pass): a transport that handed over the body only at its end would never see it.
+        let seen = Locked(0)
+        let early = Locked<[Int]>([])
+        try await withArk({
+            $0.imageLatency = .milliseconds(200)
+            $0.beforeStreamedImage = { index in
+                for _ in 0..<2000 {
+                    if seen.value >= index { early.mutate { $0.append(index) }; return }
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
+        }) { h in
             let body: ArkJSON = ["model": .string(Models.v45), "prompt": "3 images", "sequential_image_generation": "auto",
                                  "stream": true, "response_format": "b64_json"]
             let start = ContinuousClock.now
@@ -47,10 +59,11 @@ import Testing
             for try await chunk in stream.body {
                 for event in decoder.push(chunk) where event.event == "image_generation.partial_succeeded" {
                     arrivals.append(ContinuousClock.now - start)
+                    seen.mutate { $0 += 1 }
                 }
             }
             #expect(arrivals.count == 3)
-            #expect(arrivals[2] - arrivals[0] >= .milliseconds(150))  // 400 ms apart at the source
+            #expect(early.value == [1, 2], "each image's event reached the reader before the next was sent")
         }
     }
 
