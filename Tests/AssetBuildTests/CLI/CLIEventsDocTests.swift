@@ -5,8 +5,9 @@ import Testing
 /// docs/events.md and the JSON Lines reporter describe the same events with the same fields.
 @Suite("CLI events doc")
 struct CLIEventsDocTests {
-    /// event name → fields, from the doc's `### \`name\`` sections and their `| \`field\` |` rows.
-    static func documented() throws -> [String: Set<String>] {
+    /// event name → fields, from the doc's `### \`name\`` sections and their `| \`field\` |` rows;
+    /// with `onlyOptional`, just the fields whose type says `optional` (sent only when known).
+    static func documented(onlyOptional: Bool = false) throws -> [String: Set<String>] {
         let doc = try String(contentsOfFile: PackageRoot.path + "/docs/events.md", encoding: .utf8)
         var out: [String: Set<String>] = [:]
         var current: String?
@@ -15,22 +16,9 @@ struct CLIEventsDocTests {
                 current = line.dropFirst(5).prefix { $0 != "`" }.description
                 out[current!] = []
             } else if let c = current, line.hasPrefix("| `") {
+                let type = line.split(separator: "|").dropFirst().first ?? ""
+                if onlyOptional && !type.contains("optional") { continue }
                 out[c]!.insert(line.dropFirst(3).prefix { $0 != "`" }.description)
-            }
-        }
-        return out
-    }
-
-    /// event name → the fields the doc marks optional (`string, optional`): sent only when known.
-    static func optionalFields() throws -> [String: Set<String>] {
-        let doc = try String(contentsOfFile: PackageRoot.path + "/docs/events.md", encoding: .utf8)
-        var out: [String: Set<String>] = [:]
-        var current: String?
-        for line in doc.split(separator: "\n") {
-            if line.hasPrefix("### `") {
-                current = line.dropFirst(5).prefix { $0 != "`" }.description
-            } else if let c = current, line.hasPrefix("| `"), line.split(separator: "|").dropFirst().first?.contains("optional") == true {
-                out[c, default: []].insert(line.dropFirst(3).prefix { $0 != "`" }.description)
             }
         }
         return out
@@ -78,7 +66,7 @@ struct CLIEventsDocTests {
             .outputRemoved(path: "x.jpeg"), .warning("w"), .waitingForLock("l"), .finished(BuildSummary()),
         ] { reporter.report(e) }
         let documented = try Self.documented()
-        let optional = try Self.optionalFields()
+        let optional = try Self.documented(onlyOptional: true)
         var seen: Set<String> = []
         for line in lines.all {
             let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
