@@ -53,36 +53,35 @@ public struct Materializer: Sendable {
     /// its bytes are not the image to write. Such a file is the user's and must not be replaced.
     public func foreignFiles(for target: Target, images: [ActionImage],
                              existing: [String: MaterializedRecord]) -> [String] {
+        foreignFiles(for: target, places: images.map { ($0.index + 1, $0.object) }, existing: existing)
+    }
+
+    /// Checked before a target's request is sent, so nothing is paid for that could not be
+    /// written: a refusal naming the first of its `count` output paths where a file assetbuild
+    /// did not write sits; nil when none is in the way. The images are not known yet, so a file
+    /// there is the user's whatever its bytes.
+    public func refusalBeforeSending(_ target: Target, count: Int, existing: [String: MaterializedRecord]) -> String? {
+        let foreign = foreignFiles(for: target, places: (1...max(1, count)).map { ($0, nil) }, existing: existing)
+        guard let first = foreign.first else { return nil }
+        return Self.refusal(first, more: foreign.count - 1, target: target, buildRoot: buildRoot, paid: false)
+    }
+
+    /// The paths of `places` (image number, and the image it will hold when known) that hold a
+    /// file assetbuild did not write.
+    func foreignFiles(for target: Target, places: [(number: Int, object: ObjectID?)],
+                      existing: [String: MaterializedRecord]) -> [String] {
         var out: [String] = []
         var recorded: Set<String>?
-        for image in images {
-            let rel = target.outputPath(imageNumber: image.index + 1)
+        for place in places {
+            let rel = target.outputPath(imageNumber: place.number)
             guard existing[rel] == nil, let st = FileOps.stat(buildRoot + "/" + rel) else { continue }
-            if !st.isDirectory, (try? SHA256.hash(fileAt: buildRoot + "/" + rel).hex) == image.object.hex { continue }
+            if !st.isDirectory, let object = place.object,
+               (try? SHA256.hash(fileAt: buildRoot + "/" + rel).hex) == object.hex { continue }
             if recorded == nil { recorded = recordedOutputs() }
             if !st.isDirectory, recorded!.contains(rel) { continue }
             out.append(rel)
         }
         return out
-    }
-
-    /// Checked before a target's request is sent, so nothing is paid for that could not be
-    /// written: the first of its `count` output paths where a file assetbuild did not write sits
-    /// (no record, not in `build/assetbuild.json`), as a refusal message; nil when none is in the way.
-    public func refusalBeforeSending(_ target: Target, count: Int, existing: [String: MaterializedRecord]) -> String? {
-        var foreign: [String] = []
-        var recorded: Set<String>?
-        for n in 1...max(1, count) {
-            let rel = target.outputPath(imageNumber: n)
-            guard existing[rel] == nil, let st = FileOps.stat(buildRoot + "/" + rel) else { continue }
-            if recorded == nil { recorded = recordedOutputs() }
-            if !st.isDirectory, recorded!.contains(rel) { continue }
-            foreign.append(rel)
-        }
-        guard let first = foreign.first else { return nil }
-        return Self.refusal(first, more: foreign.count - 1, target: target, buildRoot: buildRoot)
-            .replacingOccurrences(of: "; the images are kept in the cache, so the next build sends no request for them",
-                                  with: "; nothing was sent for this target")
     }
 
     /// Output paths listed in `build/assetbuild.json` (read only when a file is in the way).
@@ -92,11 +91,14 @@ public struct Materializer: Sendable {
         return Set(record.targets.values.flatMap { $0.outputs.map(\.path) })
     }
 
-    static func refusal(_ rel: String, more: Int, target: Target, buildRoot: String) -> String {
+    /// `paid`: the images exist already (kept in the cache), or nothing was sent for them yet.
+    static func refusal(_ rel: String, more: Int, target: Target, buildRoot: String, paid: Bool = true) -> String {
         let shown = (buildRoot as NSString).lastPathComponent + "/" + rel
         let also = more > 0 ? " (and \(more) more of its outputs)" : ""
         let fix = target.output == nil ? "give '\(target.name)' an 'output:' elsewhere" : "change 'output:' of '\(target.name)'"
-        return "'\(shown)'\(also) exists and was not written by assetbuild, so it is left untouched; move or delete it, or \(fix); the images are kept in the cache, so the next build sends no request for them"
+        let after = paid ? "the images are kept in the cache, so the next build sends no request for them"
+            : "nothing was sent for this target"
+        return "'\(shown)'\(also) exists and was not written by assetbuild, so it is left untouched; move or delete it, or \(fix); \(after)"
     }
 
     /// Removes files assetbuild wrote that are no longer declared (their objects stay in the
