@@ -6,12 +6,12 @@ public protocol URLFetcher: Sendable {
     func fetch(_ url: String) async throws -> Data
 }
 
-/// Plain GETs through libcurl, with a few bounded retries on 5xx, 429 and network errors. The
-/// transport (a curl thread) is made only when something is fetched: most builds fetch nothing.
+/// Plain GETs through libcurl with `ImageDownload`'s retries and image check. The transport (a
+/// curl thread) is made only when something is fetched: most builds fetch nothing.
 public struct CurlURLFetcher: URLFetcher {
     let configuration: CurlTransport.Configuration
     let clock: any BuildClock
-    var attempts = 3
+    var retry = ImageDownload.Retry(attempts: 3)
 
     public init(configuration: CurlTransport.Configuration = .init(), clock: any BuildClock = SystemClock()) {
         self.configuration = configuration
@@ -24,22 +24,11 @@ public struct CurlURLFetcher: URLFetcher {
         let request = TransportRequest(url: url, headers: [("User-Agent", "assetbuild/\(AssetBuildVersion.current)"),
                                                            ("Accept", "image/*;q=0.9, */*;q=0.1")],
                                        connectTimeout: .seconds(15), stallTimeout: .seconds(60))
-        var attempt = 1
-        while true {
-            var why: String
-            do {
-                let answer = try await transport.send(request)
-                if answer.status == 200 { return answer.body }
-                why = "HTTP \(answer.status)"
-                guard answer.status == 429 || answer.status >= 500 else { throw PinError(why) }
-            } catch let error as PinError {
-                throw error
-            } catch {
-                why = "\(error)"
-            }
-            guard attempt < attempts else { throw PinError(why + " (after \(attempt) attempts)") }
-            try await clock.sleep(for: .milliseconds(500) * Int(1 << (attempt - 1)))
-            attempt += 1
+        do {
+            return try await ImageDownload.fetch(request, over: transport, retry: retry, sleep: { [clock] in try await clock.sleep(for: $0) })
+        } catch let failure as ImageDownload.Failure {
+            if failure.notImage { throw PinError("the answer is not a usable image: \(failure.reason)") }
+            throw PinError(failure.reason + (failure.attempts > 1 ? " (after \(failure.attempts) attempts)" : ""))
         }
     }
 }
@@ -93,8 +82,8 @@ public struct URLPinner: Sendable {
                 do { info = try ImageProbe.probeWhole(data) } catch {
                     throw PinError("the \(data.count) bytes it answered are not a usable image (\(error))")
                 }
-                if !repin, let sha = locked[url], known[url] == nil, SHA256.hash(data).hex != sha {
-                    throw PinMismatch(description: "is no longer the image assetbuild.lock pinned (sha256 \(sha.prefix(12))…, now \(SHA256.hash(data).hex.prefix(12))…); 'assetbuild build --repin' accepts the new one, and its targets rebuild")
+                if !repin, let sha = locked[url], known[url] == nil, case let now = SHA256.hash(data).hex, now != sha {
+                    throw PinMismatch(description: "is no longer the image assetbuild.lock pinned (sha256 \(sha.prefix(12))…, now \(now.prefix(12))…); 'assetbuild build --repin' accepts the new one, and its targets rebuild")
                 }
                 let id = try cache.objects.put(data)
                 let record = PinRecord(url: url, object: id, format: info.format, width: info.width, height: info.height,

@@ -39,23 +39,7 @@ public final class ArkClient: ImageProvider, TextProvider {
     /// How often a generated image's download is tried before the build gives up on it. The URL
     /// stays valid for 24 h, so a storage hiccup (5xx, 429, reset, stall) is worth a few tries
     /// with backoff; a 4xx (expired, forbidden) or a body that is not an image is not.
-    public struct DownloadRetry: Sendable {
-        public var attempts: Int
-        public var baseDelay: Duration
-        public var maxDelay: Duration
-
-        public init(attempts: Int = 4, baseDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(8)) {
-            self.attempts = max(1, attempts)
-            self.baseDelay = baseDelay
-            self.maxDelay = maxDelay
-        }
-
-        /// The wait after failed attempt `attempt` (from 1): doubling, at least `Retry-After`, capped.
-        public func delay(after attempt: Int, retryAfter: Duration? = nil) -> Duration {
-            let doubled = baseDelay * Int(1 << min(max(0, attempt - 1), 16))
-            return min(max(doubled, retryAfter ?? .zero), maxDelay)
-        }
-    }
+    public typealias DownloadRetry = ImageDownload.Retry
 
     /// `sleep` waits between download attempts (tests pass one that records and returns at once).
     public init(baseURL: String, apiKey: String, transport: any HTTPTransport,
