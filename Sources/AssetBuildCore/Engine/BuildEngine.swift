@@ -78,7 +78,7 @@ public final class BuildEngine: Sendable {
     var manifest: Manifest { workspace.manifest }
 
     /// Opens the cache and checks reference files; throws diagnostics (exit 2) before anything runs.
-    func prepare(cache: BuildCache, pinFailures: [String: String] = [:]) throws -> (InputFiles, Planner) {
+    func prepare(cache: BuildCache, pinFailures: [String: String] = [:], lock: LazyLockFile? = nil) throws -> (InputFiles, Planner) {
         let inputs = InputFiles(memo: try cache.fileDigests(), pins: try cache.pins(), pinFailures: pinFailures)
         let problems = ManifestLoader.sorted(inputs.check(manifest))
         if problems.contains(where: { $0.severity == .error }) {
@@ -88,7 +88,7 @@ public final class BuildEngine: Sendable {
         var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, cache: cache, buildRoot: workspace.buildRoot,
                               targetStates: try cache.targetStates(),
                               materialized: try cache.materialized(buildRoot: workspace.buildRoot))
-        planner.lock = LazyLockFile(path: manifest.directory + "/assetbuild.lock")
+        planner.lock = lock ?? LazyLockFile(path: manifest.directory + "/assetbuild.lock")
         try planner.prefetchActions()
         return (inputs, planner)
     }
@@ -112,13 +112,13 @@ public final class BuildEngine: Sendable {
         defer { lock.release() }
         // Pinned URLs first: their bytes are inputs. A download is not a paid request, but a dry
         // run sends nothing at all.
+        let lockFile = LazyLockFile(path: manifest.directory + "/assetbuild.lock")
         var pinFailures: [String: String] = [:]
         if !options.dryRun, !URLPinner.pinnedURLs(manifest).isEmpty {
-            let locked = LockFile.read(manifest.directory + "/assetbuild.lock").pins
             pinFailures = try await URLPinner(fetcher: fetcher).pin(manifest, cache: cache, repin: options.repin,
-                                                                    locked: locked, reporter: reporter)
+                                                                    locked: lockFile.lockFile.pins, reporter: reporter)
         }
-        var (inputs, planner) = try prepare(cache: cache, pinFailures: pinFailures)
+        var (inputs, planner) = try prepare(cache: cache, pinFailures: pinFailures, lock: lockFile)
         if options.force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
         let plan = PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
         if options.reportManifestWarnings { for w in manifest.warnings { reporter.report(.warning(w.description)) } }
