@@ -66,10 +66,14 @@ extension FakeArkCore {
         }
         let promptTokens = messages.reduce(0) { $0 + ($1["content"]?.string?.count ?? 0) / 2 + 4 }
         let completionTokens = content.count / 2 + 1
+        if json["stream"]?.bool == true {
+            return chatStream(content, model: model, usage: (promptTokens, completionTokens), behavior: behavior,
+                              record: record, requestID: requestID)
+        }
         let body: ArkJSON = [
             "id": .string(requestID), "object": "chat.completion", "created": .int(Int(Date().timeIntervalSince1970)),
             "model": .string(model), "service_tier": "default",
-            "choices": [["index": 0, "finish_reason": "stop", "logprobs": .null,
+            "choices": [["index": 0, "finish_reason": .string(behavior.chatFinishReason), "logprobs": .null,
                          "message": ["role": "assistant", "content": .string(content)]]],
             "usage": ["prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
                       "total_tokens": .int(promptTokens + completionTokens)],

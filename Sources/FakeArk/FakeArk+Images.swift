@@ -34,13 +34,16 @@ extension FakeArkCore {
         let (refused, fault) = admit(record, requestID: requestID)
         if let refused { return refused }
         let behavior = state.withLock { $0.behavior }
-        let plan: GenerationPlan
+        var plan: GenerationPlan
         do {
             plan = try validate(record.json, behavior: behavior)
         } catch let r as FakeRejection {
             return errorResponse(r.status, code: r.code, message: r.message, param: r.param, requestID: requestID, record: record)
         }
         if let answer = await immediateFault(fault, record: record, requestID: requestID) { return answer }
+        if let hold = behavior.beforeAnswer { await hold(record) }
+        if let huge = behavior.hugeAnswerBytes { return hugeAnswer(huge, stream: plan.stream, record: record, requestID: requestID) }
+        plan.stream = answersAsStream(plan.stream, behavior)
 
         var outcomes: [Outcome] = []
         for i in 0..<plan.count {
@@ -62,8 +65,8 @@ extension FakeArkCore {
             }
         }
         if plan.stream {
-            return await streamResponse(plan, outcomes: outcomes, fault: fault, behavior: behavior, record: record,
-                                        requestID: requestID)
+            return dressStream(await streamResponse(plan, outcomes: outcomes, fault: fault, behavior: behavior,
+                                                    record: record, requestID: requestID), behavior)
         }
         if behavior.imageLatency > .zero { try? await Task.sleep(for: behavior.imageLatency * outcomes.count) }
         if !plan.isGroup, outcomes.first == .moderated, behavior.singleImageModeration == .http400 {
@@ -92,7 +95,8 @@ extension FakeArkCore {
         case .truncatedBody?, .truncatedStream?: truncated = true
         default: truncated = false
         }
-        return jsonResponse(.object(body), record: record, requestID: requestID, truncated: truncated)
+        return dressJSON(jsonResponse(.object(body), record: record, requestID: requestID, truncated: truncated),
+                         json: .object(body), behavior)
     }
 
     // MARK: answers
@@ -102,8 +106,7 @@ extension FakeArkCore {
         case .image(let w, let h, let c):
             var o: [String: ArkJSON] = [:]
             if plan.base64 {
-                let (quality, noisy) = state.withLock { ($0.behavior.jpegQuality, $0.behavior.noisyImages) }
-                o["b64_json"] = .string(FakeJPEG.jpeg(width: w, height: h, colour: c, quality: quality, noisy: noisy).base64EncodedString())
+                o["b64_json"] = .string(answerImage(width: w, height: h, colour: c, index: index).base64EncodedString())
             } else {
                 o["url"] = .string("\(origin)/files/\(requestID)_\(index).jpeg?X-Tos-Algorithm=TOS4-HMAC-SHA256"
                     + "&X-Tos-Credential=fake%2F20261124%2Fcn-beijing%2Ftos%2Frequest&X-Tos-Date=20261124T000000Z"
@@ -186,7 +189,7 @@ extension FakeArkCore {
                     bytes += frame("image_generation.partial_image", ["image_index": .int(index), "partial_image_index": 0])
                 }
                 var fields = item(outcomes[index], index: index, plan: plan, requestID: requestID).object ?? [:]
-                fields["image_index"] = .int(index)
+                fields["image_index"] = .int(streamedIndex(index, behavior))
                 bytes += frame("image_generation.partial_succeeded", fields)
             case .moderated, .internalError:
                 var fields = item(outcomes[index], index: index, plan: plan, requestID: requestID).object ?? [:]

@@ -158,8 +158,31 @@ extension FakeArkCore {
         if behavior.dataURIs == .strict, let actual = sniffFormat(bytes), actual != format.lowercased() {
             throw invalid("image", "the declared format \(format) does not match the image data (\(actual))")
         }
-        return imageDimensions(bytes)
+        return try Self.checkReferencePixels(bytes, model: model, invalid: invalid)
     }
+
+    /// The guide's rules for an input image (ark-api.md §4): an image at all, each side more than
+    /// 14 px, an aspect ratio in the model's range, at most 6000 × 6000 pixels.
+    static func checkReferencePixels(_ bytes: Data, model: ImageModel,
+                                     invalid: (String, String) -> FakeRejection) throws -> (width: Int, height: Int) {
+        guard let info = try? ImageProbe.probe(bytes) else {
+            throw invalid("image", "the image data cannot be decoded as an image")
+        }
+        let (w, h) = (info.width, info.height)
+        guard w > ModelCatalog.minReferenceSide, h > ModelCatalog.minReferenceSide else {
+            throw invalid("image", "the image width and height must each be greater than \(ModelCatalog.minReferenceSide) px, got \(w)x\(h)")
+        }
+        let range = model.referenceAspectRange
+        guard range.contains(Double(w) / Double(h)) else {
+            throw invalid("image", "the image aspect ratio (width/height) must be in [\(ratio(range.lowerBound)), \(ratio(range.upperBound))], got \(w)x\(h)")
+        }
+        guard w * h <= ModelCatalog.maxReferencePixels else {
+            throw invalid("image", "the image must not exceed 6000x6000 pixels, got \(w)x\(h)")
+        }
+        return (w, h)
+    }
+
+    private static func ratio(_ x: Double) -> String { x < 1 ? "1/\(Int((1 / x).rounded()))" : "\(Int(x.rounded()))" }
 
     private func resolveSize(_ field: ArkJSON?, model: ImageModel, prompt: String, firstRef: (width: Int, height: Int)?,
                              behavior: FakeArkBehavior, invalid: (String, String) -> FakeRejection) throws -> (Int, Int) {

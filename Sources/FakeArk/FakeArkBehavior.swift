@@ -46,8 +46,9 @@ public struct FakeArkBehavior: Sendable {
     /// 0-based images that are generated and billed (in `usage`) but whose event is never sent:
     /// a lost image, as the client can only infer from `completed.usage`.
     public var lostImageEvents: Set<Int> = []
-    /// Data URIs: `lenient` accepts an uppercase or mismatched format; `strict` rejects both (§12.7).
-    public var dataURIs: DataURIPolicy = .lenient
+    /// Data URIs: `strict` rejects an uppercase or mismatched format, as the guide requires a
+    /// lowercase one (§12.7); `lenient` accepts both.
+    public var dataURIs: DataURIPolicy = .strict
     /// Line ending of stream frames: "\n", "\r\n" or "\r".
     public var sseLineEnding = "\n"
     /// Send `X-Request-Id`, and echo `X-Client-Request-Id`.
@@ -76,6 +77,24 @@ public struct FakeArkBehavior: Sendable {
     public var downloadFault: FakeDownloadFault?
     /// Limits `downloadFault` to these 0-based images of each answer; nil for all.
     public var downloadFaultImages: Set<Int>?
+
+    // Hostile answers (FakeArk+Faults.swift).
+    /// Awaited before each generation is answered (after validation and faults are drawn): a test
+    /// can hold every answer until something has happened, e.g. all its requests have arrived.
+    public var beforeAnswer: (@Sendable (FakeArkRequest) async -> Void)?
+    /// Streamed image events that carry a wrong `image_index`.
+    public var badImageIndex: BadImageIndex?
+    /// Image bytes (inline and downloaded) that are not the whole JPEG promised.
+    public var brokenImages: BrokenImage?
+    /// Limits `brokenImages` to these 0-based images of each answer; nil for all.
+    public var brokenImageIndexes: Set<Int>?
+    /// Answers whose Content-Type, or whose framing, is not what was asked for.
+    public var wrongContentType: WrongContentType?
+    /// Every generation is answered with a 200 body of this many bytes (made as it is sent),
+    /// larger than any real answer.
+    public var hugeAnswerBytes: Int?
+    /// The `finish_reason` of chat completions (`length` and `content_filter` end a reply early).
+    public var chatFinishReason = "stop"
 
     public init() {}
 

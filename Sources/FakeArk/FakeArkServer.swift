@@ -322,7 +322,7 @@ final class FakeArkCore: Sendable {
     }
 
     func download(_ name: String) -> HTTPResponse {
-        let (file, quality, expired, noisy) = state.withLock { ($0.files[name], $0.behavior.jpegQuality, $0.behavior.downloadsExpired, $0.behavior.noisyImages) }
+        let (file, expired) = state.withLock { ($0.files[name], $0.behavior.downloadsExpired) }
         if expired {
             var headers = HTTPHeaders()
             headers[HTTPHeader("Content-Type")] = "application/xml"
@@ -337,7 +337,8 @@ final class FakeArkCore: Sendable {
         }
         var headers = HTTPHeaders()
         headers[HTTPHeader("Content-Type")] = "image/jpeg"
+        let index = name.split(separator: "_").last.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
         return HTTPResponse(statusCode: .ok, headers: headers,
-                            body: FakeJPEG.jpeg(width: file.width, height: file.height, colour: file.colour, quality: quality, noisy: noisy))
+                            body: answerImage(width: file.width, height: file.height, colour: file.colour, index: index))
     }
 }

@@ -30,6 +30,7 @@ final class DurableSink: ImageSink, @unchecked Sendable {
 
     /// The index in the target of image `i` of this request.
     func slot(_ i: Int) -> Int {
+        if i < 0 { return i }  // refused by `imageReceived`; a failure keeps its number as given
         if i < slots.count { return slots[i] }
         return (slots.last ?? -1) + 1 + i - slots.count
     }
@@ -48,9 +49,13 @@ final class DurableSink: ImageSink, @unchecked Sendable {
     var failures: [ImageFailure] { lock.withLock { _failures } }
 
     func imageReceived(_ image: ReceivedImage) async throws {
-        // The JPEG header is the authority when the service does not say (3.0 models).
+        // A place before the first is no place: a provider bug, never a crash after paying.
+        guard image.index >= 0 else {
+            throw ProviderError(.protocolViolation, target: target, message: "image index \(image.index) is not a place in the target")
+        }
+        // The image's own header is the authority; a provider's claim only when it has none.
         var width = image.reportedWidth ?? 0, height = image.reportedHeight ?? 0
-        if width == 0 || height == 0, let info = try? ImageProbe.probe(image.data) {
+        if let info = try? ImageProbe.probe(image.data) {
             width = info.width
             height = info.height
         }

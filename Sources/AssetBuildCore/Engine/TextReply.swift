@@ -15,6 +15,10 @@ public enum TextReply {
 
     /// The reply to store: for JSON targets, the JSON text without any surrounding code fence.
     static func validate(_ reply: String, spec: TextSpec, target: String, cache: BuildCache) throws -> String {
+        // An empty reply is no result, whatever the format (nothing is saved: there is nothing to see).
+        guard !reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Rejected(target: target, problem: "it is empty")
+        }
         if case .text = spec.responseFormat { return reply }
         let json = stripCodeFence(reply)
         do {

@@ -51,6 +51,41 @@ public enum JPEGCodec {
         }
     }
 
+    /// Why `check` refused a JPEG: TurboJPEG's words, and whether they say the data ends early.
+    public struct CheckFailure: Error, Sendable, Hashable {
+        public var message: String
+        public var cut: Bool
+    }
+
+    /// Decodes every scan of a JPEG at the smallest scale TurboJPEG offers (1/8: the entropy
+    /// decoding that finds damage is whole, the pixels are few) and refuses it on any warning as
+    /// well as on errors, unlike `decode`: a file cut short or corrupt inside is not a finished image.
+    public static func check(_ data: Data) throws(CheckFailure) {
+        guard let handle = tjInitDecompress() else { throw CheckFailure(message: lastError(nil), cut: false) }
+        defer { tjDestroy(handle) }
+        let failure: CheckFailure? = data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+            guard tjDecompressHeader3(handle, bytes.baseAddress, UInt(bytes.count), &width, &height,
+                                      &subsampling, &colorspace) == 0 else {
+                return CheckFailure(message: lastError(handle), cut: false)
+            }
+            let (w, h) = scaledSize(width: Int(width), height: Int(height), maxDimension: 1)
+            guard RGBImage.checkedSize(w, h) else {
+                return CheckFailure(message: "unsupported image size \(width)×\(height)", cut: false)
+            }
+            var pixels = [UInt8](repeating: 0, count: w * h * 3)
+            let status = pixels.withUnsafeMutableBufferPointer { dst in
+                tjDecompress2(handle, bytes.baseAddress, UInt(bytes.count), dst.baseAddress, Int32(w), 0, Int32(h),
+                              Int32(TJPF_RGB.rawValue), 0)
+            }
+            guard status != 0 else { return nil }
+            let message = lastError(handle)
+            return CheckFailure(message: message.lowercased(), cut: message.range(of: "premature end", options: .caseInsensitive) != nil)
+        }
+        if let failure { throw failure }
+    }
+
     /// The decoded size for `maxDimension`, using only the scaling factors TurboJPEG supports (≤ 1).
     static func scaledSize(width: Int, height: Int, maxDimension: Int?) -> (Int, Int) {
         guard let maxDimension, maxDimension > 0 else { return (width, height) }

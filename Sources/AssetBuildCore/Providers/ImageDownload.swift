@@ -70,14 +70,17 @@ public enum ImageDownload {
 
     enum ImageCheck { case cut(String), notImage(String) }
 
-    /// Whether bytes are an image by their header (ImageProbe), whatever size an answer claimed.
+    /// Whether bytes are a whole image by their header and end marker (`ImageProbe.probeWhole`),
+    /// whatever size an answer claimed: a body cut short is worth another try.
     static func imageCheck(_ bytes: Data) -> ImageCheck? {
         guard !bytes.isEmpty else { return .cut("an empty body") }
         do {
-            _ = try ImageProbe.probe(bytes)
+            _ = try ImageProbe.probeWhole(bytes)
             return nil
         } catch .truncated {
             return .cut("an image cut short (\(bytes.count) bytes)")
+        } catch .incomplete(let why) {
+            return .cut("an image cut short (\(why), \(bytes.count) bytes)")
         } catch {
             let start = ArkWire.plainText(bytes, limit: 40)
             return .notImage("not an image (\(error)\(start.isEmpty ? "" : ": '\(start)'"))")

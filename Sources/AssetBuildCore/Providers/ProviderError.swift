@@ -37,6 +37,9 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     /// How the request's references were written in the manifest (`mascot`, `refs/a.png`), so a
     /// refused input image can be named in the advice.
     public var references: [String] = []
+    /// The request went out whole and then no answer came in time: the service may be generating
+    /// (and billing) it still, so sending it again could pay twice. Never retried automatically.
+    public var mayHaveCharged = false
 
     public init(_ kind: Kind, target: String, code: String? = nil, message: String, param: String? = nil,
                 requestID: String? = nil, retryAfter: Duration? = nil, imagesReceived: Int = 0) {
@@ -59,7 +62,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     /// and only while nothing of the request has arrived (a retry would pay twice). A 429 that
     /// reports a quota or spend cap is not: waiting a few seconds cannot lift it.
     public var isRetryable: Bool {
-        guard imagesReceived == 0 else { return false }
+        guard imagesReceived == 0, !mayHaveCharged else { return false }
         switch kind {
         case .http(let status): return (status == 429 && !isQuota) || status >= 500
         case .transport, .truncated: return true
@@ -94,6 +97,8 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
             }
         }
         switch kind {
+        case .transport(let code) where code == 28 && mayHaveCharged:
+            return "the request was sent and no answer came in time; the service may still have generated and billed it, so it was not sent again: check the usage in the Ark console before building again, and raise provider.stall_timeout (or set stream: true, which shows each image as it is done)"
         case .transport(let code) where code == 28:
             return "nothing arrived for too long; check the network, or raise provider.stall_timeout if generations are slow"
         case .transport: return "check the network and provider.base_url (or ARK_BASE_URL)"
@@ -145,6 +150,10 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
                 return "one of the reference images (\(references.map { "'\($0)'" }.joined(separator: ", ")))"
                     + " was refused\(why): find it (try them one at a time) and replace it"
             }
+        case "LengthFinishReason":
+            return "raise max_tokens (or ask for a shorter reply), then build again"
+        case "ContentFilterFinishReason":
+            return "reword the prompt (or the system prompt), then build again"
         case "OutputImageSensitiveContentDetected":
             return "the generated image was refused by moderation: reword the prompt"
         case let c where c.contains("SensitiveContent"):

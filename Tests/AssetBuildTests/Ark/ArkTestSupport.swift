@@ -102,9 +102,9 @@ func providerError(_ body: () async throws -> Void) async -> ProviderError? {
     return nil
 }
 
-/// A tiny valid PNG (1×1) for references.
-let tinyPNG = Data(base64Encoded:
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")!
+/// A small valid PNG for references: 16×16, as the service refuses sides of 14 px or less
+/// (the fake does too).
+let tinyPNG = try! PNGCodec.encode(RGBImage(width: 16, height: 16, color: RGBColor(40, 160, 90)))
 
 /// Width and height from a JPEG's SOF segment.
 func jpegSize(_ data: Data) -> (Int, Int)? {

@@ -24,16 +24,6 @@ extension ArkClient {
         }
     }
 
-    /// An inline (`b64_json`) image must be an image too.
-    func checkIsImage(_ bytes: Data, index: Int, run: GenerationRun) throws {
-        switch ImageDownload.imageCheck(bytes) {
-        case nil: return
-        case .cut(let what), .notImage(let what):
-            throw ProviderError(.protocolViolation, target: run.target,
-                                message: "image \(index + 1) is \(scrub(what))", requestID: run.requestID)
-        }
-    }
-
     /// A failed download is the error to report even when the answer failed otherwise later:
     /// it marks a paid image, which must not be generated again in this build.
     func preferringUndelivered(_ error: any Error, run: GenerationRun) -> any Error {

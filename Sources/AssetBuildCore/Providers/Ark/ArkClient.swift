@@ -61,29 +61,40 @@ public final class ArkClient: ImageProvider, TextProvider {
 
     public func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary {
         let clientID = ArkWire.makeClientRequestID()
+        let images = max(1, request.maxImages)
         let post = TransportRequest(
             method: "POST", url: baseURL + "/images/generations",
             headers: headers(clientID, accept: request.stream ? "text/event-stream" : "application/json"),
             body: ArkWire.imageBody(request).encoded(),
-            connectTimeout: timeouts.connect, stallTimeout: timeouts.generationStall)
+            connectTimeout: timeouts.connect, stallTimeout: timeouts.silence(images: images, streamed: request.stream),
+            maxBodyBytes: AnswerLimits.maxAnswerBytes(images: images))
         let run = GenerationRun(target: request.target, sink: sink, clientID: clientID,
-                                maxImages: max(1, request.maxImages), references: request.referenceLabels)
+                                maxImages: images, references: request.referenceLabels)
+        run.silence = post.stallTimeout
         do {
+            // The body's first bytes say whether it is a stream or one JSON answer, whatever
+            // its Content-Type claims (AnswerShape).
             if request.stream {
                 let stream = try await transport.stream(post)
                 run.requestID = ArkWire.requestID(stream.headers, sent: clientID)
-                let contentType = stream.headers["Content-Type"]?.lowercased() ?? ""
-                if stream.status != 200 || contentType.contains("json") {
-                    let body = try await stream.collect()
-                    let answer = TransportResponse(status: stream.status, headers: stream.headers, body: body)
+                var body = stream.body.makeAsyncIterator()
+                let head = try await AnswerShape.head(&body)
+                if stream.status != 200 || AnswerShape.of(head) != .events {
+                    let whole = try await AnswerShape.rest(&body, after: head, limit: post.maxBodyBytes)
+                    let answer = TransportResponse(status: stream.status, headers: stream.headers, body: whole)
                     try await handleWhole(answer, run: run, singleImage: request.maxImages <= 1)
                 } else {
-                    try await handleStream(stream.body, run: run)
+                    try await handleStream(head, &body, run: run)
                 }
             } else {
                 let answer = try await transport.send(post)
                 run.requestID = ArkWire.requestID(answer.headers, sent: clientID)
-                try await handleWhole(answer, run: run, singleImage: request.maxImages <= 1)
+                if answer.status == 200, AnswerShape.of(answer.body) == .events {
+                    var nothingMore = AsyncThrowingStream<Data, any Error> { $0.finish() }.makeAsyncIterator()
+                    try await handleStream(answer.body, &nothingMore, run: run)
+                } else {
+                    try await handleWhole(answer, run: run, singleImage: request.maxImages <= 1)
+                }
             }
         } catch {
             throw preferringUndelivered(mapped(error, run: run), run: run)
@@ -104,10 +115,12 @@ public final class ArkClient: ImageProvider, TextProvider {
             throw error
         }
         guard let json = ArkJSON.parse(answer.body), json.object != nil else {
-            let looksCut = answer.body.first == UInt8(ascii: "{") || answer.body.first == UInt8(ascii: "[")
-            throw ProviderError(looksCut ? .truncated : .protocolViolation, target: run.target,
-                                message: looksCut ? "the JSON answer was cut short" : "the answer is not JSON: "
-                                    + scrub(ArkWire.plainText(answer.body, limit: 120)),
+            // The transfer itself was whole (the transport reports a cut connection), so this is
+            // what the service sent, not a dropped connection.
+            let looksJSON = AnswerShape.of(answer.body) == .json
+            throw ProviderError(.protocolViolation, target: run.target,
+                                message: looksJSON ? "the answer is not valid JSON (\(answer.body.count) bytes, cut short or malformed)"
+                                    : "the answer is not JSON: " + scrub(ArkWire.plainText(answer.body, limit: 120)),
                                 requestID: run.requestID)
         }
         run.model = json["model"]?.string
@@ -132,25 +145,37 @@ public final class ArkClient: ImageProvider, TextProvider {
         if let deferred = run.deferredError { throw deferred }
     }
 
-    /// An SSE answer: dispatch on `data.type`, deliver each image as its event arrives.
-    private func handleStream(_ body: AsyncThrowingStream<Data, any Error>, run: GenerationRun) async throws {
+    /// An SSE answer (`head`, then the rest of `body`): dispatch on `data.type`, deliver each image
+    /// as its event arrives. One event may be at most `AnswerLimits.maxEventBytes`.
+    private func handleStream(_ head: Data, _ body: inout AsyncThrowingStream<Data, any Error>.AsyncIterator,
+                              run: GenerationRun) async throws {
         var decoder = SSEDecoder()
         var sawDone = false
         do {
-            reading: for try await chunk in body {
+            var chunk = head
+            reading: while true {
                 for event in decoder.push(chunk) {
                     if try await handleEvent(event, run: run) {
                         sawDone = true
                         break reading
                     }
                 }
+                guard decoder.pendingBytes <= AnswerLimits.maxEventBytes else {
+                    throw TransportError.tooLarge(limit: AnswerLimits.maxEventBytes)
+                }
+                guard let next = try await body.next() else { break }
+                chunk = next
             }
         } catch let error as TransportError where error.code == 28 {
             // Stall detection: the service went silent mid-group (the images so far are kept).
-            throw ProviderError(.transport(code: 28), target: run.target, code: nil,
-                                message: "the stream stalled: nothing arrived for \(timeouts.generationStall) "
-                                    + "(curl 28: \(scrub(error.message)))",
-                                requestID: run.requestID, imagesReceived: run.imagesReceived)
+            var stalled = ProviderError(.transport(code: 28), target: run.target, code: nil,
+                                        message: "the stream stalled: nothing arrived for \(timeouts.generationStall) "
+                                            + "(curl 28: \(scrub(error.message)))",
+                                        requestID: run.requestID, imagesReceived: run.imagesReceived)
+            stalled.mayHaveCharged = error.requestSent
+            throw stalled
+        } catch let error as TransportError where error.bodyLimit != nil {
+            throw transportFailure(error, run: run)
         } catch let error as TransportError {
             throw ProviderError(.truncated, target: run.target, code: nil,
                                 message: "the stream broke off (curl \(error.code): \(scrub(error.message)))",
@@ -161,12 +186,18 @@ public final class ArkClient: ImageProvider, TextProvider {
         if !sawDone, let last = decoder.finish(), last.data.trimmingCharacters(in: .whitespaces) == "[DONE]" {
             sawDone = true
         }
+        if !sawDone && run.sawCompleted {
+            // `completed` (with the usage) is the last event that says anything; [DONE] only ends it.
+            await run.sink.warning("the stream ended after its completed event without [DONE]; nothing is missing")
+            sawDone = true
+        }
         guard sawDone else {
             throw ProviderError(.truncated, target: run.target, message: "the stream ended before [DONE]",
                                 requestID: run.requestID, imagesReceived: run.imagesReceived)
         }
         await run.checkBilled()
         if let deferred = run.deferredError { throw deferred }
+        if let bad = run.indexError { throw bad }
     }
 
     /// Returns true at `[DONE]`.
@@ -176,6 +207,7 @@ public final class ArkClient: ImageProvider, TextProvider {
             data = data.trimmingCharacters(in: .whitespacesAndNewlines)
             if data == "[DONE]" { return true }
         }
+        let whole = data
         // An image event carries megabytes of base64: take it out of the text before parsing the rest.
         var image: Data?
         if data.utf8.count > 4096, let split = ArkWire.splitBase64(data) {
@@ -195,15 +227,12 @@ public final class ArkClient: ImageProvider, TextProvider {
         case "image_generation.partial_succeeded":
             let index = json["image_index"]?.int ?? run.eventsSeen
             run.eventsSeen += 1
-            guard index < run.maxImages else {
-                await run.extraImage(index, billed: true)
-                return false
-            }
+            guard await run.admit(index, succeeded: true) else { return false }
             try await deliver(json, index: index, run: run, decoded: image)
         case "image_generation.partial_failed":
             let index = json["image_index"]?.int ?? run.eventsSeen
             run.eventsSeen += 1
-            guard index < run.maxImages else { return false }  // a place we never asked for
+            guard await run.admit(index, succeeded: false) else { return false }
             let body = ArkWire.parseError(json) ?? ArkWire.ErrorBody()
             // Moderation lets the group go on; an internal error ends it, and the service then
             // finishes the stream itself, so keep reading either way.
@@ -211,6 +240,11 @@ public final class ArkClient: ImageProvider, TextProvider {
                                                     message: scrub(body.message ?? "")))
         case "image_generation.completed":
             if let usage = ArkWire.parseUsage(json["usage"]) { run.usage = usage }
+            run.sawCompleted = true
+        case nil where json["data"]?.array != nil:
+            // A whole answer wrapped in a stream event: read it as one.
+            let answer = TransportResponse(status: 200, headers: HTTPHeaderFields(), body: Data(whole.utf8))
+            try await handleWhole(answer, run: run, singleImage: run.maxImages <= 1)
         case nil where json["error"] != nil, "error":
             let body = ArkWire.parseError(json) ?? ArkWire.ErrorBody()
             throw ProviderError(.service, target: run.target, code: body.code,
@@ -252,9 +286,6 @@ public final class ArkClient: ImageProvider, TextProvider {
                 throw ProviderError(.protocolViolation, target: run.target,
                                     message: "image \(index) has neither url nor b64_json", requestID: run.requestID)
             }
-            if decoded != nil || item["b64_json"] != nil {
-                try checkIsImage(bytes, index: index, run: run)
-            }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -262,9 +293,7 @@ public final class ArkClient: ImageProvider, TextProvider {
             if run.deferredError == nil { run.deferredError = mapped(error, run: run) }
             return
         }
-        try await run.sink.imageReceived(ReceivedImage(index: index, data: bytes,
-                                                       reportedWidth: size?.width, reportedHeight: size?.height))
-        run.imagesReceived += 1
+        try await take(bytes, index: index, claimed: size, run: run)
     }
 
     // MARK: text
@@ -278,6 +307,7 @@ public final class ArkClient: ImageProvider, TextProvider {
                                     headers: headers(clientID, accept: "application/json"), body: body.encoded(),
                                     connectTimeout: timeouts.connect, stallTimeout: timeouts.generationStall)
         let run = GenerationRun(target: request.target, sink: NoImages(), clientID: clientID)
+        run.silence = post.stallTimeout
         let answer: TransportResponse
         do {
             answer = try await transport.send(post)
@@ -293,6 +323,10 @@ public final class ArkClient: ImageProvider, TextProvider {
         if json["choices"] == nil, let e = ArkWire.parseError(json), json["error"] != nil {
             throw ProviderError(.service, target: request.target, code: e.code, message: scrub(e.message ?? ""),
                                 param: nonEmpty(e.param), requestID: requestID)
+        }
+        if let stopped = Self.stoppedEarly(json["choices"]?[0]?["finish_reason"]?.string, target: request.target,
+                                           requestID: requestID) {
+            throw stopped
         }
         guard let content = json["choices"]?[0]?["message"]?["content"]?.string else {
             throw ProviderError(.protocolViolation, target: request.target,
@@ -328,9 +362,7 @@ public final class ArkClient: ImageProvider, TextProvider {
             if e.references.isEmpty { e.references = run.references }
             return e
         case let e as TransportError:
-            return ProviderError(e.isTruncation ? .truncated : .transport(code: e.code), target: run.target,
-                                 message: scrub(e.message), requestID: run.requestID,
-                                 imagesReceived: run.imagesReceived)
+            return transportFailure(e, run: run)
         case is CancellationError:
             return ProviderError(.cancelled, target: run.target, message: "the request was cancelled",
                                  requestID: run.requestID, imagesReceived: run.imagesReceived)

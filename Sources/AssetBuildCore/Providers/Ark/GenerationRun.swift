@@ -18,6 +18,15 @@ final class GenerationRun {
     /// Images generated but not downloaded, and billed images beyond `maxImages` (not kept).
     var undelivered = 0
     var extras = 0
+    /// How long the request may stay silent (for messages).
+    var silence: Duration = .zero
+    /// Stream `image_index` values taken so far (succeeded or failed).
+    var seenIndexes: Set<Int> = []
+    /// Events skipped for a bad `image_index`, for the error thrown at the end.
+    var badIndexes: [String] = []
+    /// The stream's `image_generation.completed` arrived: everything is accounted for.
+    var sawCompleted = false
+    private var billedChecked = false
 
     init(target: String, sink: any ImageSink, clientID: String, maxImages: Int = 1, references: [String] = []) {
         self.target = target
@@ -39,11 +48,45 @@ final class GenerationRun {
     /// Warns when the service billed more images than arrived, were dropped as extras or failed
     /// to download: an image event may have been lost on the way.
     func checkBilled() async {
-        guard let billed = usage?.generatedImages else { return }
+        guard !billedChecked, let billed = usage?.generatedImages else { return }
+        billedChecked = true
         let accounted = imagesReceived + undelivered + extras
         guard billed > accounted else { return }
         await sink.warning("the service billed \(billed) image(s) but \(imagesReceived) arrived (possible lost images;"
                            + " request id \(requestID ?? clientID))")
+    }
+}
+
+extension GenerationRun {
+    /// Whether a stream event for `image_index` `index` may be taken. A place the request did not
+    /// ask for (but a group could hold: the count is the model's) is an extra, reported and
+    /// dropped. A negative index, one beyond any group (15), or one seen before is a protocol
+    /// error: the event is skipped, the stream read on (later images are paid for too), and
+    /// `indexError` is thrown at the end, keeping every image that did arrive.
+    func admit(_ index: Int, succeeded: Bool) async -> Bool {
+        let what = succeeded ? "an image" : "a failure"
+        if index < 0 || index >= ModelCatalog.maxReferencesPlusImages {
+            badIndexes.append("\(what) with image_index \(index), outside any group (0 to \(ModelCatalog.maxReferencesPlusImages - 1))")
+            return false
+        }
+        guard seenIndexes.insert(index).inserted else {
+            badIndexes.append("\(what) for image_index \(index) again")
+            return false
+        }
+        guard index < maxImages else {
+            if succeeded { await extraImage(index, billed: true) }
+            return false
+        }
+        return true
+    }
+
+    /// The protocol error for the bad indexes seen, if any.
+    var indexError: ProviderError? {
+        guard let first = badIndexes.first else { return nil }
+        let more = badIndexes.count > 1 ? " (and \(badIndexes.count - 1) more such event(s))" : ""
+        return ProviderError(.protocolViolation, target: target,
+                             message: "the stream sent \(first)\(more); those events were not kept, as their place in the"
+                                 + " group is unknown", requestID: requestID, imagesReceived: imagesReceived)
     }
 }
 

@@ -38,6 +38,10 @@ public struct SSEDecoder: Sendable {
 
     public init() {}
 
+    /// Bytes held for the line and the event not finished yet: a reader bounds an event's size
+    /// by checking this after each `push`.
+    public var pendingBytes: Int { line.count + dataBuffer.count }
+
     /// Feeds the next bytes and returns the events they completed, in order.
     public mutating func push(_ bytes: some Sequence<UInt8>) -> [SSEEvent] {
         push(Data(bytes))

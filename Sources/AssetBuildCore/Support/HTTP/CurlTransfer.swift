@@ -10,6 +10,10 @@ final class CurlTransfer: @unchecked Sendable {
     private let requestBody: Data
     private var bodyOffset = 0
     private let streaming: Bool
+    /// `send` only: the most body bytes taken (`TransportRequest.maxBodyBytes`); set `overLimit`
+    /// and refuse the rest when exceeded.
+    private let maxBodyBytes: Int
+    private var overLimit = false
 
     private var status = 0
     private var headers = HTTPHeaderFields()
@@ -44,6 +48,7 @@ final class CurlTransfer: @unchecked Sendable {
         }
         self.easy = easy
         self.streaming = streaming
+        self.maxBodyBytes = max(0, request.maxBodyBytes)
         self.requestBody = request.body ?? Data()
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -103,7 +108,7 @@ final class CurlTransfer: @unchecked Sendable {
             guard transfer.bodyReceived(UnsafeRawBufferPointer(start: buffer, count: n)) else {
                 return 0x1000_0001   // CURL_WRITEFUNC_PAUSE: deliver these bytes again after resuming
             }
-            return n
+            return transfer.overLimit ? 0 : n   // fewer than offered: curl stops with CURLE_WRITE_ERROR
         }
         _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
         _ = ccurl_setopt_header(easy) { buffer, size, count, userdata in
@@ -144,7 +149,8 @@ final class CurlTransfer: @unchecked Sendable {
         }
     }
 
-    /// Takes the bytes, or returns false to pause the transfer until the reader catches up.
+    /// Takes the bytes, or returns false to pause the transfer until the reader catches up (or,
+    /// for `send`, to stop it: the body is over its limit).
     private func bodyReceived(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count > 0 else { return true }
         if streaming {
@@ -160,6 +166,10 @@ final class CurlTransfer: @unchecked Sendable {
             guard accept else { return false }
             bodyContinuation?.yield(Data(bytes))
         } else {
+            guard received.count + bytes.count <= maxBodyBytes else {
+                overLimit = true
+                return true  // the write callback then refuses the bytes and curl stops (23)
+            }
             received.append(contentsOf: bytes)
         }
         return true
@@ -185,6 +195,9 @@ final class CurlTransfer: @unchecked Sendable {
     // MARK: completion (loop thread)
 
     func transportError(_ code: CURLcode) -> TransportError {
+        if overLimit { return .tooLarge(limit: maxBodyBytes) }
+        // Handed over whole: the server may have the request even if no answer came.
+        let sent = !requestBody.isEmpty && bodyOffset >= requestBody.count
         var message = String(cString: errorBuffer)
         if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
         if code == CURLE_SEND_FAIL_REWIND {
@@ -192,7 +205,7 @@ final class CurlTransfer: @unchecked Sendable {
             // without an answer; we never let it (the server may already be working on it).
             message = "the connection closed before any answer; the request was not resent (\(message))"
         }
-        return TransportError(code: Int(code.rawValue), message: message)
+        return TransportError(code: Int(code.rawValue), message: message, requestSent: sent)
     }
 
     func finishSuccessfully() {

@@ -14,10 +14,18 @@ public struct TransportRequest: Sendable {
     public var stallTimeout: Duration
     /// A limit on the whole transfer; nil for none (long generations must not have one).
     public var totalTimeout: Duration?
+    /// The largest body `send` takes: a longer one fails with `TransportError.bodyLimit` set, so a
+    /// hostile or broken server cannot fill the memory. (`stream` readers apply their own limits.)
+    public var maxBodyBytes: Int
+
+    /// What `maxBodyBytes` is unless a request says otherwise: 64 MiB, above any image (32 MiB,
+    /// `AnswerLimits.maxImageBytes`) or reference (10 MB) a download can bring.
+    public static let defaultMaxBodyBytes = 64 << 20
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
                 body: Data? = nil, connectTimeout: Duration = .seconds(10),
-                stallTimeout: Duration = .seconds(300), totalTimeout: Duration? = nil) {
+                stallTimeout: Duration = .seconds(300), totalTimeout: Duration? = nil,
+                maxBodyBytes: Int = TransportRequest.defaultMaxBodyBytes) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -25,6 +33,7 @@ public struct TransportRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.stallTimeout = stallTimeout
         self.totalTimeout = totalTimeout
+        self.maxBodyBytes = maxBodyBytes
     }
 }
 
@@ -82,12 +91,13 @@ public struct TransportStream: Sendable {
         self.body = body
     }
 
-    /// Reads the rest of the body into memory.
-    public func collect(limit: Int = 64 << 20) async throws -> Data {
+    /// Reads the rest of the body into memory; a body longer than `limit` throws a
+    /// `TransportError` with `bodyLimit` set (never a silently shortened body).
+    public func collect(limit: Int = TransportRequest.defaultMaxBodyBytes) async throws -> Data {
         var data = Data()
         for try await chunk in body {
+            guard data.count + chunk.count <= limit else { throw TransportError.tooLarge(limit: limit) }
             data.append(chunk)
-            if data.count >= limit { break }
         }
         return data
     }
@@ -97,14 +107,30 @@ public struct TransportStream: Sendable {
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var code: Int
     public var message: String
+    /// Whether the whole request, body included, had been handed to the connection when the
+    /// transfer failed: the server may then have acted on it (and a generation may be billed).
+    public var requestSent: Bool
+    /// Set when the transfer was stopped because its body exceeded this many bytes.
+    public var bodyLimit: Int?
 
-    public init(code: Int, message: String) {
+    public init(code: Int, message: String, requestSent: Bool = false, bodyLimit: Int? = nil) {
         self.code = code
         self.message = message
+        self.requestSent = requestSent
+        self.bodyLimit = bodyLimit
+    }
+
+    /// A body longer than `limit` bytes (curl's "write error", 23, as the write callback refused it).
+    public static func tooLarge(limit: Int) -> TransportError {
+        TransportError(code: 23, message: "the response body exceeded \(formatBytes(Int64(limit))) (\(limit) bytes), the limit set for it",
+                       requestSent: true, bodyLimit: limit)
     }
 
     /// The connection ended before the body it announced (curl 18), or dropped mid-body.
     public var isTruncation: Bool { code == 18 }
+
+    /// Curl's timeout (28): the connect timeout, or nothing arriving for `stallTimeout`.
+    public var isTimeout: Bool { code == 28 }
 
     public var description: String { "curl error \(code): \(message)" }
 }
