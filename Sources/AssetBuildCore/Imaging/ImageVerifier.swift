@@ -46,7 +46,8 @@ public enum ImageVerifier {
         } catch .incomplete(let why) {
             throw .cut("an image cut short (\(why), \(data.count) bytes)")
         } catch {
-            throw .notImage(data.isEmpty ? "an empty body" : "not an image (\(error))")
+            // ImageProbeError says "not an image (…)" for an unknown format itself.
+            throw .notImage(data.isEmpty ? "an empty body" : error == .unknownFormat ? "\(error)" : "not an image (\(error))")
         }
         guard info.width <= maxSide, info.height <= maxSide, info.width * info.height <= maxPixels else {
             throw .tooLarge(width: info.width, height: info.height)

@@ -132,13 +132,14 @@ import Testing
             h.fake.enqueue(.hang, .hang)
             for stream in [false, true] {
                 let client = h.client
+                let sent = h.fake.generationRequests.count
                 let task = Task { try await client.generate(request(stream: stream), into: RecordingSink()) }
-                try await Task.sleep(for: .milliseconds(150))
-                let start = ContinuousClock.now
+                // In flight once the fake has it (an event, not a fixed sleep).
+                while h.fake.generationRequests.count == sent { try await Task.sleep(for: .milliseconds(5)) }
                 task.cancel()
-                let error = await providerError { _ = try await task.value }
+                // The request itself hangs forever: ending at all, within a generous guard, is the proof.
+                let error = try await within(.seconds(60)) { await providerError { _ = try await task.value } } ?? nil
                 #expect(error?.kind == .cancelled)
-                #expect(ContinuousClock.now - start < .seconds(3))   // the request itself hangs forever
             }
         }
     }
@@ -148,14 +149,13 @@ import Testing
     @Test func a_stalled_download_times_out() async throws {
         try await withArk(timeouts: .init(downloadStall: .seconds(1)), downloadRetry: .init(attempts: 1),
                           { $0.downloadsHang = true }) { h in
-            let start = ContinuousClock.now
-            let error = await providerError { _ = try await h.client.generate(request(), into: RecordingSink()) }
+            let error = try await within(.seconds(120)) {
+                await providerError { _ = try await h.client.generate(request(), into: RecordingSink()) }
+            } ?? nil
             #expect(error?.kind == .notDownloaded(host: "127.0.0.1"))
             #expect(error?.message.contains("image 1 was generated but could not be downloaded") == true)
             #expect(error?.message.contains("curl 28") == true, "\(String(describing: error))")
-            // The download hangs forever: a timeout within seconds proves stall detection
-            // (the bound is loose because the suite shares 2 cores).
-            #expect(ContinuousClock.now - start < .seconds(10))
+            // The download hangs forever: ending at all (within the guard) proves stall detection.
         }
     }
 

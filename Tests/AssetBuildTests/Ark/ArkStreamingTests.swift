@@ -168,12 +168,11 @@ import Testing
                                           into: sink)
             }
             while await sink.images.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
-            let start = ContinuousClock.now
             task.cancel()
-            let error = await providerError { _ = try await task.value }
+            // The rest of the group would take seconds more; a generous guard, not a speed bound.
+            let error = try await within(.seconds(60)) { await providerError { _ = try await task.value } } ?? nil
             #expect(error?.kind == .cancelled)
             #expect(error?.imagesReceived == 1)
-            #expect(ContinuousClock.now - start < .seconds(3))   // the rest of the group would take seconds more
             #expect(await sink.indices == [0])
         }
     }
@@ -275,28 +274,31 @@ import Testing
         try await withArk(timeouts: .init(generationStall: .seconds(1))) { h in
             h.fake.enqueue(.streamHangs(afterImages: 1))
             let sink = RecordingSink()
-            let start = ContinuousClock.now
-            let error = await providerError {
-                _ = try await h.client.generate(request("3 images", maxImages: 3, stream: true, format: .b64Json), into: sink)
-            }
+            // It hangs forever otherwise: any end within the (generous) guard is the stall timeout.
+            let error = try await within(.seconds(120)) {
+                await providerError {
+                    _ = try await h.client.generate(request("3 images", maxImages: 3, stream: true, format: .b64Json), into: sink)
+                }
+            } ?? nil
             #expect(error?.kind == .transport(code: 28), "\(String(describing: error))")
             #expect(error?.message.contains("the stream stalled") == true)
             #expect(error?.imagesReceived == 1)
             #expect(error?.advice?.contains("provider.stall_timeout") == true)
             #expect(await sink.indices == [0])
-            // It hangs forever otherwise; curl averages speed over ~5 s, so allow that much.
-            #expect(ContinuousClock.now - start < .seconds(15))
         }
     }
 
     @Test func a_plain_request_that_hangs_times_out() async throws {
         try await withArk(timeouts: .init(generationStall: .seconds(1))) { h in
             h.fake.enqueue(.hang)
-            let start = ContinuousClock.now
-            let error = await providerError { _ = try await h.client.generate(request(), into: RecordingSink()) }
+            let error = try await within(.seconds(120)) {
+                await providerError { _ = try await h.client.generate(request(), into: RecordingSink()) }
+            } ?? nil
             #expect(error?.kind == .transport(code: 28), "\(String(describing: error))")
-            #expect(error?.isRetryable == true)
-            #expect(ContinuousClock.now - start < .seconds(15))
+            // The request went out whole: the service may be generating and billing it, so it is
+            // not sent again blindly (issue 14 item 8; this asserted `isRetryable == true` before).
+            #expect(error?.isRetryable == false && error?.mayHaveCharged == true)
+            #expect(error?.advice?.contains("not sent again") == true, "\(String(describing: error))")
         }
     }
 }

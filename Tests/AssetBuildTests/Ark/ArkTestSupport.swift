@@ -120,3 +120,54 @@ func jpegSize(_ data: Data) -> (Int, Int)? {
     }
     return nil
 }
+
+/// Holds each caller of `arrive` until `count` callers have arrived, or `timeout` passed since
+/// the first waiter came (then lets everyone go and remembers that it timed out): an event for a
+/// test to wait on instead of a wall-clock bound.
+actor Rendezvous {
+    let count: Int
+    private var arrived = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private(set) var timedOut = false
+
+    init(_ count: Int) { self.count = count }
+
+    func arrive(timeout: Duration) async {
+        arrived += 1
+        guard arrived < count else { return release() }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.expire()
+        }
+        await withCheckedContinuation { waiting.append($0) }
+        timer.cancel()
+    }
+
+    private func expire() {
+        guard !waiting.isEmpty else { return }
+        timedOut = true
+        release()
+    }
+
+    private func release() {
+        for w in waiting { w.resume() }
+        waiting.removeAll()
+    }
+}
+
+/// The value of `body`, or a recorded issue (and nil) when it took longer than `limit`: a
+/// generous guard around something that would otherwise hang forever, not a speed bound.
+func within<T: Sendable>(_ limit: Duration, sourceLocation: Testing.SourceLocation = #_sourceLocation,
+                         _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        let first = try await group.next() ?? nil
+        group.cancelAll()
+        if first == nil { Issue.record("still running after \(limit)", sourceLocation: sourceLocation) }
+        return first
+    }
+}

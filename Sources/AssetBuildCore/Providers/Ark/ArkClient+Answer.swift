@@ -109,22 +109,28 @@ extension ArkClient {
         return error
     }
 
-    /// Checks a generated image (`GeneratedImage`) and hands it to the sink, or reports it as a
-    /// failed image: a broken image is not a finished output. Returns whether it was kept.
+    /// Checks a generated image (`GeneratedImage`) and hands it to the sink. A broken one is not a
+    /// finished output: it is reported as a failed image, and the answer as a protocol violation
+    /// at its end (the rest of the group still arrives). The sink records the image's own size;
+    /// a claim that differs from it is said.
     func take(_ bytes: Data, index: Int, claimed: (width: Int, height: Int)?, run: GenerationRun) async throws {
         switch GeneratedImage.accept(bytes) {
         case .failure(let why):
-            await run.sink.imageFailed(ImageFailure(
-                index: index, code: GeneratedImage.refusedCode,
-                message: "the service sent \(why) (\(bytes.count) bytes); it is not kept"))
+            let what = "image \(index + 1) is \(why)"
+            await run.sink.imageFailed(ImageFailure(index: index, code: GeneratedImage.refusedCode,
+                                                    message: "the service sent \(why) (\(bytes.count) bytes); it is not kept"))
+            if run.deferredError == nil {
+                run.deferredError = ProviderError(.protocolViolation, target: run.target, message: what,
+                                                  requestID: run.requestID)
+            }
         case .success(let image):
             if let note = image.note { await run.sink.warning("image \(index + 1): \(note)") }
             if let claimed, claimed.width != image.info.width || claimed.height != image.info.height {
                 await run.sink.warning("image \(index + 1): the answer said \(claimed.width)x\(claimed.height) but the image"
                                        + " is \(image.info.width)x\(image.info.height); its own size is recorded")
             }
-            try await run.sink.imageReceived(ReceivedImage(index: index, data: image.data, reportedWidth: image.info.width,
-                                                           reportedHeight: image.info.height))
+            try await run.sink.imageReceived(ReceivedImage(index: index, data: image.data, reportedWidth: claimed?.width,
+                                                           reportedHeight: claimed?.height))
             run.imagesReceived += 1
         }
     }
