@@ -226,6 +226,7 @@ extension FakeArkCore {
             if stopAt == outcomes.count { return endEarly(fault, continuation: continuation, le: le) }
             if behavior.keepAliveComments { continuation.yield(Array(": keepalive\(le)\(le)".utf8)) }
             continuation.yield(frame("image_generation.completed", ["usage": usage(outcomes)]))
+            if case .streamWithoutDone? = fault { return continuation.finish() }
             continuation.yield(Array("data: [DONE]\(le)\(le)".utf8))
             continuation.finish()
         }

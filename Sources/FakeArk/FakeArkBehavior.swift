@@ -170,6 +170,9 @@ public enum FakeArkFault: Sendable, Hashable {
     case hang
     /// A stream that sends this many images, then nothing more on an open connection.
     case streamHangs(afterImages: Int)
+    /// A stream that sends every image and its `completed` event (with the usage), then ends
+    /// without `data: [DONE]`.
+    case streamWithoutDone
 }
 
 /// A fault for an image download (`GET /files/…`).
