@@ -82,17 +82,20 @@ struct EngineSchedulerTests {
     @Test("without keep-going a failure starts nothing new, but running work finishes")
     func failureStopsNewWork() async {
         // 0 fails while 1 is running; 2 (after 1) must not start; 1 still succeeds.
-        let failed = Signal()
+        // The scheduler names a failed node when it handles the failure: 1 ends only after that
+        // (an event, not a fixed sleep that a loaded machine could outrun).
+        let seen = Signal()
         let log = WorkLog()
-        let outcomes = await Scheduler(keepGoing: false).run(nodes: [0, 1, 2], dependencies: [[], [], [1]], name: { "t\($0)" }) { n in
+        let outcomes = await Scheduler(keepGoing: false).run(nodes: [0, 1, 2], dependencies: [[], [], [1]], name: { n in
+            if n == 0 { seen.fire() }
+            return "t\(n)"
+        }) { n in
             log.add("start \(n)")
             switch n {
             case 0:
-                failed.fire()
                 throw ScriptedFailure()
             case 1:
-                await failed.wait()
-                try await Task.sleep(for: .milliseconds(30))   // let the scheduler see the failure first
+                await seen.wait()   // the scheduler has seen the failure
             default: break
             }
             log.add("end \(n)")

@@ -56,7 +56,7 @@ final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable 
     }
 
     /// Waits (polling briefly) until `target`'s request has reached the provider.
-    func waitUntilStarted(_ target: String, timeout: Duration = .seconds(10)) async throws {
+    func waitUntilStarted(_ target: String, timeout: Duration = .seconds(60)) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while !started.contains(target) {
