@@ -102,7 +102,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case .transport(let code) where code == 28:
             return "nothing arrived for too long; check the network, or raise provider.stall_timeout if generations are slow"
         case .transport: return "check the network and provider.base_url (or ARK_BASE_URL)"
-        case .truncated: return "the connection dropped mid-answer; images that arrived were kept"
+        case .truncated: return "the answer stopped before its end; images that arrived were kept"
         case .service: return "the service reported an error inside its answer; images that arrived were kept; build again later"
         case .notDownloaded(let host):
             return "it was generated and billed, and this build will not pay for it again: check that this machine can reach \(host) (proxy, firewall), then build again (which generates it anew)"

@@ -138,6 +138,18 @@ import Testing
         #expect(error?.description.contains("connection") == false, "\(String(describing: error))")
     }
 
+    @Test func a_stream_that_closes_cleanly_before_done_is_not_called_a_dropped_connection() async throws {
+        try await withArk({ $0.answerSize = (64, 64) }) { h in
+            h.fake.enqueue(.streamEndsEarly(afterImages: 1))
+            let sink = RecordingSink()
+            let error = await providerError {
+                _ = try await h.client.generate(request("2 images", maxImages: 2, stream: true, format: .b64Json), into: sink)
+            }
+            #expect(error?.kind == .truncated && error?.imagesReceived == 1)
+            #expect(error?.description.contains("connection") == false, "\(String(describing: error))")
+        }
+    }
+
     // MARK: item 14: usage kept without [DONE]
 
     @Test func a_stream_that_ends_after_completed_without_done_is_whole() async throws {

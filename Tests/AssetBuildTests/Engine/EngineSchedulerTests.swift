@@ -133,7 +133,9 @@ struct EngineSchedulerTests {
         for n in names { f.provider.hold(n) }
         let build = Task { try await f.build(jobs: 2) }
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
+        // Waits for the event (two started), with a generous guard: a loaded 2-core machine took
+        // over 10 s to start them once.
+        let deadline = clock.now + .seconds(120)
         while f.provider.started.count < 2, clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
         try await Task.sleep(for: .milliseconds(50))
         #expect(f.provider.started.count == 2, "\(f.provider.started)")
