@@ -76,6 +76,8 @@ public struct FakeArkBehavior: Sendable {
     public var downloadFault: FakeDownloadFault?
     /// Limits `downloadFault` to these 0-based images of each answer; nil for all.
     public var downloadFaultImages: Set<Int>?
+    /// Answer every valid request as a hostile server would (FakeArk+Hostile.swift); nil: honestly.
+    public var hostile: FakeHostility?
 
     public init() {}
 
