@@ -74,7 +74,8 @@ public enum KeyDestination {
     static func host(of url: String) -> String? {
         guard url.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && $0 != "\\" }),
               let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), scheme == "https" || scheme == "http",
-              c.user == nil, c.password == nil, var host = c.host, !host.isEmpty, !host.contains("%") else { return nil }
+              c.user == nil, c.password == nil, var host = c.host, !host.isEmpty,
+              !(c.percentEncodedHost ?? "%").contains("%") else { return nil }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return host.lowercased()
     }
