@@ -57,20 +57,24 @@ public struct FakeHostility: Sendable, Hashable {
         case .escapes:
             return Self.escapeText
         case .echoKey:
-            let auth = record.header("Authorization") ?? ""
-            let key = auth.hasPrefix("Bearer ") ? String(auth.dropFirst(7)) : auth
+            let (auth, key) = Self.credentials(record)
             return "you sent Authorization: \(auth); key \(key); base64 \(Data(key.utf8).base64EncodedString());"
                 + " header base64 \(Data(auth.utf8).base64EncodedString());"
                 + " url \(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key)"
         }
     }
 
-    /// The start of the key (or of the escapes) placed so that it begins `before` characters
-    /// ahead of a cut at character `at` of the text the client shows.
+    /// Filler, then the key (or the escapes), placed to begin 10 characters before the client's
+    /// cut at character `cut` of the text it shows, when `lead` characters come before this text.
     func straddling(_ record: FakeArkRequest, at cut: Int, lead: Int) -> String {
-        let auth = record.header("Authorization") ?? ""
-        let secret = payload == .escapes ? Self.escapeText : (auth.hasPrefix("Bearer ") ? String(auth.dropFirst(7)) : auth)
+        let secret = payload == .escapes ? Self.escapeText : Self.credentials(record).key
         return String(repeating: "-", count: max(0, cut - lead - 10)) + secret
+    }
+
+    /// The request's `Authorization` header, and the key in it.
+    static func credentials(_ record: FakeArkRequest) -> (header: String, key: String) {
+        let auth = record.header("Authorization") ?? ""
+        return (auth, auth.hasPrefix("Bearer ") ? String(auth.dropFirst(7)) : auth)
     }
 }
 
