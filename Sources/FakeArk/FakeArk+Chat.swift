@@ -48,6 +48,9 @@ extension FakeArkCore {
                               "thinking.type")
             }
         }
+        if let hostile = behavior.hostile {
+            return hostileChat(hostile, prompt: messages.compactMap { $0["content"]?.string }.joined(separator: "\n"), record: record)
+        }
         if let answer = await immediateFault(fault, record: record, requestID: requestID) { return answer }
         if behavior.imageLatency > .zero { try? await Task.sleep(for: behavior.imageLatency) }
 

@@ -40,6 +40,9 @@ extension FakeArkCore {
         } catch let r as FakeRejection {
             return errorResponse(r.status, code: r.code, message: r.message, param: r.param, requestID: requestID, record: record)
         }
+        if let hostile = behavior.hostile {
+            return hostileGeneration(hostile, plan: plan, prompt: record.json?["prompt"]?.string ?? "", record: record, requestID: requestID)
+        }
         if let answer = await immediateFault(fault, record: record, requestID: requestID) { return answer }
         if let hold = behavior.beforeAnswer { await hold(record) }
         if let huge = behavior.hugeAnswerBytes { return hugeAnswer(huge, stream: plan.stream, record: record, requestID: requestID) }

@@ -77,6 +77,8 @@ public struct FakeArkBehavior: Sendable {
     public var downloadFault: FakeDownloadFault?
     /// Limits `downloadFault` to these 0-based images of each answer; nil for all.
     public var downloadFaultImages: Set<Int>?
+    /// Answer every valid request as a hostile server would (FakeArk+Hostile.swift); nil: honestly.
+    public var hostile: FakeHostility?
 
     // Hostile answers (FakeArk+Faults.swift).
     /// Awaited before each generation is answered (after validation and faults are drawn): a test

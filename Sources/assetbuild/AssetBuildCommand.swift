@@ -93,7 +93,8 @@ struct AssetBuildCommand: AsyncParsableCommand {
             if errors > 1 { say("\(errors) errors; nothing was built") }
             Foundation.exit(2)
         case let e as BuildFailed:
-            say("assetbuild: \(e)")
+            // Failures quote servers' messages: never let their control characters reach the terminal.
+            say("assetbuild: " + TerminalText.escape("\(e)", keepingNewlines: true))
             Foundation.exit(1)
         case let e as ExitCode:
             Foundation.exit(e.rawValue)
@@ -103,7 +104,7 @@ struct AssetBuildCommand: AsyncParsableCommand {
                 print(fullMessage(for: error))   // --help, --version
                 Foundation.exit(0)
             }
-            say(fullMessage(for: error))
+            say(TerminalText.escape(fullMessage(for: error), keepingNewlines: true))
             // Usage errors (unknown subcommand or option, bad value) exit 2 like make's.
             Foundation.exit(code == .validationFailure || code.rawValue == 64 ? 2 : 1)
         }

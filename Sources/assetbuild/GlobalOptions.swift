@@ -74,6 +74,14 @@ struct GlobalOptions: ParsableArguments {
         return BuildEngine(workspace: workspace, images: images, text: text, reporter: reporter, fetcher: fetcher)
     }
 
+    /// Exit 2 before anything is sent when the API key would go where the user has not allowed
+    /// (`KeyDestination`): the refusal points at `provider.base_url` and says how to allow it.
+    func checkKeyDestination(_ manifest: Manifest) throws {
+        guard ProviderFactory.choose(manifest.provider, override: provider) == .ark,
+              let refusal = KeyDestination.refusal(manifest.provider, environment: environment) else { return }
+        throw manifest.diagnosticsError([refusal])
+    }
+
     /// Prints manifest warnings (prompt length advice and the like) to standard error.
     func printWarnings(_ manifest: Manifest) {
         guard !manifest.warnings.isEmpty else { return }

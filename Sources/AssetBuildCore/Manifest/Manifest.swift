@@ -91,6 +91,8 @@ public enum ProviderName: String, Sendable, CaseIterable, Codable {
 public struct ProviderSettings: Sendable {
     public var name: ProviderName = .ark
     public var baseURL: String = "https://ark.cn-beijing.volces.com/api/v3"
+    /// Where the manifest set `base_url` (nil: the built-in default), for `KeyDestination`'s refusal.
+    public var baseURLLocation: SourceLocation?
     public var apiKeyEnv: String = "ARK_API_KEY"
     /// Requests in flight at most.
     public var concurrency: Int = 16

@@ -222,6 +222,7 @@ public enum ManifestLoader {
                 if let s = tree.string(v, for: key) {
                     if s.hasPrefix("https://") || s.hasPrefix("http://") {
                         p.baseURL = s.hasSuffix("/") ? String(s.dropLast()) : s
+                        p.baseURLLocation = tree.location(v)
                     } else {
                         let fix = s.contains("://") ? "" : "; did you mean 'https://\(s)'?"
                         tree.error("'base_url' must start with https:// (or http:// for a local server)\(fix)", at: v)

@@ -47,7 +47,7 @@ public enum ImageDownload {
                     case nil: return answer.body
                     case .cut(let what): why = what
                     case .notImage(let what):
-                        let type = answer.headers["Content-Type"].map { "\($0), " } ?? ""
+                        let type = answer.headers["Content-Type"].map { "\(ServerText($0)), " } ?? ""
                         throw Failure(notImage: true, reason: "HTTP 200 but \(type)\(answer.body.count) bytes that are \(what)",
                                       attempts: attempt)
                     }
@@ -60,7 +60,7 @@ public enum ImageDownload {
                     retryAfter = ArkWire.parseRetryAfter(answer.headers["Retry-After"])
                 }
             } catch let error as TransportError {
-                why = "curl \(error.code): \(error.message)"
+                why = "curl \(error.code): \(ServerText(error.message))"
             }
             guard attempt < retry.attempts else { throw Failure(notImage: false, reason: why, attempts: attempt) }
             try await sleep(retry.delay(after: attempt, retryAfter: retryAfter))
@@ -82,7 +82,7 @@ public enum ImageDownload {
         } catch .incomplete(let why) {
             return .cut("an image cut short (\(why), \(bytes.count) bytes)")
         } catch {
-            let start = ArkWire.plainText(bytes, limit: 40)
+            let start = ArkWire.plainText(bytes, limit: 40)  // scrubbed before it is cut
             return .notImage("not an image (\(error)\(start.isEmpty ? "" : ": '\(start)'"))")
         }
     }

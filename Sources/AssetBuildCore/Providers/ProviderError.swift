@@ -1,8 +1,8 @@
 import Foundation
 
 /// Why a request failed, with enough to tell the user what to do and the scheduler whether to retry.
-/// Descriptions are built from status, code, message and request id only: never from headers,
-/// so the API key can never appear in one.
+/// Descriptions are built from status, code, message, param and request id only. What of those
+/// came from the server was read as `ServerText` (ArkWire), so no key or control character is in one.
 public struct ProviderError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         /// The service answered with an HTTP error status.

@@ -22,7 +22,8 @@ public enum ProviderFactory {
     }
 
     /// Makes the image and text providers. The key is read from the environment variable the
-    /// manifest names (never from the manifest); `ARK_BASE_URL` overrides `provider.base_url`.
+    /// manifest names (never from the manifest); `ARK_BASE_URL` overrides `provider.base_url`; the
+    /// key goes only where `KeyDestination` allows.
     public static func make(_ settings: ProviderSettings, override: ProviderName?,
                             environment: [String: String]) -> (images: any ImageProvider, text: any TextProvider) {
         switch choose(settings, override: override) {
@@ -36,7 +37,12 @@ public enum ProviderFactory {
                     reason: "no API key: the environment variable \(settings.apiKeyEnv) is not set; export it (export \(settings.apiKeyEnv)=…), or build offline drafts with --provider draft")
                 return (missing, missing)
             }
-            let base = environment["ARK_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? settings.baseURL
+            // `build` refuses first (exit 2, at base_url); this keeps any other path from sending too.
+            if let refusal = KeyDestination.refusal(settings, environment: environment) {
+                let refused = UnavailableProvider(name: "ark", reason: refusal.message)
+                return (refused, refused)
+            }
+            let base = KeyDestination.resolve(settings, environment: environment).url
             let stall = Duration.seconds(stallTimeoutSeconds(settings, environment: environment))
             let transport = CurlTransport(configuration: CurlTransport.configuration(environment: environment))
             let client = ArkClient(baseURL: base, apiKey: key, transport: transport,

@@ -45,9 +45,12 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
 
     private func paint(_ s: String, _ code: String) -> String { style.color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
-    private func line(_ s: String) {
+    /// Prints `lead` (this reporter's own, possibly coloured, label) and `text`, whose control
+    /// characters are escaped: names and messages come from manifests and servers, and must never
+    /// move the cursor, clear the screen or forge a line (the print boundary of `TerminalText`).
+    private func line(_ text: String, lead: String = "") {
         if style.live, statusShown { write("\r\u{1B}[K") }
-        write(s + "\n")
+        write(lead + TerminalText.escape(text, keepingNewlines: true) + "\n")
         if style.live { drawStatus() }
     }
 
@@ -81,8 +84,8 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
             if status == .upToDate { finished += 1 }
             if style.explain {
                 let why = reasons.map(\.description).joined(separator: "; ")
-                line(paint("explain:", "36") + " \(target): \(status.summary)" + (why.isEmpty ? "" : ": \(why)")
-                     + (detail.map { "  [\($0)]" } ?? ""))
+                line(" \(target): \(status.summary)" + (why.isEmpty ? "" : ": \(why)") + (detail.map { "  [\($0)]" } ?? ""),
+                     lead: paint("explain:", "36"))
             }
         case .targetStarted(let target, let images, let model):
             inFlight.insert(target)
@@ -92,28 +95,28 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
             imagesDone += 1
             if !style.live { line("  \(target) image \(index + 1): \(w)x\(h)") } else { drawStatus() }
         case .imageFailed(let target, let f):
-            line(paint("warning:", "35") + " \(target) image \(f.index + 1) failed: \(f.code): \(f.message); \(f.advice)")
+            line(" \(target) image \(f.index + 1) failed: \(f.code): \(f.message); \(f.advice)", lead: paint("warning:", "35"))
         case .retrying(let target, let attempt, let max, let delay, let reason):
-            line(paint("retry:", "33") + " \(target): attempt \(attempt) of \(max) in \(format(delay)) (\(reason))")
+            line(" \(target): attempt \(attempt) of \(max) in \(format(delay)) (\(reason))", lead: paint("retry:", "33"))
         case .targetRestored(let target, let files):
             finished += 1
             if files > 0 || !style.live { line("restore \(target) from cache (\(files) file(s) written)") }
         case .targetFinished(let target, let images, _):
             finished += 1
             inFlight.remove(target)
-            line(paint("done", "32") + " \(target)" + (images > 0 ? " (\(images) image(s))" : ""))
+            line(" \(target)" + (images > 0 ? " (\(images) image(s))" : ""), lead: paint("done", "32"))
         case .targetFailed(let target, let message):
             finished += 1
             inFlight.remove(target)
-            line(paint("error:", "1;31") + " \(message.hasPrefix(target) ? message : "\(target): \(message)")")
+            line(" \(message.hasPrefix(target) ? message : "\(target): \(message)")", lead: paint("error:", "1;31"))
         case .targetSkipped(let target, let because):
             finished += 1
-            line(paint("skipped", "33") + " \(target): \(because)")
+            line(" \(target): \(because)", lead: paint("skipped", "33"))
         case .outputRemoved(let path):
             line("remove \(path) (no longer declared)")
         case .warning(let message):
             // A manifest diagnostic already says `file:line:col: warning:`; never say it twice.
-            line(message.contains(": warning: ") ? message : paint("warning:", "35") + " \(message)")
+            if message.contains(": warning: ") { line(message) } else { line(" \(message)", lead: paint("warning:", "35")) }
         case .waitingForLock(let message):
             line(message)
         case .finished(let s):

@@ -44,17 +44,19 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
         }
         var out = ""
         if let location { out += "\(bold)\(location):\(reset) " }
-        out += "\(tint)\(severity.rawValue):\(reset) \(bold)\(message)\(reset)"
+        // Messages and source lines may hold a manifest's (or a server's) control characters: shown escaped.
+        out += "\(tint)\(severity.rawValue):\(reset) \(bold)\(TerminalText.escape(message, keepingNewlines: true))\(reset)"
         // A blank line (an empty file) has nothing to point at.
         if let location, let lines = sourceLines, location.line >= 1, location.line <= lines.count,
            !lines[location.line - 1].allSatisfy(\.isWhitespace) {
             let (line, column) = Self.excerpt(lines[location.line - 1], column: location.column)
-            out += "\n" + line
-            let prefix = line.prefix(max(0, column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
+            out += "\n" + TerminalText.escape(line, keepingNewlines: true)
+            let before = TerminalText.escape(String(line.prefix(max(0, column - 1))), keepingNewlines: true)
+            let prefix = before.map { $0 == "\t" ? "\t" : " " }.joined()
             out += "\n" + prefix + (color ? "\u{1B}[1;32m^\u{1B}[0m" : "^")
         }
         for note in notes {
-            out += "\n\(color ? "\u{1B}[1;36m" : "")note:\(reset) \(note)"
+            out += "\n\(color ? "\u{1B}[1;36m" : "")note:\(reset) \(TerminalText.escape(note, keepingNewlines: true))"
         }
         return out
     }

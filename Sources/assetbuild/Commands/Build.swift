@@ -47,6 +47,7 @@ struct Build: AsyncParsableCommand {
     mutating func run() async throws {
         if targets.isEmpty, !force, !repin, !dryRun, try global.fastNoop(json: json, explain: explain) { return }
         let workspace = try global.workspace()
+        try global.checkKeyDestination(workspace.manifest)
         global.printWarnings(workspace.manifest)
         let style = ConsoleReporter.Style.detect(explain: explain || dryRun, environment: global.environment)
         let console = ConsoleReporter(style: json ? ConsoleReporter.Style(live: false, color: false, explain: explain) : style)

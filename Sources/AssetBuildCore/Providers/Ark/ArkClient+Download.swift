@@ -10,7 +10,7 @@ extension ArkClient {
         let get = TransportRequest(method: "GET", url: url,
                                    headers: [("User-Agent", userAgent), ("Accept", "image/jpeg, image/*;q=0.9, */*;q=0.1")],
                                    connectTimeout: timeouts.connect, stallTimeout: timeouts.downloadStall)
-        let host = URLComponents(string: url)?.host ?? "the image host"
+        let host = URLComponents(string: url)?.host.map { ServerText($0).text } ?? "the image host"
         func failed(_ why: String, attempts: Int) -> ProviderError {
             ProviderError(.notDownloaded(host: host), target: run.target, code: "ImageDownloadFailed",
                           message: "image \(index + 1) was generated but could not be downloaded from \(host)"

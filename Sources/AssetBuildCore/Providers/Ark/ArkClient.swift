@@ -7,8 +7,10 @@ import Foundation
 /// does retry an image download (`DownloadRetry`): that image is already paid for, and generating
 /// it again would pay twice. Every image that arrives goes to the sink at once, before any later
 /// failure is thrown. The API key goes only into
-/// the `Authorization` header of requests to `baseURL`; it is never sent to image download hosts
-/// and is scrubbed from every error message.
+/// the `Authorization` header of requests to `baseURL`; it is never sent to image download hosts.
+/// Every text the server sends reaches messages, events and the cache only as `ServerText`
+/// (answers are read through `ArkWire.answer`, headers through `ArkWire.requestID`), which
+/// redacts the key and escapes control characters.
 public final class ArkClient: ImageProvider, TextProvider {
     public let name = "ark"
     public let baseURL: String
@@ -50,6 +52,7 @@ public final class ArkClient: ImageProvider, TextProvider {
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.apiKey = apiKey
+        Secrets.register(apiKey)
         self.transport = transport
         self.userAgent = userAgent
         self.timeouts = timeouts
@@ -76,7 +79,7 @@ public final class ArkClient: ImageProvider, TextProvider {
             // its Content-Type claims (AnswerShape).
             if request.stream {
                 let stream = try await transport.stream(post)
-                run.requestID = ArkWire.requestID(stream.headers, sent: clientID)
+                run.serverRequestID = ArkWire.requestID(stream.headers, sent: clientID)
                 var body = stream.body.makeAsyncIterator()
                 let head = try await AnswerShape.head(&body)
                 if stream.status != 200 || AnswerShape.of(head) != .events {
@@ -88,7 +91,7 @@ public final class ArkClient: ImageProvider, TextProvider {
                 }
             } else {
                 let answer = try await transport.send(post)
-                run.requestID = ArkWire.requestID(answer.headers, sent: clientID)
+                run.serverRequestID = ArkWire.requestID(answer.headers, sent: clientID)
                 if answer.status == 200, AnswerShape.of(answer.body) == .events {
                     var nothingMore = AsyncThrowingStream<Data, any Error> { $0.finish() }.makeAsyncIterator()
                     try await handleStream(answer.body, &nothingMore, run: run)
@@ -99,7 +102,7 @@ public final class ArkClient: ImageProvider, TextProvider {
         } catch {
             throw preferringUndelivered(mapped(error, run: run), run: run)
         }
-        return GenerationSummary(usage: run.usage, requestID: run.requestID, model: run.model)
+        return GenerationSummary(usage: run.usage, requestID: run.requestID, model: run.model?.text)
     }
 
     /// A non-streamed answer: an error status, or `data[]` in order.
@@ -114,16 +117,16 @@ public final class ArkClient: ImageProvider, TextProvider {
             }
             throw error
         }
-        guard let json = ArkJSON.parse(answer.body), json.object != nil else {
+        guard let json = ArkWire.answer(answer.body), json.object != nil else {
             // The transfer itself was whole (the transport reports a cut connection), so this is
             // what the service sent, not a dropped connection.
             let looksJSON = AnswerShape.of(answer.body) == .json
             throw ProviderError(.protocolViolation, target: run.target,
                                 message: looksJSON ? "the answer is not valid JSON (\(answer.body.count) bytes, cut short or malformed)"
-                                    : "the answer is not JSON: " + scrub(ArkWire.plainText(answer.body, limit: 120)),
+                                    : "the answer is not JSON: " + ArkWire.plainText(answer.body, limit: 120).text,
                                 requestID: run.requestID)
         }
-        run.model = json["model"]?.string
+        run.model = ArkWire.model(json)
         run.usage = ArkWire.parseUsage(json["usage"])
         for (index, item) in (json["data"]?.array ?? []).enumerated() {
             guard index < run.maxImages else {
@@ -131,15 +134,15 @@ public final class ArkClient: ImageProvider, TextProvider {
                 continue
             }
             if let e = item["error"], let body = ArkWire.parseError(["error": e]) {
-                await run.sink.imageFailed(ImageFailure(index: index, code: body.code ?? "UnknownError",
-                                                        message: scrub(body.message ?? "")))
+                await run.sink.imageFailed(ImageFailure(index: index, code: body.code?.nonEmpty ?? "UnknownError",
+                                                        message: body.message?.text ?? ""))
                 continue
             }
             try await deliver(item, index: index, run: run)
         }
         if let body = ArkWire.parseError(json), json["error"] != nil {
-            throw ProviderError(.service, target: run.target, code: body.code, message: scrub(body.message ?? "service error"),
-                                param: nonEmpty(body.param), requestID: run.requestID, imagesReceived: run.imagesReceived)
+            throw ProviderError(.service, target: run.target, code: body.code?.nonEmpty, message: body.message?.text ?? "service error",
+                                param: body.param?.nonEmpty, requestID: run.requestID, imagesReceived: run.imagesReceived)
         }
         await run.checkBilled()
         if let deferred = run.deferredError { throw deferred }
@@ -170,7 +173,7 @@ public final class ArkClient: ImageProvider, TextProvider {
             // Stall detection: the service went silent mid-group (the images so far are kept).
             var stalled = ProviderError(.transport(code: 28), target: run.target, code: nil,
                                         message: "the stream stalled: nothing arrived for \(timeouts.generationStall) "
-                                            + "(curl 28: \(scrub(error.message)))",
+                                            + "(curl 28: \(ServerText(error.message)))",
                                         requestID: run.requestID, imagesReceived: run.imagesReceived)
             stalled.mayHaveCharged = error.requestSent
             throw stalled
@@ -178,7 +181,7 @@ public final class ArkClient: ImageProvider, TextProvider {
             throw transportFailure(error, run: run)
         } catch let error as TransportError {
             throw ProviderError(.truncated, target: run.target, code: nil,
-                                message: "the stream broke off (curl \(error.code): \(scrub(error.message)))",
+                                message: "the stream broke off (curl \(error.code): \(ServerText(error.message)))",
                                 requestID: run.requestID, imagesReceived: run.imagesReceived)
         }
         // A cancelled task sees the stream end quietly; that is not a truncation.
@@ -214,14 +217,14 @@ public final class ArkClient: ImageProvider, TextProvider {
             image = split.image
             data = split.rest
         }
-        guard let json = ArkJSON.parse(Data(data.utf8)), json.object != nil else {
+        guard let json = ArkWire.answer(Data(data.utf8)), json.object != nil else {
             // Not a protocol violation worth failing for (the images may all still come), but not
             // silence either: a lost image event would look exactly like this.
             await run.sink.warning("a stream event could not be read and was skipped (not a JSON object): "
-                                   + "'\(scrub(Self.excerpt(data)))'")
+                                   + "'\(Self.excerpt(data))'")
             return false
         }
-        if let model = json["model"]?.string { run.model = model }
+        if let model = ArkWire.model(json) { run.model = model }
         let type = json["type"]?.string
         switch type {
         case "image_generation.partial_succeeded":
@@ -236,8 +239,8 @@ public final class ArkClient: ImageProvider, TextProvider {
             let body = ArkWire.parseError(json) ?? ArkWire.ErrorBody()
             // Moderation lets the group go on; an internal error ends it, and the service then
             // finishes the stream itself, so keep reading either way.
-            await run.sink.imageFailed(ImageFailure(index: index, code: body.code ?? "UnknownError",
-                                                    message: scrub(body.message ?? "")))
+            await run.sink.imageFailed(ImageFailure(index: index, code: body.code?.nonEmpty ?? "UnknownError",
+                                                    message: body.message?.text ?? ""))
         case "image_generation.completed":
             if let usage = ArkWire.parseUsage(json["usage"]) { run.usage = usage }
             run.sawCompleted = true
@@ -247,22 +250,22 @@ public final class ArkClient: ImageProvider, TextProvider {
             try await handleWhole(answer, run: run, singleImage: run.maxImages <= 1)
         case nil where json["error"] != nil, "error":
             let body = ArkWire.parseError(json) ?? ArkWire.ErrorBody()
-            throw ProviderError(.service, target: run.target, code: body.code,
-                                message: scrub(body.message ?? "the stream reported an error"),
-                                param: nonEmpty(body.param), requestID: run.requestID,
+            throw ProviderError(.service, target: run.target, code: body.code?.nonEmpty,
+                                message: body.message?.text ?? "the stream reported an error",
+                                param: body.param?.nonEmpty, requestID: run.requestID,
                                 imagesReceived: run.imagesReceived)
         case nil:
-            await run.sink.warning("a stream event without data.type was skipped: '\(scrub(Self.excerpt(data)))'")
+            await run.sink.warning("a stream event without data.type was skipped: '\(Self.excerpt(data))'")
         default:
             break  // partial_image and anything new: the spec lets us ignore them
         }
         return false
     }
 
-    /// The start of a skipped event's text, for a warning (never megabytes of base64).
+    /// The start of a skipped event's text, for a warning (never megabytes of base64), scrubbed
+    /// before it is cut.
     static func excerpt(_ text: String, limit: Int = 80) -> String {
-        let flat = text.replacingOccurrences(of: "\n", with: " ")
-        return flat.count <= limit ? flat : String(flat.prefix(limit)) + "…"
+        ServerText(text.replacingOccurrences(of: "\n", with: " ")).excerpt(limit)
     }
 
     /// One successful image item (`url` or `b64_json`, optional `size`): bytes in hand, then the sink.
@@ -314,15 +317,15 @@ public final class ArkClient: ImageProvider, TextProvider {
         } catch {
             throw mapped(error, run: run)
         }
-        let requestID = ArkWire.requestID(answer.headers, sent: clientID)
+        let requestID = ArkWire.requestID(answer.headers, sent: clientID).text
         guard answer.status == 200 else { throw httpError(answer, target: request.target, sentID: clientID) }
-        guard let json = ArkJSON.parse(answer.body) else {
+        guard let json = ArkWire.answer(answer.body) else {
             throw ProviderError(.protocolViolation, target: request.target, message: "the answer is not JSON",
                                 requestID: requestID)
         }
         if json["choices"] == nil, let e = ArkWire.parseError(json), json["error"] != nil {
-            throw ProviderError(.service, target: request.target, code: e.code, message: scrub(e.message ?? ""),
-                                param: nonEmpty(e.param), requestID: requestID)
+            throw ProviderError(.service, target: request.target, code: e.code?.nonEmpty, message: e.message?.text ?? "",
+                                param: e.param?.nonEmpty, requestID: requestID)
         }
         if let stopped = Self.stoppedEarly(json["choices"]?[0]?["finish_reason"]?.string, target: request.target,
                                            requestID: requestID) {
@@ -347,9 +350,9 @@ public final class ArkClient: ImageProvider, TextProvider {
 
     private func httpError(_ answer: TransportResponse, target: String, sentID: String) -> ProviderError {
         let body = ArkWire.parseError(answer.body)
-        return ProviderError(.http(status: answer.status), target: target, code: nonEmpty(body.code),
-                             message: scrub(body.message ?? ArkWire.reasonPhrase(answer.status)),
-                             param: nonEmpty(body.param), requestID: ArkWire.requestID(answer.headers, sent: sentID),
+        return ProviderError(.http(status: answer.status), target: target, code: body.code?.nonEmpty,
+                             message: body.message?.text ?? ArkWire.reasonPhrase(answer.status),
+                             param: body.param?.nonEmpty, requestID: ArkWire.requestID(answer.headers, sent: sentID).text,
                              retryAfter: ArkWire.parseRetryAfter(answer.headers["Retry-After"]))
     }
 
@@ -371,14 +374,6 @@ public final class ArkClient: ImageProvider, TextProvider {
         }
     }
 
-    /// Removes the API key from text that came from elsewhere (defence in depth).
-    func scrub(_ text: String) -> String {
-        guard apiKey.count >= 4 else { return text }
-        return text.replacingOccurrences(of: apiKey, with: "[redacted]")
-    }
-
-    private func nonEmpty(_ s: String?) -> String? {
-        guard let s, !s.isEmpty else { return nil }
-        return s
-    }
+    /// Text from elsewhere (the server, curl, a download host) as it may be shown: `ServerText`.
+    func scrub(_ text: String) -> String { ServerText(text).text }
 }

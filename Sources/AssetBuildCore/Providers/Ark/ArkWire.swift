@@ -121,25 +121,49 @@ enum ArkWire {
 
     /// The service's id for the request: `X-Request-Id`, else the echoed `X-Client-Request-Id`,
     /// else the one we sent.
-    static func requestID(_ headers: HTTPHeaderFields, sent: String) -> String {
-        if let id = headers["X-Request-Id"], !id.isEmpty { return id }
-        if let id = headers["X-Client-Request-Id"], !id.isEmpty { return id }
-        return sent
+    static func requestID(_ headers: HTTPHeaderFields, sent: String) -> ServerText {
+        if let id = headers["X-Request-Id"], !id.isEmpty { return ServerText(id) }
+        if let id = headers["X-Client-Request-Id"], !id.isEmpty { return ServerText(id) }
+        return ServerText(sent)
     }
 
     // MARK: answers
 
+    /// An answer's JSON with every string scrubbed as `ServerText`, whatever field a reader takes
+    /// it from, except the payloads: image bytes and URLs (`b64_json`, `url`) as sent, and a chat
+    /// reply's text (`content`) with keys redacted but its lines kept. Nil when it is not JSON.
+    static func answer(_ data: Data) -> ArkJSON? {
+        ArkJSON.parse(data).map { scrubbed($0, field: nil) }
+    }
+
+    private static func scrubbed(_ json: ArkJSON, field: String?) -> ArkJSON {
+        switch json {
+        case .string(let s):
+            switch field {
+            case "b64_json", "url": return json
+            case "content", "reasoning_content": return .string(Secrets.redact(s))
+            default: return .string(ServerText(s).text)
+            }
+        case .array(let a): return .array(a.map { scrubbed($0, field: field) })
+        case .object(let o): return .object(Dictionary(uniqueKeysWithValues: o.map { ($0.key, scrubbed($0.value, field: $0.key)) }))
+        default: return json
+        }
+    }
+
+    /// The `model` an answer names.
+    static func model(_ json: ArkJSON) -> ServerText? { json["model"]?.string.map { ServerText($0) } }
+
     struct ErrorBody: Equatable {
-        var code: String?
-        var message: String?
-        var param: String?
-        var type: String?
+        var code: ServerText?
+        var message: ServerText?
+        var param: ServerText?
+        var type: ServerText?
     }
 
     /// Reads `{"error":{"code","message","param","type"}}`, tolerating missing fields, an `error`
     /// that is a bare string, a flat `{"code","message"}`, non-JSON text and HTML pages.
     static func parseError(_ body: Data) -> ErrorBody {
-        if let json = ArkJSON.parse(body) {
+        if let json = answer(body) {
             return parseError(json) ?? ErrorBody()
         }
         let text = plainText(body)
@@ -147,14 +171,14 @@ enum ArkWire {
     }
 
     static func parseError(_ json: ArkJSON) -> ErrorBody? {
-        func text(_ v: ArkJSON?) -> String? {
+        func text(_ v: ArkJSON?) -> ServerText? {
             guard let v else { return nil }
-            if let s = v.string { return s }
-            if let i = v.int { return String(i) }
+            if let s = v.string { return ServerText(s) }
+            if let i = v.int { return ServerText(String(i)) }
             return nil
         }
         if let e = json["error"] {
-            if let s = e.string { return ErrorBody(message: s) }
+            if let s = e.string { return ErrorBody(message: ServerText(s)) }
             guard e.object != nil else { return nil }
             return ErrorBody(code: text(e["code"]), message: text(e["message"]), param: text(e["param"]),
                              type: text(e["type"]))
@@ -165,9 +189,11 @@ enum ArkWire {
         return nil
     }
 
-    /// A short one-line rendering of a non-JSON body (an HTML error page's title, or its text).
-    static func plainText(_ body: Data, limit: Int = 200) -> String {
-        var s = String(decoding: body.prefix(64 * 1024), as: UTF8.self)
+    /// A short one-line rendering of a non-JSON body (an HTML error page's title, or its text),
+    /// scrubbed before it is cut to `limit` characters.
+    static func plainText(_ body: Data, limit: Int = 200) -> ServerText {
+        let window = 64 * 1024
+        var s = Secrets.redact(String(decoding: body.prefix(window), as: UTF8.self), complete: body.count <= window)
         if let start = s.range(of: "<title>", options: .caseInsensitive),
            let end = s.range(of: "</title>", options: .caseInsensitive, range: start.upperBound..<s.endIndex) {
             s = String(s[start.upperBound..<end.lowerBound])
@@ -175,8 +201,7 @@ enum ArkWire {
             s = s.replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
         }
         let words = s.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
-        let line = words.joined(separator: " ")
-        return line.count > limit ? String(line.prefix(limit)) + "…" : line
+        return ServerText(ServerText(words.joined(separator: " ")).excerpt(limit))
     }
 
     /// `"2496x1664"` (also with `×` or `X`) → (2496, 1664).

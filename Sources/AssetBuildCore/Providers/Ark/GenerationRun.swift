@@ -9,8 +9,10 @@ final class GenerationRun {
     /// are not the target's), only reported.
     let maxImages: Int
     let references: [String]
-    var requestID: String?
-    var model: String?
+    /// The service's request id and the `model` its answer named: server text, kept scrubbed.
+    var serverRequestID: ServerText?
+    var model: ServerText?
+    var requestID: String? { serverRequestID?.text }
     var usage: Usage?
     var imagesReceived = 0
     var eventsSeen = 0
