@@ -279,6 +279,17 @@ extension BuildCache {
         }
     }
 
+    /// Forgets outputs whose objects were found missing or damaged, and marks the action
+    /// interrupted, so the next build asks for those places only (the other images are kept).
+    public func forgetLostImages(actionKey: String, indices: [Int]) throws {
+        try write { db in
+            for index in indices {
+                try db.run("DELETE FROM action_images WHERE action_key = ?1 AND idx = ?2", [.text(actionKey), .int(index)])
+            }
+            try db.run("UPDATE actions SET status = 'running' WHERE key = ?1", [.text(actionKey)])
+        }
+    }
+
     /// Deletes an action and everything recorded for it (its objects stay until GC).
     public func forgetAction(key: String) throws {
         try write { db in try Self.deleteActions([key], db) }

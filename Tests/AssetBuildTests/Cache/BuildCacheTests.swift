@@ -363,8 +363,10 @@ import Testing
 
         let message = error?.description ?? ""
         #expect(message.contains("corrupt"))
-        #expect(message.contains("delete \(dir.path)/cache.db"))
-        #expect(message.contains("objects are kept"))
+        // Issue 14 item 10: moved aside, not deleted (deleting it lost what `.recover` could save).
+        #expect(message.contains("move it aside (mv '\(dir.path)/cache.db' '\(dir.path)/cache.db.damaged')"))
+        #expect(message.contains("rebuilds the index from assetbuild.lock and the objects"))
+        #expect(!message.contains("delete"))
     }
 
     @Test func busy_errors_carry_the_hint() {
