@@ -24,16 +24,24 @@ extension BuildCache {
         return stats
     }
 
+    /// `assetbuild cache verify`: `verify()`, then what the index does not know of the object
+    /// store (`indexProblems(lock:)`); when the index cannot be opened (damaged), that is the first
+    /// problem and the objects are still re-hashed. `lock` is the project's `assetbuild.lock`.
+    public static func verify(directory: URL, lock: LockFile) throws -> [CacheProblem] {
+        let cache: BuildCache
+        do {
+            cache = try BuildCache.open(directory: directory)
+        } catch let error as CacheError {
+            guard case .corruptDatabase = error else { throw error }
+            let objects = try ObjectStore(directory: directory.appendingPathComponent("objects"))
+            return [.damagedIndex(error.description)] + (try objects.verifyAll().problems)
+        }
+        return try cache.verify() + cache.indexProblems(lock: lock)
+    }
+
     /// Re-hashes every object and checks every row points at an object on disk.
     public func verify() throws -> [CacheProblem] {
-        let scan = try objects.scan()
-        var problems = scan.stray.map { CacheProblem.strayFile(path: $0) }
-        var present = Set<ObjectID>()
-        for entry in scan.objects {
-            let actual = try objects.actualDigest(of: entry.id)
-            if actual != entry.id.hex { problems.append(.corruptObject(entry.id, actualSHA256: actual)) }
-            present.insert(entry.id)
-        }
+        var (problems, present) = try objects.verifyAll()
         for (key, action) in try allActions().sorted(by: { $0.key < $1.key }) {
             for image in action.images where !present.contains(image.object) {
                 problems.append(.missingObject(image.object, actionKey: key))
@@ -45,11 +53,37 @@ extension BuildCache {
         return problems
     }
 
+    /// Objects on disk that no row of the index names (no action, materialized file or pinned
+    /// URL). After a lost or truncated `cache.db` these are paid images the index forgot: the next
+    /// build re-indexes those `lock` lists; the others (an interrupted write, a result replaced by
+    /// `--force`) only `cache gc` removes. An empty index over a non-empty store is said first.
+    public func indexProblems(lock: LockFile) throws -> [CacheProblem] {
+        let scan = try objects.scan()
+        let (indexed, rows) = try withDatabase { db in
+            var ids = Set<ObjectID>()
+            try db.query("SELECT object FROM action_images UNION SELECT object FROM materialized UNION SELECT object FROM url_pins") {
+                ids.insert(ObjectID(trusted: $0.text(0)))
+            }
+            return (ids, try db.scalarInt("SELECT (SELECT count(*) FROM actions) + (SELECT count(*) FROM target_states)"))
+        }
+        var locked: [String: String] = [:]
+        for (name, entry) in lock.targets { for o in entry.outputs { locked[o.sha256] = name } }
+        for (url, sha) in lock.pins { locked[sha] = url }
+        var problems: [CacheProblem] = []
+        if rows == 0, !scan.objects.isEmpty {
+            problems.append(.emptyIndex(objects: scan.objects.count, listedInLock: scan.objects.filter { locked[$0.id.hex] != nil }.count))
+        }
+        for entry in scan.objects where !indexed.contains(entry.id) {
+            problems.append(.unindexedObject(entry.id, lockedBy: locked[entry.id.hex]))
+        }
+        return problems
+    }
+
     /// Removes actions and objects nobody needs. Call it while holding the build lock: an object
     /// put by a running build but not yet recorded looks unreferenced.
     ///
-    /// An action is *protected* if it is in `keepingActions` or is the last state of a target
-    /// (`target_states`); the others are *evictable*. Then:
+    /// An action is *protected* if it is in `keepingActions` or is the last state of a target of
+    /// any project using this cache (`target_states`); the others are *evictable*. Then:
     /// - `keepingActions` given: evictable actions are unreachable and removed, only those last
     ///   used before `olderThan` when that is given too;
     /// - only `olderThan` given: evictable actions last used before it are removed;
@@ -60,7 +94,8 @@ extension BuildCache {
     /// materialized rows and pins are never deleted. "Last used" is an action's finish time, else its creation time.
     public func collectGarbage(keepingActions: Set<String>?, olderThan: Date?, maxBytes: Int64?) throws -> GCReport {
         let actions = try allActions()
-        let targetKeys = Set(try targetStates().values.map(\.actionKey))
+        // Every project's states on this cache, and states from before projects were told apart.
+        let targetKeys = try allTargetStateKeys()
         // Objects written into a build directory, and the bytes of pinned URLs (inputs, not
         // results: a pin is never evicted), are kept whatever the actions say.
         let pinned = Set(try allMaterialized().map(\.object)).union(try pins().values.map(\.object))

@@ -47,16 +47,38 @@ extension BuildCache {
 
     // MARK: Target states
 
-    /// The last successful state of every target, keyed by target name.
-    public func targetStates() throws -> [String: TargetStateRecord] {
+    /// The project of states recorded before schema 4, when one cache could not tell projects apart.
+    public static let legacyProject = ""
+
+    /// The last successful state of every target of `project`, keyed by target name; a target the
+    /// project never recorded falls back to its state from before schema 4, if any (see
+    /// `claimLegacyStates`). `project: nil` reads every row (a cache one project uses: tests,
+    /// tools); a name several projects recorded then gives one of them.
+    public func targetStates(project: String? = nil) throws -> [String: TargetStateRecord] {
         try withDatabase { db in
             var records: [String: TargetStateRecord] = [:]
-            try db.query("SELECT target, action_key, components, built_at FROM target_states") { row in
-                let target = row.text(0)
-                records[target] = TargetStateRecord(target: target, actionKey: row.text(1), componentsJSON: row.text(2),
-                                                    builtAt: Date(timeIntervalSince1970: row.double(3)))
+            let sql = "SELECT project, target, action_key, components, built_at FROM target_states"
+            func read(_ row: SQLiteStatement) {
+                let target = row.text(1)
+                records[target] = TargetStateRecord(target: target, actionKey: row.text(2), componentsJSON: row.text(3),
+                                                    builtAt: Date(timeIntervalSince1970: row.double(4)), project: row.text(0))
+            }
+            if let project {
+                // The project's own rows come last, so they replace a legacy row of the same name.
+                try db.query(sql + " WHERE project IN (?1, ?2) ORDER BY project = ?1", [.text(project), .text(Self.legacyProject)], row: read)
+            } else {
+                try db.query(sql, [], row: read)
             }
             return records
+        }
+    }
+
+    /// The action keys every project's states name (what `cache gc` must keep).
+    func allTargetStateKeys() throws -> Set<String> {
+        try withDatabase { db in
+            var keys = Set<String>()
+            try db.query("SELECT DISTINCT action_key FROM target_states") { keys.insert($0.text(0)) }
+            return keys
         }
     }
 
@@ -64,21 +86,45 @@ extension BuildCache {
         try recordTargetStates([record])
     }
 
-    /// Inserts or replaces several target states in one transaction; `[]` writes nothing.
+    /// Inserts or replaces several target states (each under its own project) in one transaction;
+    /// `[]` writes nothing.
     public func recordTargetStates(_ records: [TargetStateRecord]) throws {
         if records.isEmpty { return }
         try write { db in
             for r in records {
-                try db.run("INSERT OR REPLACE INTO target_states (target, action_key, components, built_at) VALUES (?1, ?2, ?3, ?4)",
-                           [.text(r.target), .text(r.actionKey), .text(r.componentsJSON), .double(r.builtAt.timeIntervalSince1970)])
+                try db.run("""
+                    INSERT OR REPLACE INTO target_states (project, target, action_key, components, built_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                    """, [.text(r.project), .text(r.target), .text(r.actionKey), .text(r.componentsJSON),
+                          .double(r.builtAt.timeIntervalSince1970)])
             }
         }
     }
 
-    public func removeTargetStates(_ targets: [String]) throws {
+    /// Forgets the states of `targets` in `project` only (another project's, or a legacy row, stays).
+    public func removeTargetStates(_ targets: [String], project: String = BuildCache.legacyProject) throws {
         if targets.isEmpty { return }
         try write { db in
-            for target in targets { try db.run("DELETE FROM target_states WHERE target = ?1", [.text(target)]) }
+            for target in targets {
+                try db.run("DELETE FROM target_states WHERE project = ?1 AND target = ?2", [.text(project), .text(target)])
+            }
+        }
+    }
+
+    /// Makes legacy states (from before schema 4) `project`'s own where the project's build agrees
+    /// with them (same target, same action key): the row moves to the project. A legacy row the
+    /// project does not agree with may be another project's; it stays, and keeps its images from gc.
+    public func claimLegacyStates(project: String, keys: [String: String]) throws {
+        if keys.isEmpty || project == Self.legacyProject { return }
+        try write { db in
+            for (target, key) in keys {
+                let args: [SQLValue] = [.text(project), .text(target), .text(key), .text(Self.legacyProject)]
+                try db.run("""
+                    INSERT OR IGNORE INTO target_states (project, target, action_key, components, built_at)
+                        SELECT ?1, target, action_key, components, built_at FROM target_states
+                        WHERE project = ?4 AND target = ?2 AND action_key = ?3
+                    """, args)
+                try db.run("DELETE FROM target_states WHERE project = ?4 AND target = ?2 AND action_key = ?3", args)
+            }
         }
     }
 

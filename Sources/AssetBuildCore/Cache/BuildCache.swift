@@ -42,12 +42,16 @@ public final class BuildCache: Sendable {
         let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
         let db = try SQLiteConnection(path: databasePath, busyTimeoutMilliseconds: Int32(clamping: milliseconds))
         try db.execute("PRAGMA synchronous = NORMAL")
-        previousSchemaVersion = try Self.prepareSchema(db, busyTimeout: busyTimeout)
+        previousSchemaVersion = try Self.prepareSchema(db, busyTimeout: busyTimeout) {
+            // A new index (the old one lost, truncated or of another version) knows nothing yet: the
+            // no-op stamp of the last full build must not skip the build that rebuilds it.
+            unlink(directory.appendingPathComponent(NoopStamp.fileName).path)
+        }
         connection = Mutex(db)
     }
 
     /// Creates the schema unless `user_version` already matches; returns the replaced version.
-    private static func prepareSchema(_ db: SQLiteConnection, busyTimeout: Duration) throws -> Int? {
+    private static func prepareSchema(_ db: SQLiteConnection, busyTimeout: Duration, created: () -> Void) throws -> Int? {
         if try db.scalarInt("PRAGMA user_version") == Schema.version { return nil }
         // Persistent, and only allowed outside a transaction. SQLite answers BUSY at once, without
         // the busy handler, while another process holds the new file (two builds starting on a
@@ -82,6 +86,7 @@ public final class BuildCache: Sendable {
             }
             for statement in Schema.statements { try db.execute(statement) }
             try db.execute("PRAGMA user_version = \(Schema.version)")
+            created()
             return tables.isEmpty && found == 0 ? nil : Int(found)
         }
     }
@@ -276,6 +281,17 @@ extension BuildCache {
             let updated = try db.run("UPDATE actions SET status = ?2, finished_at = ?3 WHERE key = ?1",
                                      [.text(key), .text(status.rawValue), .double(time)])
             if updated == 0 { throw CacheError.unknownAction(key: key) }
+        }
+    }
+
+    /// Forgets outputs whose objects were found missing or damaged, and marks the action
+    /// interrupted, so the next build asks for those places only (the other images are kept).
+    public func forgetLostImages(actionKey: String, indices: [Int]) throws {
+        try write { db in
+            for index in indices {
+                try db.run("DELETE FROM action_images WHERE action_key = ?1 AND idx = ?2", [.text(actionKey), .int(index)])
+            }
+            try db.run("UPDATE actions SET status = 'running' WHERE key = ?1", [.text(actionKey)])
         }
     }
 

@@ -14,6 +14,8 @@ public enum CacheError: Error, Sendable {
     case file(path: String, operation: String, errno: Int32)
     /// `read` of an object that is not in the store.
     case missingObject(ObjectID, path: String)
+    /// `read` of an object whose bytes do not hash to its name (disk damage, or edited by hand).
+    case corruptObject(ObjectID, path: String, actualSHA256: String)
     /// A record was asked for on an action key that `beginAction` never created.
     case unknownAction(key: String)
     /// Not a 64-character lowercase sha256 hex string.
@@ -30,13 +32,16 @@ extension CacheError: CustomStringConvertible {
         case .busy(let path):
             return "\(path): the database is locked; another assetbuild may be using this cache"
         case .corruptDatabase(let path):
-            let directory = (path as NSString).deletingLastPathComponent
-            return "\(path): the cache index is corrupt or not a database; delete \(directory)/cache.db: "
-                + "the objects are kept and the next build re-indexes what it can"
+            return "\(path): the cache index is corrupt or not a database; move it aside (mv '\(path)' '\(path).damaged'): "
+                + "the next build rebuilds the index from assetbuild.lock and the objects, with no request for what the lock lists, "
+                + "and 'sqlite3 \(path).damaged .recover' may save the rest (images of interrupted or failed builds)"
         case .file(let path, let operation, let code):
             return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
         case .missingObject(let id, let path):
-            return "\(path): object '\(id)' is not in the cache"
+            return "\(path): object '\(id)' is not in the cache; run 'assetbuild cache verify' to see what else is missing"
+        case .corruptObject(let id, let path, let actual):
+            return "\(path): object '\(id)' is damaged: its bytes hash to '\(actual)'; delete that file and build again "
+                + "(run 'assetbuild cache verify' to check the others)"
         case .unknownAction(let key):
             return "no action '\(key)' in the cache; beginAction must come first"
         case .invalidObjectID(let text):

@@ -93,18 +93,23 @@ public struct ActionRecord: Sendable, Hashable {
     }
 }
 
-/// The last successful state of a target.
+/// The last successful state of a target of one project.
 public struct TargetStateRecord: Sendable, Hashable {
     public var target: String
     public var actionKey: String
     public var componentsJSON: String
     public var builtAt: Date
+    /// The project (its manifest's canonical path, `Workspace.project`); `BuildCache.legacyProject`
+    /// for a state recorded before projects were told apart.
+    public var project: String
 
-    public init(target: String, actionKey: String, componentsJSON: String, builtAt: Date) {
+    public init(target: String, actionKey: String, componentsJSON: String, builtAt: Date,
+                project: String = BuildCache.legacyProject) {
         self.target = target
         self.actionKey = actionKey
         self.componentsJSON = componentsJSON
         self.builtAt = builtAt
+        self.project = project
     }
 }
 
@@ -153,6 +158,13 @@ public enum CacheProblem: Sendable, Hashable, CustomStringConvertible {
     case missingMaterializedObject(ObjectID, buildRoot: String, path: String)
     /// A file under objects/ whose name is not an object id.
     case strayFile(path: String)
+    /// `cache.db` cannot be read (the message says what to do).
+    case damagedIndex(String)
+    /// The index records nothing while the object store holds objects: it was lost or truncated.
+    case emptyIndex(objects: Int, listedInLock: Int)
+    /// An object no row of the index names; `lockedBy` is the target (or pinned URL) of
+    /// `assetbuild.lock` that lists it.
+    case unindexedObject(ObjectID, lockedBy: String?)
 
     public var description: String {
         switch self {
@@ -164,6 +176,16 @@ public enum CacheProblem: Sendable, Hashable, CustomStringConvertible {
             "object '\(id)' of materialized file '\(root)/\(path)' is missing"
         case .strayFile(let path):
             "unexpected file '\(path)' in the object store"
+        case .damagedIndex(let message):
+            "the index is damaged: \(message)"
+        case .emptyIndex(let objects, let listed):
+            "the index (cache.db) is empty, but the object store holds \(objects) object(s): the index was lost or truncated; "
+                + "the next build re-indexes the \(listed) that assetbuild.lock lists, with no request"
+        case .unindexedObject(let id, let lockedBy?):
+            "object '\(id)' is in no index entry; assetbuild.lock lists it for '\(lockedBy)': the next build re-indexes it, with no request"
+        case .unindexedObject(let id, nil):
+            "object '\(id)' is in no index entry and assetbuild.lock does not list it (an interrupted build's image, "
+                + "a replaced result, or another project's lost index); 'assetbuild cache gc' deletes it"
         }
     }
 }

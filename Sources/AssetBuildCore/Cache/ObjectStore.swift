@@ -119,14 +119,21 @@ public final class ObjectStore: Sendable {
         return stat(path(for: id), &info) == 0
     }
 
+    /// The object's bytes, checked against its name: a missing object throws
+    /// `CacheError.missingObject`, one whose bytes hash to something else `CacheError.corruptObject`
+    /// (never a bare "No such file or directory", never the wrong bytes).
     public func read(_ id: ObjectID) throws -> Data {
         let path = path(for: id)
-        guard contains(id) else { throw CacheError.missingObject(id, path: path) }
+        let data: Data
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw CacheError.posix(path, "read")
+            data = try FileOps.read(path)
+        } catch let error as FileSystemError {
+            if !contains(id) { throw CacheError.missingObject(id, path: path) }
+            throw CacheError.file(path: path, operation: "read", errno: error.code)
         }
+        let actual = SHA256.hash(data).hex
+        guard actual == id.hex else { throw CacheError.corruptObject(id, path: path, actualSHA256: actual) }
+        return data
     }
 
     /// True when the object's bytes still hash to its name.
@@ -150,6 +157,20 @@ public final class ObjectStore: Sendable {
         } catch let error as FileSystemError {
             throw CacheError.file(path: error.path, operation: "read", errno: error.code)
         }
+    }
+
+    /// Re-hashes every object: stray files and objects whose bytes do not hash to their name,
+    /// and the ids of the objects present.
+    func verifyAll() throws -> (problems: [CacheProblem], present: Set<ObjectID>) {
+        let scan = try scan()
+        var problems = scan.stray.map { CacheProblem.strayFile(path: $0) }
+        var present = Set<ObjectID>()
+        for entry in scan.objects {
+            let actual = try actualDigest(of: entry.id)
+            if actual != entry.id.hex { problems.append(.corruptObject(entry.id, actualSHA256: actual)) }
+            present.insert(entry.id)
+        }
+        return (problems, present)
     }
 
     struct Entry {

@@ -16,7 +16,10 @@ enum Schema {
     /// * 2: file_digests remembers each file's image format and pixel size, so reference limits
     ///      are checked on a no-op build without reading the file.
     /// * 3: url_pins: the bytes a `pin: true` URL had when it was downloaded.
-    static let version: Int32 = 3
+    /// * 4: target_states are keyed by project (the manifest's canonical path) and target, so
+    ///      projects sharing one cache directory keep their own states and `cache gc` in one keeps
+    ///      what the others need. Rows from before have the project '' (see `BuildCache.legacyProject`).
+    static let version: Int32 = 4
 
     /// The statements that take a database from version N to N + 1, keyed by N.
     static let migrations: [Int32: [String]] = [
@@ -25,7 +28,29 @@ enum Schema {
             "ALTER TABLE file_digests ADD COLUMN width INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE file_digests ADD COLUMN height INTEGER NOT NULL DEFAULT 0"],
         2: [urlPins],
+        // States recorded before projects were told apart: kept, under no project, so an upgrade
+        // forgets no paid image (`cache gc` still protects them; a project claims its own).
+        3: [targetStates.replacingOccurrences(of: "CREATE TABLE target_states", with: "CREATE TABLE target_states_v4"),
+            """
+            INSERT INTO target_states_v4 (project, target, action_key, components, built_at)
+                SELECT '', target, action_key, components, built_at FROM target_states
+            """,
+            "DROP TABLE target_states",
+            "ALTER TABLE target_states_v4 RENAME TO target_states"],
     ]
+
+    /// The last successful state of each target of each project, for "why is this stale" diffs
+    /// and for `cache gc`, which keeps what any project's states name.
+    static let targetStates = """
+        CREATE TABLE target_states (
+            project    TEXT NOT NULL,
+            target     TEXT NOT NULL,
+            action_key TEXT NOT NULL,
+            components TEXT NOT NULL,
+            built_at   REAL NOT NULL,
+            PRIMARY KEY (project, target)
+        ) WITHOUT ROWID
+        """
 
     /// A pinned URL → the object holding its bytes as first downloaded (kept until `--repin`).
     static let urlPins = """
@@ -102,15 +127,7 @@ enum Schema {
             PRIMARY KEY (action_key, idx)
         ) WITHOUT ROWID
         """,
-        // The last successful state of each target, for "why is this stale" diffs.
-        """
-        CREATE TABLE target_states (
-            target     TEXT NOT NULL PRIMARY KEY,
-            action_key TEXT NOT NULL,
-            components TEXT NOT NULL,
-            built_at   REAL NOT NULL
-        ) WITHOUT ROWID
-        """,
+        targetStates,
         // Files assetbuild wrote into a build directory (path relative to build_root).
         """
         CREATE TABLE materialized (

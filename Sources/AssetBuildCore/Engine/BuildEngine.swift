@@ -86,7 +86,7 @@ public final class BuildEngine: Sendable {
         }
         let fingerprinter = Fingerprinter(provider: images.name, directory: manifest.directory, inputs: inputs)
         var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, cache: cache, buildRoot: workspace.buildRoot,
-                              targetStates: try cache.targetStates(),
+                              targetStates: try cache.targetStates(project: workspace.project),
                               materialized: try cache.materialized(buildRoot: workspace.buildRoot))
         planner.lock = lock ?? LazyLockFile(path: manifest.directory + "/assetbuild.lock")
         try planner.prefetchActions()
@@ -140,6 +140,7 @@ public final class BuildEngine: Sendable {
         }
         var summary = BuildSummary()
         var failureMessages: [String] = []
+        var failedRequests: [String: FailedAttempt] = [:]
         summary.targets = order.count
         if !options.dryRun, toRun > 0 {
             // Missing credentials are a usage error: say so before anything runs.
@@ -169,6 +170,7 @@ public final class BuildEngine: Sendable {
             summary = await run.execute(order: order, plan: plan)
             processed = run.processedTargets
             failureMessages = run.failureMessages
+            failedRequests = run.failedRequests
         }
         try? cache.recordFileDigests(inputs.newRecords)
         // The plan's components by action key: a state of the same key has the same components,
@@ -176,7 +178,7 @@ public final class BuildEngine: Sendable {
         var known: [String: ActionKeyComponents] = [:]
         for p in plan.targets { if let fp = p.fingerprint { known[fp.key] = fp.components } }
         try finalize(cache: cache, selection: order, processed: processed, summary: &summary,
-                     changed: !nothingToDo || !inputs.newRecords.isEmpty, knownComponents: known)
+                     changed: !nothingToDo || !inputs.newRecords.isEmpty, knownComponents: known, failed: failedRequests)
         if fullBuild, summary.failed == 0, summary.skipped == 0, !summary.interrupted {
             try? writeStamp(stamp, cache: cache)
         }
@@ -190,14 +192,23 @@ public final class BuildEngine: Sendable {
 
     /// Removes outputs no longer declared, then writes the build record and lock file when they changed.
     /// `knownComponents`: action keys' components already in memory (see `BuildRecord.make`).
+    /// `failed`: targets whose request was sent and failed; the record describes that attempt.
     func finalize(cache: BuildCache, selection: [Int], processed: Set<String>, summary: inout BuildSummary,
-                  changed: Bool, knownComponents: [String: ActionKeyComponents] = [:]) throws {
+                  changed: Bool, knownComponents: [String: ActionKeyComponents] = [:],
+                  failed: [String: FailedAttempt] = [:]) throws {
         let recordPath = workspace.buildRoot + "/assetbuild.json"
         let lockPath = manifest.directory + "/assetbuild.lock"
-        let states = try cache.targetStates()
+        let project = workspace.project
+        let states = try cache.targetStates(project: project)
+        // States from before projects were told apart become this project's where it agrees with them.
+        let legacy = states.values.filter { $0.project == BuildCache.legacyProject && manifest[$0.target] != nil }
+        if !legacy.isEmpty {
+            let agreed = legacy.filter { processed.contains($0.target) && knownComponents[$0.actionKey] != nil }
+            try cache.claimLegacyStates(project: project, keys: Dictionary(agreed.map { ($0.target, $0.actionKey) }) { a, _ in a })
+        }
+        let gone = states.values.filter { $0.project == project && manifest[$0.target] == nil }.map(\.target)
         // Nothing ran, nothing was restored, and the records are in place: nothing to write.
-        if !changed, FileOps.exists(recordPath), FileOps.exists(lockPath),
-           Set(states.keys).isSubset(of: Set(manifest.targetNames)) {
+        if !changed, FileOps.exists(recordPath), FileOps.exists(lockPath), gone.isEmpty {
             return
         }
         let records = try cache.materialized(buildRoot: workspace.buildRoot)
@@ -221,8 +232,7 @@ public final class BuildEngine: Sendable {
         for dir in Set(declared.map { (workspace.buildRoot + "/" + $0 as NSString).deletingLastPathComponent } + [workspace.buildRoot]) {
             FileOps.sweepTempFiles(in: dir)
         }
-        let gone = states.keys.filter { manifest[$0] == nil }
-        if !gone.isEmpty { try cache.removeTargetStates(Array(gone)) }
+        if !gone.isEmpty { try cache.removeTargetStates(gone, project: project) }
 
         var record = BuildRecord.make(manifest: manifest, states: states.filter { manifest[$0.key] != nil }, actions: actions,
                                       knownComponents: knownComponents)
@@ -230,19 +240,39 @@ public final class BuildEngine: Sendable {
         // keeps what the record said of it: its committed outputs are still assetbuild's, and the
         // lock still names them. The old record is decoded only when there is such a target
         // (~0.1 s for 10,000 entries, and usually every target has a state).
+        // A target that failed in an earlier build and was not built now keeps its failure entry
+        // there too (a build of other targets must not hide it).
         let stateless = manifest.targets.filter { record.targets[$0.name] == nil && states[$0.name] == nil }
-        if !stateless.isEmpty, let data = FileManager.default.contents(atPath: recordPath),
+        let unprocessed = manifest.targets.filter { !processed.contains($0.name) }
+        var stillFailed: [String: BuildRecord.Entry] = [:]
+        if !stateless.isEmpty || !unprocessed.isEmpty, let data = FileManager.default.contents(atPath: recordPath),
            let old = try? JSONDecoder().decode(BuildRecord.self, from: data) {
             for t in stateless {
-                if let entry = old.targets[t.name] { record.targets[t.name] = entry }
+                if let entry = old.targets[t.name], entry.status == nil { record.targets[t.name] = entry }
             }
+            for t in unprocessed {
+                if let entry = old.targets[t.name], entry.status != nil { stillFailed[t.name] = entry }
+            }
+        }
+        // The lock lists results only; the record also says what failed, with its per-image errors.
+        let lockText = record.lockFile(pins: try cache.pins().filter { Set(URLPinner.pinnedURLs(manifest)).contains($0.key) }
+            .mapValues(\.object.hex))
+        record.targets.merge(stillFailed) { _, failure in failure }
+        let attempts = try cache.actions(forKeys: Set(failed.values.map(\.actionKey)))
+        for (name, attempt) in failed {
+            guard let t = manifest[name], let action = attempts[attempt.actionKey],
+                  var entry = BuildRecord.entry(t, actionKey: attempt.actionKey, action: action,
+                                                components: knownComponents[attempt.actionKey]) else { continue }
+            // Only the outputs this attempt wrote into the build directory.
+            entry.outputs.removeAll { o in records[o.path]?.object.hex != o.sha256 || removed.contains(o.path) }
+            entry.status = "failed"
+            entry.error = attempt.message
+            record.targets[name] = entry
         }
         if !record.targets.isEmpty || FileOps.exists(workspace.buildRoot) {
             try BuildRecord.writeIfChanged(record.encoded(), to: recordPath)
         }
-        let pinned = Set(URLPinner.pinnedURLs(manifest))
-        let pins = try cache.pins().filter { pinned.contains($0.key) }.mapValues(\.object.hex)
-        try BuildRecord.writeIfChanged(Data(record.lockFile(pins: pins).utf8), to: lockPath)
+        try BuildRecord.writeIfChanged(Data(lockText.utf8), to: lockPath)
     }
 
     /// Everything a full build read or wrote, for the next no-op check.

@@ -1,5 +1,11 @@
 import Foundation
 
+/// A target whose request was sent in this build and that failed.
+struct FailedAttempt: Sendable {
+    var actionKey: String
+    var message: String
+}
+
 /// One build's execution: runs targets in dependency order, deciding each again once its upstream
 /// outputs are real (an upstream rebuild with identical bytes makes the downstream up to date).
 final class BuildRun: @unchecked Sendable {
@@ -18,6 +24,9 @@ final class BuildRun: @unchecked Sendable {
     private var materialized: [String: MaterializedRecord]
     private var processed = Set<String>()
     private var failures: [String] = []
+    /// Targets that failed after their request was sent: the action key of that attempt and the
+    /// failure, so `build/assetbuild.json` records them (per-image errors, usage).
+    private var failedAttempts: [String: FailedAttempt] = [:]
     /// What the plan said about each target, so a decision is reported again only when it changed
     /// (a target that waited for its upstream gets its real reasons under --explain and --json).
     private var planned: [String: (status: TargetStatus, reasons: [RebuildReason])] = [:]
@@ -46,6 +55,7 @@ final class BuildRun: @unchecked Sendable {
 
     var processedTargets: Set<String> { lock.withLock { processed } }
     var failureMessages: [String] { lock.withLock { failures } }
+    var failedRequests: [String: FailedAttempt] { lock.withLock { failedAttempts } }
 
     func execute(order: [Int], plan: PlanReport) async -> BuildSummary {
         let manifest = engine.manifest
@@ -107,6 +117,7 @@ final class BuildRun: @unchecked Sendable {
             for d in target.dependencies { mine[d.value] = outputs[d.value] }
             return mine
         }
+        var sentKey: String?
         do {
             var decision = try planner.decide(target, upstream: { upstream[$0] })
             if decision.status == .pending {
@@ -127,11 +138,16 @@ final class BuildRun: @unchecked Sendable {
             switch decision.status {
             case .upToDate:
                 output = decision.output!
-                if decision.adoptsLockedOutputs { try adopt(target, decision: decision) }
+                if decision.adoptsLockedOutputs {
+                    try record(target, fingerprint: decision.fingerprint!, written: try adopt(target, decision: decision))
+                }
                 lock.withLock { upToDate += 1 }
             case .restore:
                 output = decision.output!
-                let written = try materializer.materialize(target, output: output, existing: records)
+                // Re-indexed from assetbuild.lock: the files already in place are recorded as they are.
+                let inPlace = decision.adoptsLockedOutputs ? try adopt(target, decision: decision) : []
+                let existing = records.merging(inPlace.map { ($0.path, $0) }) { _, adopted in adopted }
+                let written = try materializer.materialize(target, output: output, existing: existing) + inPlace
                 try record(target, fingerprint: decision.fingerprint!, written: written)
                 engine.reporter.report(.targetRestored(target: target.name, files: written.count))
                 lock.withLock { restored += 1 }
@@ -142,6 +158,7 @@ final class BuildRun: @unchecked Sendable {
                     target, count: max(1, decision.inputs?.images ?? 1), existing: records) {
                     throw InputError(target: target.name, message: refusal)
                 }
+                sentKey = decision.fingerprint?.key
                 let result = try await runner.run(target, plan: decision)
                 output = result.output
                 let written = try materializer.materialize(target, output: output, existing: records)
@@ -170,31 +187,39 @@ final class BuildRun: @unchecked Sendable {
             lock.withLock {
                 failures.append(message)
                 processed.insert(target.name)
+                if let sentKey { failedAttempts[target.name] = FailedAttempt(actionKey: sentKey, message: message) }
             }
             engine.reporter.report(.targetFailed(target: target.name, message: message))
             throw error
         }
     }
 
-    /// Imports outputs that match `assetbuild.lock` into the cache (objects, action, state), so
-    /// the next build knows them without hashing the files again. Nothing is sent.
-    private func adopt(_ target: Target, decision: TargetPlan) throws {
-        guard let fp = decision.fingerprint, let action = decision.action else { return }
+    /// Imports the outputs `assetbuild.lock` records into the cache's index (action and images), so
+    /// the next build knows them without hashing the files again: files of the build directory that
+    /// hold them are put into the object store, the others are objects already there (the index was
+    /// lost). Returns the build directory's files that already hold their output. Nothing is sent.
+    private func adopt(_ target: Target, decision: TargetPlan) throws -> [MaterializedRecord] {
+        guard let fp = decision.fingerprint, let action = decision.action else { return [] }
         try cache.beginAction(key: fp.key, target: target.name, componentsJSON: fp.recordJSON, kind: action.kind)
-        var written: [MaterializedRecord] = []
+        var inPlace: [MaterializedRecord] = []
         for image in action.images {
             let rel = target.outputPath(imageNumber: image.index + 1)
             let path = engine.workspace.buildRoot + "/" + rel
-            let id = try cache.objects.put(fileAt: URL(fileURLWithPath: path))
-            guard id == image.object, let st = FileOps.stat(path) else {
+            if let st = FileOps.stat(path), !st.isDirectory,
+               (try? SHA256.hash(fileAt: path).hex) == image.object.hex {
+                let id = try cache.objects.put(fileAt: URL(fileURLWithPath: path))
+                guard id == image.object, let after = FileOps.stat(path) else {
+                    throw InputError(target: target.name, message: "'\(rel)' changed while it was being adopted from assetbuild.lock")
+                }
+                inPlace.append(MaterializedRecord(path: rel, target: target.name, object: id, size: after.size,
+                                                  mtimeNs: after.mtimeNs, inode: after.inode))
+            } else if decision.status == .upToDate {
                 throw InputError(target: target.name, message: "'\(rel)' changed while it was being adopted from assetbuild.lock")
             }
             try cache.recordImage(actionKey: fp.key, image: image)
-            written.append(MaterializedRecord(path: rel, target: target.name, object: id, size: st.size,
-                                              mtimeNs: st.mtimeNs, inode: st.inode))
         }
         try cache.finishAction(key: fp.key, status: .complete)
-        try record(target, fingerprint: fp, written: written)
+        return inPlace
     }
 
     /// Records the target's new state and what was written for it, each in one short transaction.
@@ -203,9 +228,9 @@ final class BuildRun: @unchecked Sendable {
             try cache.recordMaterialized(written, buildRoot: engine.workspace.buildRoot)
             lock.withLock { for r in written { materialized[r.path] = r } }
         }
-        if planner.targetStates[target.name]?.actionKey != fingerprint.key {
-            try cache.recordTargetState(TargetStateRecord(target: target.name, actionKey: fingerprint.key,
-                                                          componentsJSON: fingerprint.recordJSON, builtAt: Date()))
-        }
+        let project = engine.workspace.project
+        if let state = planner.targetStates[target.name], state.actionKey == fingerprint.key, state.project == project { return }
+        try cache.recordTargetState(TargetStateRecord(target: target.name, actionKey: fingerprint.key,
+                                                      componentsJSON: fingerprint.recordJSON, builtAt: Date(), project: project))
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// own logs for the same reason).
 ///
 /// Written after a successful full build: the manifest's SHA-256, the provider override, the
-/// assetbuild version and executable, and the stat (size, mtime, inode) of every file a target reads or writes,
+/// assetbuild version and executable, the cache index's inode, and the stat (size, mtime, inode) of every file a target reads or writes,
 /// folded into one digest. A later `build` with no target names reads the manifest bytes, stats
 /// those files, and stops if nothing moved. Any difference — an edited manifest, a touched
 /// reference, a missing or edited output, another version of assetbuild — takes the full path,
@@ -53,6 +53,7 @@ public struct NoopStamp: Sendable {
               field("manifest") == manifestPath,
               field("build") == buildRoot,
               field("provider") == providerOverride,
+              field("index") == indexIdentity(),
               let sha = field("sha256"),
               let targets = field("targets").flatMap({ Int($0) }),
               let digest = field("digest"),
@@ -70,11 +71,19 @@ public struct NoopStamp: Sendable {
     func write(manifestBytes: Data, targets: [String], files: [String]) throws {
         let sorted = Array(Set(files)).sorted()
         var text = "\(Self.header)\nversion \(Self.binaryIdentity)\nmanifest \(manifestPath)\nbuild \(buildRoot)\n"
-        text += "provider \(providerOverride)\nsha256 \(SHA256.hash(manifestBytes).hex)\ntargets \(targets.count)\n"
+        text += "provider \(providerOverride)\nindex \(indexIdentity() ?? "-")\nsha256 \(SHA256.hash(manifestBytes).hex)\ntargets \(targets.count)\n"
         text += "digest \(Self.digest(sorted))\nfiles \(sorted.count)\n"
         text += sorted.joined(separator: "\n") + "\n"
         text += targets.joined(separator: "\n") + "\n"
         try FileOps.writeAtomically(Data(text.utf8), to: path, sync: false)
+    }
+
+    /// The cache index's inode: a `cache.db` deleted, replaced or truncated since the stamp was
+    /// written (its index lost) takes the full path, which rebuilds it from assetbuild.lock. One
+    /// stat; its size and time change with every checkpoint, so they are not compared.
+    func indexIdentity() -> String? {
+        guard let st = FileOps.stat(cacheDirectory.appendingPathComponent(BuildCache.databaseName).path), st.size > 0 else { return nil }
+        return "\(st.inode)"
     }
 
     func remove() {

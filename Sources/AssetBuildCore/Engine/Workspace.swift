@@ -8,10 +8,15 @@ public struct Workspace: Sendable {
     public var cacheDirectory: URL
     /// Absolute path of the build directory.
     public var buildRoot: String
+    /// Who this workspace is to a cache that several projects may share (`ASSETBUILD_CACHE_DIR`):
+    /// the manifest's canonical path (absolute, symbolic links resolved). Target states are kept
+    /// per project.
+    public var project: String
 
     public init(manifest: Manifest, cacheDirectory: String? = nil, buildDirectory: String? = nil) throws(DiagnosticsError) {
         self.manifest = manifest
         self.graph = try BuildGraph(manifest: manifest)
+        self.project = Self.project(manifestPath: manifest.path)
         (self.cacheDirectory, self.buildRoot) = Self.paths(manifestPath: manifest.path, cacheDirectory: cacheDirectory,
                                                            buildDirectory: buildDirectory)
     }
@@ -23,6 +28,14 @@ public struct Workspace: Sendable {
         let cache = URL(fileURLWithPath: cacheDirectory.map(absolute) ?? dir + "/.assetbuild")
         let build = URL(fileURLWithPath: buildDirectory.map(absolute) ?? dir + "/build").standardizedFileURL.path
         return (cache, build)
+    }
+
+    /// The project id of a manifest: its canonical path.
+    public static func project(manifestPath: String) -> String {
+        let absolute = manifestPath.hasPrefix("/") ? manifestPath : FileManager.default.currentDirectoryPath + "/" + manifestPath
+        guard let resolved = realpath(absolute, nil) else { return URL(fileURLWithPath: absolute).standardizedFileURL.path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The no-op stamp of full builds of this workspace.

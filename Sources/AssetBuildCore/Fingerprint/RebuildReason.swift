@@ -31,6 +31,9 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     case forced
     /// The outputs in the build directory are the ones `assetbuild.lock` records for these inputs.
     case matchesLock
+    /// The cache's index has no record of these inputs, but its object store holds the outputs
+    /// `assetbuild.lock` records for them (the index was lost): restored, no request.
+    case reindexedFromLock
     /// The inputs cannot be resolved (e.g. a `${story.field}` the upstream reply lacks): the target
     /// fails when it runs.
     case inputError(String)
@@ -59,6 +62,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         case .restoredFromCache: return "restored from cache"
         case .forced: return "forced"
         case .matchesLock: return "outputs match assetbuild.lock"
+        case .reindexedFromLock: return "the cache's objects hold the outputs assetbuild.lock records"
         case .inputError(let message): return "inputs cannot be resolved: \(message)"
         case .storyChanged: return "story changed"
         case .bookLayoutChanged: return "book layout or page text changed"
@@ -69,7 +73,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     /// Reasons that mean images must be generated (not merely restored from the cache).
     public var costsRequests: Bool {
         switch self {
-        case .outputMissing, .outputModified, .outputOutdated, .restoredFromCache, .matchesLock: return false
+        case .outputMissing, .outputModified, .outputOutdated, .restoredFromCache, .matchesLock, .reindexedFromLock: return false
         default: return true
         }
     }

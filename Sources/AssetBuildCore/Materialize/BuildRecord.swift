@@ -31,10 +31,14 @@ public struct BuildRecord: Codable, Sendable {
         public var usage: Usage?
         public var requestIds: [String]
         public var generatedAt: String
+        /// `failed` for a target whose last request failed (absent for a result): then `outputs`
+        /// are the images it wrote into the build directory, if any, and `error` says why.
+        public var status: String?
+        public var error: String?
 
         enum CodingKeys: String, CodingKey {
             case kind, actionKey = "action_key", provider, model, prompt, size, imagesRequested = "images_requested"
-            case outputs, failures, usage, requestIds = "request_ids", generatedAt = "generated_at"
+            case outputs, failures, usage, requestIds = "request_ids", generatedAt = "generated_at", status, error
         }
     }
 
@@ -55,22 +59,31 @@ public struct BuildRecord: Codable, Sendable {
         let iso = ISO8601DateFormatter()
         for t in manifest.targets {
             guard let state = states[t.name], let action = actions[state.actionKey],
-                  let components = knownComponents[state.actionKey]
-                    ?? Fingerprint.decode(recordJSON: state.componentsJSON)?.0 else { continue }
-            let outputs = action.images.map { img in
-                Output(path: t.outputPath(imageNumber: img.index + 1), sha256: img.object.hex,
-                       width: action.kind == .text ? nil : img.width, height: action.kind == .text ? nil : img.height,
-                       bytes: img.byteCount)
-            }
-            entries[t.name] = Entry(
-                kind: components.kind, actionKey: state.actionKey, provider: components.provider,
-                model: action.model ?? components.model, prompt: components.prompt, size: components.size,
-                imagesRequested: components.images, outputs: outputs,
-                failures: action.failures.map { Failure(image: $0.index + 1, code: $0.code, message: $0.message) },
-                usage: action.usage,
-                requestIds: action.requestIDs, generatedAt: iso.string(from: action.finishedAt ?? action.createdAt))
+                  let entry = entry(t, actionKey: state.actionKey, action: action,
+                                    components: knownComponents[state.actionKey], componentsJSON: state.componentsJSON, iso: iso)
+            else { continue }
+            entries[t.name] = entry
         }
         return BuildRecord(manifest: (manifest.path as NSString).lastPathComponent, targets: entries)
+    }
+
+    /// The entry of `t` for one action; `components` when the caller has them, else decoded from
+    /// `componentsJSON` (the action's own when not given).
+    static func entry(_ t: Target, actionKey: String, action: ActionRecord, components known: ActionKeyComponents?,
+                      componentsJSON: String? = nil, iso: ISO8601DateFormatter = ISO8601DateFormatter()) -> Entry? {
+        guard let components = known ?? Fingerprint.decode(recordJSON: componentsJSON ?? action.componentsJSON)?.0 else { return nil }
+        let outputs = action.images.map { img in
+            Output(path: t.outputPath(imageNumber: img.index + 1), sha256: img.object.hex,
+                   width: action.kind == .text ? nil : img.width, height: action.kind == .text ? nil : img.height,
+                   bytes: img.byteCount)
+        }
+        return Entry(
+            kind: components.kind, actionKey: actionKey, provider: components.provider,
+            model: action.model ?? components.model, prompt: components.prompt, size: components.size,
+            imagesRequested: components.images, outputs: outputs,
+            failures: action.failures.map { Failure(image: $0.index + 1, code: $0.code, message: $0.message) },
+            usage: action.usage,
+            requestIds: action.requestIDs, generatedAt: iso.string(from: action.finishedAt ?? action.createdAt))
     }
 
     public func encoded() -> Data {
@@ -89,7 +102,7 @@ public struct BuildRecord: Codable, Sendable {
         out += "# Per target: the action key of its inputs and the sha256 of each output.\n"
         if !pins.isEmpty { out += "# Per pinned URL: the sha256 of the image it was pinned to.\n" }
         out += "version: 1\ntargets:\n"
-        for (name, e) in targets.sorted(by: { $0.key < $1.key }) {
+        for (name, e) in targets.sorted(by: { $0.key < $1.key }) where e.status == nil {
             out += "  \(name):\n    key: \(e.actionKey)\n    outputs:\n"
             for o in e.outputs {
                 out += "      - path: \(o.path)\n        sha256: \(o.sha256)\n"

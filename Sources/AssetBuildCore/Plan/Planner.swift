@@ -172,13 +172,15 @@ public struct Planner: Sendable {
                               imagesToGenerate: t.image != nil ? wanted : 0, requests: t.book == nil ? 1 : 0,
                               model: model, estimatedCost: 0, detail: inputs.storybook?.description())
 
-        if action == nil, !forced.contains(t.name), let adopted = adoptable(t, key: fp.key) {
-            plan.status = .upToDate
+        if action == nil, !forced.contains(t.name), let (adopted, inPlace) = adoptable(t, key: fp.key) {
             plan.requests = 0
             plan.imagesToGenerate = 0
             plan.action = adopted
             plan.adoptsLockedOutputs = true
-            plan.reasons = [.matchesLock]
+            // Every output in the build directory: up to date. Some only in the object store (the
+            // index was lost, after `clean`): restored from the objects, still with no request.
+            plan.status = inPlace ? .upToDate : .restore
+            plan.reasons = inPlace ? [.matchesLock] : [.reindexedFromLock]
             return plan
         }
 
@@ -234,26 +236,40 @@ public struct Planner: Sendable {
         return manifest.provider.price(for: spec.model.value)
     }
 
-    /// The outputs `assetbuild.lock` records for this target and key, when every one of them is in
-    /// the build directory with exactly those bytes (a fresh clone with committed outputs).
-    func adoptable(_ t: Target, key: String) -> ActionRecord? {
+    /// The outputs `assetbuild.lock` records for this target and key, when every one of them is at
+    /// hand with exactly those bytes: in the build directory (a fresh clone with committed outputs)
+    /// or in the object store (the index `cache.db` was lost or truncated, the objects were not).
+    /// `inPlace`: all of them are in the build directory already.
+    func adoptable(_ t: Target, key: String) -> (action: ActionRecord, inPlace: Bool)? {
         guard let entry = lock.lockFile.targets[t.name], entry.key == key, !entry.outputs.isEmpty else { return nil }
         var images: [ActionImage] = []
+        var inPlace = true
         for (path, sha) in entry.outputs {
-            let full = buildRoot + "/" + path
             let count = max(1, t.requestedImages)
             guard let n = (1...count).first(where: { t.outputPath(imageNumber: $0) == path }),
-                  let st = FileOps.stat(full), !st.isDirectory,
-                  (try? SHA256.hash(fileAt: full).hex) == sha, let id = ObjectID(hex: sha) else { return nil }
+                  let id = ObjectID(hex: sha) else { return nil }
+            // The object's bytes are checked when it is copied into the build directory.
+            let full = buildRoot + "/" + path
+            let source: String
+            if let st = FileOps.stat(full), !st.isDirectory, (try? SHA256.hash(fileAt: full).hex) == sha {
+                source = full
+            } else if cache.objects.contains(id) {
+                source = cache.objects.path(for: id)
+                inPlace = false
+            } else {
+                return nil
+            }
+            guard let st = FileOps.stat(source) else { return nil }
             var width = 0, height = 0
-            if t.image != nil, let data = try? FileOps.read(full), let info = try? ImageProbe.probe(data) {
+            if t.image != nil, let data = try? FileOps.read(source), let info = try? ImageProbe.probe(data) {
                 (width, height) = (info.width, info.height)
             }
             images.append(ActionImage(index: n - 1, object: id, width: width, height: height, byteCount: Int(st.size)))
         }
-        return ActionRecord(key: key, target: t.name, componentsJSON: "", kind: t.image != nil ? .images : .text,
-                            status: .complete, images: images.sorted { $0.index < $1.index }, failures: [], usage: nil,
-                            requestIDs: [], model: nil, createdAt: Date(), finishedAt: Date())
+        let action = ActionRecord(key: key, target: t.name, componentsJSON: "", kind: t.image != nil ? .images : .text,
+                                  status: .complete, images: images.sorted { $0.index < $1.index }, failures: [], usage: nil,
+                                  requestIDs: [], model: nil, createdAt: Date(), finishedAt: Date())
+        return (action, inPlace)
     }
 
     /// What changed since this target was last built, field by field.

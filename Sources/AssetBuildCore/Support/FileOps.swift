@@ -71,15 +71,16 @@ public enum FileOps {
                 offset += n
             }
         }
-        if sync { fsync(fd) }
+        // Synced before the rename, like an object: after a crash the name holds all the bytes.
+        if sync, fsync(fd) != 0 {
+            let code = errno
+            close(fd)
+            throw FileSystemError(path: tmp, code: code)
+        }
         close(fd)
         guard rename(tmp, path) == 0 else { throw FileSystemError(path: path, code: errno) }
         ok = true
-    }
-
-    /// Copies a file atomically (temp + rename), for materializing cached objects.
-    public static func copyAtomically(from source: String, to path: String) throws {
-        try writeAtomically(try read(source), to: path, sync: false)
+        if sync { try? syncDirectory(dir.isEmpty ? "." : dir) }
     }
 
     public static func remove(_ path: String) throws {

@@ -70,7 +70,9 @@ struct Cache: ParsableCommand {
             let cache = try BuildCache.open(directory: workspace.cacheDirectory)
             let lock = try cache.acquireBuildLock(command: "assetbuild cache gc", wait: true) { _ in }
             defer { lock.release() }
-            let keep = Set(try cache.targetStates().filter { workspace.manifest[$0.key] != nil }.map(\.value.actionKey))
+            // This project's current targets; gc also keeps every other project's states.
+            let keep = Set(try cache.targetStates(project: workspace.project).filter { workspace.manifest[$0.key] != nil }
+                .map(\.value.actionKey))
             var bytes: Int64?
             if let maxSize {
                 guard let b = Self.parseSize(maxSize) else { throw ValidationError("--max-size must be like 500M or 2G") }
@@ -90,13 +92,15 @@ struct Cache: ParsableCommand {
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Re-hash every cached object and check the index; exit 1 on any problem.")
+        static let configuration = CommandConfiguration(
+            abstract: "Re-hash every cached object and check the index; exit 1 on any problem.",
+            discussion: "Also reports a damaged or empty index and objects no index entry names (a lost cache.db), with what to do.")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
             let workspace = try global.workspace()
-            let cache = try BuildCache.open(directory: workspace.cacheDirectory)
-            let problems = try cache.verify()
+            let lock = LockFile.read(workspace.manifest.directory + "/assetbuild.lock")
+            let problems = try BuildCache.verify(directory: workspace.cacheDirectory, lock: lock)
             for p in problems { print(p) }
             print(problems.isEmpty ? "cache ok" : "\(problems.count) problem(s)")
             if !problems.isEmpty { throw ExitCode(1) }

@@ -119,7 +119,7 @@ struct CLIBuildTests {
         #expect(try ws.dir.read("build/assetbuild.json") == record)
     }
 
-    @Test("an output edited by hand is reported by status and restored by build")
+    @Test("an output edited by hand is reported by status, kept by build, and restored once discarded")
     func handEditedOutput() async throws {
         let ws = try CLIWorkspace(example: "brand-kit")
         try await ws.buildOK()
@@ -133,6 +133,16 @@ struct CLIBuildTests {
         #expect(status.stdout.split(separator: "\n").filter { $0.contains("up to date") }.count == 5, "\(status)")
         #expect(try await ws.run(["status", "--check", "--provider", "draft"]).status == 1)
 
+        // Issue 14 item 13 (this test used to expect the edit overwritten): the build keeps the
+        // person's file and refuses the target, sending nothing.
+        let refused = try await ws.build(["--json"])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(try refused.summary("requests") == 0)
+        #expect(refused.output.contains("was changed by hand since assetbuild wrote it"), "\(refused)")
+        #expect(try ws.dir.text("build/mascot.jpeg") == "not an image any more")
+
+        // Discarded as the message says (deleted): restored from the cache.
+        try ws.dir.remove("build/mascot.jpeg")
         let r = try await ws.buildOK()
         #expect(try r.summary("requests") == 0)
         #expect(try r.summary("restored") == 1)

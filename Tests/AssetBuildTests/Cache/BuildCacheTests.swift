@@ -295,7 +295,17 @@ import Testing
         #expect(cache.previousSchemaVersion == nil)
     }
 
-    @Test(arguments: [Int32(1), 2])
+    /// `target_states` as schema versions 1 to 3 had it (one row per target name).
+    static let targetStatesBeforeProjects = """
+        CREATE TABLE target_states (
+            target     TEXT NOT NULL PRIMARY KEY,
+            action_key TEXT NOT NULL,
+            components TEXT NOT NULL,
+            built_at   REAL NOT NULL
+        ) WITHOUT ROWID
+        """
+
+    @Test(arguments: [Int32(1), 2, 3])
     func an_older_schema_is_migrated_keeping_every_action(from version: Int32) throws {
         let dir = try CacheTemporaryDirectory()
         let id: ObjectID
@@ -308,7 +318,10 @@ import Testing
                                                           format: "png", width: 4, height: 5)])
             // Back to what that version had.
             try cache.withDatabase { db in
-                try db.execute("DROP TABLE url_pins")
+                try db.execute("DROP TABLE target_states")
+                try db.execute(Self.targetStatesBeforeProjects)
+                try db.execute("INSERT INTO target_states VALUES ('t', 'k', '{}', 0)")
+                if version < 3 { try db.execute("DROP TABLE url_pins") }
                 if version == 1 {
                     for column in ["format", "width", "height"] { try db.execute("ALTER TABLE file_digests DROP COLUMN \(column)") }
                 }
@@ -319,6 +332,9 @@ import Testing
         #expect(cache.previousSchemaVersion == nil, "migrated, not recreated")
         #expect(try cache.actions(forKeys: ["k"])["k"]?.images.map(\.object) == [id], "what was paid for is still known")
         #expect(try cache.withDatabase { try $0.scalarInt("PRAGMA user_version") } == Int64(Schema.version))
+        // The state is kept, under no project: any project reads it until it claims its own.
+        let state = try #require(try cache.targetStates(project: "/p/assetbuild.yaml")["t"])
+        #expect(state.actionKey == "k" && state.project == BuildCache.legacyProject)
         let digest = try #require(try cache.fileDigests()["/r.png"])
         #expect(digest.sha256 == "ab")
         #expect(digest.format == (version == 1 ? nil : "png"), "a v1 row has no format: it is hashed again on use")
@@ -363,8 +379,10 @@ import Testing
 
         let message = error?.description ?? ""
         #expect(message.contains("corrupt"))
-        #expect(message.contains("delete \(dir.path)/cache.db"))
-        #expect(message.contains("objects are kept"))
+        // Issue 14 item 10: moved aside, not deleted (deleting it lost what `.recover` could save).
+        #expect(message.contains("move it aside (mv '\(dir.path)/cache.db' '\(dir.path)/cache.db.damaged')"))
+        #expect(message.contains("rebuilds the index from assetbuild.lock and the objects"))
+        #expect(!message.contains("delete"))
     }
 
     @Test func busy_errors_carry_the_hint() {

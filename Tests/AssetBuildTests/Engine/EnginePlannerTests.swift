@@ -93,7 +93,7 @@ struct EnginePlannerTests {
         #expect(try f.correctBuildProblems() == [])
     }
 
-    @Test("output missing or modified by hand: restored from the cache, no request")
+    @Test("output missing: restored from the cache; modified by hand: kept until discarded; no request")
     func outputMissingOrModified() async throws {
         let f = try EngineFixture()
         try await f.build()
@@ -103,6 +103,14 @@ struct EnginePlannerTests {
         #expect(plan["a"]?.status == .restore && plan["a"]?.reasons == [.outputMissing("a.jpeg")])
         #expect(plan["g"]?.status == .restore && plan["g"]?.reasons == [.outputModified("g/2.jpeg")])
         #expect(plan["b"]?.status == .upToDate)
+        // Issue 14 item 13 (this test used to expect the hand edit overwritten): the person's file
+        // is kept and the target refused; everything else is restored; nothing is sent.
+        await #expect(throws: BuildFailed.self) { try await f.build(keepGoing: true) }
+        #expect(f.provider.actionsRan == [])
+        #expect(try f.dir.text("build/g/2.jpeg") == "scribble")
+        #expect(f.dir.exists("build/a.jpeg"))
+        // Discarding it, as the refusal says: delete it, and the next build restores it.
+        try f.dir.remove("build/g/2.jpeg")
         #expect(try await f.build() == [])
         #expect(try f.correctBuildProblems() == [])
     }
@@ -180,6 +188,13 @@ struct EngineCorrectBuildTests {
                 let text = yaml.replacingOccurrences(of: #"size: \d+x\d+\}"#, with: "size: \(size)}", options: .regularExpression)
                 try f.dir.write(text, to: "assetbuild.yaml")
                 history.append("default size \(size)")
+            }
+            if history.last?.hasPrefix("hand-edit") == true {
+                // Issue 14 item 13: the hand edit is kept and its target refused; discarding it
+                // (deleting the file, as the refusal says) lets the next build restore it.
+                await #expect(throws: BuildFailed.self) { try await f.build(keepGoing: true) }
+                #expect(try f.dir.text("build/\(target).jpeg") == "hand edit", "seed \(seed) step \(step)")
+                try f.dir.remove("build/\(target).jpeg")
             }
             try await f.build()
             #expect(try f.correctBuildProblems() == [], "seed \(seed) step \(step): \(history)")
