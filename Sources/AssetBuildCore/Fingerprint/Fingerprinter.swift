@@ -109,8 +109,9 @@ public struct Fingerprinter: Sendable {
                 case .file(let rel):
                     let path = rel.hasPrefix("/") ? rel : directory + "/" + rel
                     let f: InputFile
-                    do { f = try inputs.digest(path) } catch {
-                        throw InputError(target: target.name, message: "reference file '\(rel)' is missing or unreadable (\(error))")
+                    do throws(InputFiles.Problem) { f = try inputs.digest(path) } catch {
+                        throw InputError(target: target.name,
+                                         message: InputFiles.diagnostic(error, label: rel, directory: directory, at: nil).message)
                     }
                     refs.append((rel, .file(path: path, format: f.format ?? .jpeg)))
                     hashes.append(f.sha256)
