@@ -99,6 +99,14 @@ import Testing
         #expect(errors > Self.casesPerSeed / 2, "the mutations hardly ever produced an error: they are too weak")
     }
 
+    /// Found by this fuzzer: libyaml's columns count scalars, so on a long line of combining
+    /// marks the column lies past the last character, and the excerpt's window started past its end.
+    @Test func a_column_past_the_last_character_of_a_long_line_is_rendered() {
+        let line = Substring(String(repeating: "e\u{301}", count: 200))
+        let (text, column) = Diagnostic.excerpt(line, column: 390)
+        #expect(text.hasPrefix("…") && column >= 1)
+    }
+
     /// The real binary on a few dozen mutated manifests: `validate` and `plan` (which send
     /// nothing) and a draft build exit 0, 1 or 2, never by a signal.
     @Test func the_binary_exits_0_1_or_2_on_mutated_manifests() async throws {
