@@ -51,7 +51,9 @@ public struct BookInputs: Sendable {
 public struct InputError: Error, Sendable, CustomStringConvertible {
     public var target: String
     public var message: String
-    public var description: String { "\(target): \(message)" }
+    /// `target: message`, the name said once even when the message quotes an error that
+    /// already begins with it (a provider error kept for a group cut short).
+    public var description: String { message.hasPrefix("\(target): ") ? message : "\(target): \(message)" }
 }
 
 /// Computes action keys. Downstream keys use the upstream's output bytes, so an upstream rebuild

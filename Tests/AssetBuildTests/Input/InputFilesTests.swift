@@ -103,3 +103,12 @@ import Testing
         #expect(SizeSpec.parsePixels("65536x2") == nil && SizeSpec.isOversized("65536x2") && !SizeSpec.isOversized("0x2"))
     }
 }
+
+/// Messages that misled (issue 14, item 19).
+@Suite struct InputMessageTests {
+    /// A group cut short quotes the provider's error, which already names the target.
+    @Test func the_target_is_named_once() {
+        #expect(InputError(target: "poses", message: "poses: answer cut short: eof").description == "poses: answer cut short: eof")
+        #expect(InputError(target: "poses", message: "2 of 4 images arrived").description == "poses: 2 of 4 images arrived")
+    }
+}
