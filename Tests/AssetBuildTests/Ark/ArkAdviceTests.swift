@@ -17,9 +17,9 @@ import Testing
     static let rateAdvice = "lower provider.rate_limits"
     static let rows: [Row] = [
         // 5xx and errors inside a 200 (a top-level `error`, a stream's `{"error":…}` line)
-        Row(kind: .http(status: 500), code: "InternalServiceError", says: ["retried up to provider.max_attempts times while nothing of the answer has arrived, and this one still failed", "try again later"], retryable: true),
+        Row(kind: .http(status: 500), code: "InternalServiceError", says: ["failed on its side", "try again later"], retryable: true),
         Row(kind: .http(status: 502), code: nil, says: ["HTTP 502", "this one still failed", "try again later"], retryable: true),
-        Row(kind: .http(status: 503), code: nil, says: ["this one still failed"], retryable: true),
+        Row(kind: .http(status: 503), code: nil, says: ["retried up to provider.max_attempts times while nothing of the answer has arrived, and this one still failed"], retryable: true),
         Row(kind: .service, code: "InternalServiceError", says: ["failed on its side", "images that arrived are kept"], retryable: true),
         Row(kind: .service, code: "BadRequest", says: ["inside its answer", "images that arrived were kept"], retryable: false),
         Row(kind: .service, code: nil, says: ["inside its answer"], retryable: false),
