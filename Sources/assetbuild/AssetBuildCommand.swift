@@ -37,14 +37,15 @@ struct AssetBuildCommand: AsyncParsableCommand {
     /// they are moved after the subcommand, where the parser expects them.
     static func hoistGlobalOptions(_ args: [String]) -> [String] {
         let withValue: Set<String> = ["-f", "--file", "-C", "--directory", "--cache-dir", "--build-dir", "--provider"]
+        let flags: Set<String> = ["--allow-outside"]
         var leading: [String] = []
         var i = 0
         while i < args.count, args[i].hasPrefix("-") {
             let flag = args[i]
             let name = flag.split(separator: "=", maxSplits: 1).first.map(String.init) ?? flag
-            guard withValue.contains(name) else { return args }   // --help, --version, or a mistake: leave as is
+            guard withValue.contains(name) || flags.contains(flag) else { return args }   // --help, --version, or a mistake: leave as is
             leading.append(flag)
-            if !flag.contains("="), i + 1 < args.count {
+            if withValue.contains(name), !flag.contains("="), i + 1 < args.count {
                 leading.append(args[i + 1])
                 i += 1
             }

@@ -22,6 +22,24 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("provider"), help: "Override provider.name: 'ark' (the real service) or 'draft' (offline).")
     var provider: ProviderName?
 
+    @Flag(name: .customLong("allow-outside"),
+          help: "Let references and text files come from outside the manifest's folder (env ASSETBUILD_ALLOW_OUTSIDE=1).")
+    var allowOutside = false
+
+    /// Empty paths would mean the current directory (`--build-dir ''` would write into it).
+    func validate() throws {
+        for (flag, value) in [("-f/--file", file), ("-C/--directory", directory), ("--cache-dir", cacheDir), ("--build-dir", buildDir)] {
+            if let value, value.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError("\(flag) is empty; give a path, or leave the option out for the default")
+            }
+        }
+    }
+
+    /// `--cache-dir`, else `ASSETBUILD_CACHE_DIR` when it is set and not empty.
+    var cacheDirectory: String? {
+        cacheDir ?? environment["ASSETBUILD_CACHE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     /// Changes to `-C DIR`, once per process (several steps may ask).
@@ -53,7 +71,7 @@ struct GlobalOptions: ParsableArguments {
     /// Every target's name when the last full build's no-op stamp still holds (nothing to do).
     func upToDateTargets() throws -> [String]? {
         try enterDirectory()
-        let (cache, build) = Workspace.paths(manifestPath: file, cacheDirectory: cacheDir ?? environment["ASSETBUILD_CACHE_DIR"],
+        let (cache, build) = Workspace.paths(manifestPath: file, cacheDirectory: cacheDirectory,
                                              buildDirectory: buildDir)
         return NoopStamp(manifestPath: file, cacheDirectory: cache, buildRoot: build, providerOverride: provider?.rawValue)
             .checkTargets()
@@ -62,8 +80,9 @@ struct GlobalOptions: ParsableArguments {
     /// Loads the manifest (exit 2 with diagnostics when it is wrong) and its workspace.
     func workspace() throws -> Workspace {
         try enterDirectory()
-        let manifest = try ManifestLoader.load(path: file, displayName: file)
-        return try Workspace(manifest: manifest, cacheDirectory: cacheDir ?? environment["ASSETBUILD_CACHE_DIR"],
+        let manifest = try ManifestLoader.load(path: file, displayName: file,
+                                               allowOutside: allowOutside || LocalFilePolicy.allowed(by: environment))
+        return try Workspace(manifest: manifest, cacheDirectory: cacheDirectory,
                              buildDirectory: buildDir)
     }
 

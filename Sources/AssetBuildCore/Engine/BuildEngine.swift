@@ -148,6 +148,7 @@ public final class BuildEngine: Sendable {
                 throw DiagnosticsError([.error(provider.reason, at: nil)])
             }
         }
+        if !options.dryRun, toRun > 0, let problems = workspace.outputPlaceProblems() { throw problems }
         if options.dryRun {
             summary.dryRun = true
             summary.upToDate = plan.targets.filter { $0.status == .upToDate }.count

@@ -38,6 +38,42 @@ public struct Workspace: Sendable {
         return String(cString: resolved)
     }
 
+    /// What would stop outputs from being written, found before anything is paid for: the build
+    /// directory (or the folder it would be made in) is not a writable folder, a file of the
+    /// user's sits where an output needs a folder, or a folder sits where an output goes.
+    public func outputPlaceProblems() -> DiagnosticsError? {
+        var existing = buildRoot
+        while FileOps.stat(existing) == nil, existing != "/", !existing.isEmpty { existing = FileOps.parent(of: existing) }
+        if let st = FileOps.stat(existing), !st.isDirectory || access(existing, W_OK) != 0 {
+            let what = existing == buildRoot ? "it" : "'\(existing)'"
+            let problem = st.isDirectory ? "\(what) is not writable" : "\(what) is \(st.kind), not a folder"
+            return DiagnosticsError([.error("cannot write outputs into the build directory '\(buildRoot)': \(problem); nothing was sent",
+                                            at: nil, notes: ["choose another with --build-dir DIR"])])
+        }
+        var problems: [Diagnostic] = []
+        var isFile: [String: Bool] = [:]
+        for t in manifest.targets {
+            let location = t.output?.location ?? t.location
+            for rel in t.possibleOutputPaths {
+                var blocked: String?
+                var folder = FileOps.parent(of: rel)
+                while !folder.isEmpty, folder != "/" {
+                    if isFile[folder] == nil { isFile[folder] = FileOps.stat(buildRoot + "/" + folder).map { !$0.isDirectory } ?? false }
+                    if isFile[folder] == true { blocked = folder }
+                    folder = FileOps.parent(of: folder)
+                }
+                if let blocked {
+                    problems.append(.error("output '\(rel)' needs a folder '\(blocked)' in the build directory, but a file is there; nothing was sent",
+                                           at: location, notes: ["move or rename that file (assetbuild never touches files it did not write), or give '\(t.name)' another 'output:'"]))
+                } else if let st = FileOps.stat(buildRoot + "/" + rel), st.isDirectory {
+                    problems.append(.error("output '\(rel)' is a folder in the build directory; nothing was sent", at: location,
+                                           notes: ["move or rename that folder, or give '\(t.name)' another 'output:'"]))
+                }
+            }
+        }
+        return problems.isEmpty ? nil : manifest.diagnosticsError(problems)
+    }
+
     /// The no-op stamp of full builds of this workspace.
     public func noopStamp(providerOverride: String?) -> NoopStamp {
         NoopStamp(manifestPath: manifest.path, cacheDirectory: cacheDirectory, buildRoot: buildRoot,

@@ -51,7 +51,9 @@ public struct BookInputs: Sendable {
 public struct InputError: Error, Sendable, CustomStringConvertible {
     public var target: String
     public var message: String
-    public var description: String { "\(target): \(message)" }
+    /// `target: message`, the name said once even when the message quotes an error that
+    /// already begins with it (a provider error kept for a group cut short).
+    public var description: String { message.hasPrefix("\(target): ") ? message : "\(target): \(message)" }
 }
 
 /// Computes action keys. Downstream keys use the upstream's output bytes, so an upstream rebuild
@@ -109,8 +111,9 @@ public struct Fingerprinter: Sendable {
                 case .file(let rel):
                     let path = rel.hasPrefix("/") ? rel : directory + "/" + rel
                     let f: InputFile
-                    do { f = try inputs.digest(path) } catch {
-                        throw InputError(target: target.name, message: "reference file '\(rel)' is missing or unreadable (\(error))")
+                    do throws(InputFiles.Problem) { f = try inputs.digest(path) } catch {
+                        throw InputError(target: target.name,
+                                         message: InputFiles.diagnostic(error, label: rel, directory: directory, at: nil).message)
                     }
                     refs.append((rel, .file(path: path, format: f.format ?? .jpeg)))
                     hashes.append(f.sha256)

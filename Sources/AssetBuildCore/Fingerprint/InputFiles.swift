@@ -43,6 +43,10 @@ public final class InputFiles: @unchecked Sendable {
 
     public enum Problem: Error, Sendable {
         case missing
+        /// A folder, FIFO, socket or device: `kind` says which.
+        case notRegular(kind: String)
+        /// Over the service's limit: not read at all.
+        case tooLarge(bytes: Int64)
         case unreadable(String)
         case notAnImage(String)
         /// A recognised image whose end is missing (an interrupted download or copy).
@@ -52,7 +56,11 @@ public final class InputFiles: @unchecked Sendable {
     /// The digest of the file at an absolute path; reads and probes it only when its stat changed.
     public func digest(_ path: String) throws(Problem) -> InputFile {
         if let hit = lock.withLock({ cache[path] }) { return hit }
-        guard let st = FileOps.stat(path), !st.isDirectory else { throw .missing }
+        guard let st = FileOps.stat(path) else { throw .missing }
+        // Never open what is not a plain file (a FIFO blocks, /dev/zero never ends), and never
+        // read a file the service would refuse anyway: a 3 GB file costs a stat, not 3 GB.
+        guard st.isRegular else { throw .notRegular(kind: st.kind) }
+        guard st.size <= Int64(ModelCatalog.maxReferenceBytes) else { throw .tooLarge(bytes: st.size) }
         if let m = lock.withLock({ memo[path] }), m.size == st.size, m.mtimeNs == st.mtimeNs, m.inode == st.inode,
            let format = m.format.flatMap(ImageFormat.init(rawValue:)) {
             let file = InputFile(path: path, sha256: m.sha256, size: m.size, format: format, width: m.width, height: m.height)
@@ -60,7 +68,13 @@ public final class InputFiles: @unchecked Sendable {
             return file
         }
         let data: Data
-        do { data = try FileOps.read(path) } catch { throw .unreadable("\(error)") }
+        do {
+            data = try FileOps.read(path, limit: ModelCatalog.maxReferenceBytes)
+        } catch let error as FileOps.TooLarge {
+            throw .tooLarge(bytes: Int64(error.limit) + 1)   // it grew since the stat
+        } catch {
+            throw .unreadable("\(error)")
+        }
         let info: ImageInfo
         do { info = try ImageProbe.probeWhole(data) } catch {
             if case .incomplete = error { throw .cutShort("\(error)") }
@@ -81,7 +95,8 @@ public final class InputFiles: @unchecked Sendable {
 
     /// Checks every file reference of the manifest against its model's limits (ark-api.md §4).
     /// Nothing is sent anywhere until these pass.
-    public func check(_ manifest: Manifest) -> [Diagnostic] {
+    /// `mayRead` leaves out files the manifest may not read (reported by the manifest's checks).
+    public func check(_ manifest: Manifest, mayRead: (String) -> Bool = { _ in true }) -> [Diagnostic] {
         var out: [Diagnostic] = []
         for target in manifest.targets {
             guard let spec = target.image else { continue }
@@ -93,28 +108,37 @@ public final class InputFiles: @unchecked Sendable {
                     out += Self.limits(f, label: url, model: spec.modelIsKnown ? m : nil, at: ref.location)
                     continue
                 }
-                guard case .file(let rel) = ref.value.source else { continue }
+                guard case .file(let rel) = ref.value.source, mayRead(rel) else { continue }
                 let path = rel.hasPrefix("/") ? rel : manifest.directory + "/" + rel
                 do throws(Problem) {
                     let f = try digest(path)
                     out += Self.limits(f, label: rel, model: spec.modelIsKnown ? m : nil, at: ref.location)
                 } catch {
-                    switch error {
-                    case .missing:
-                        out.append(.error("reference file '\(rel)' not found; paths are relative to the manifest's folder\(Self.didYouMean(rel, directory: manifest.directory))",
-                                          at: ref.location))
-                    case .unreadable(let why):
-                        out.append(.error("reference file '\(rel)' cannot be read: \(why)", at: ref.location))
-                    case .notAnImage(let why):
-                        out.append(.error("reference file '\(rel)' is not a usable image: \(why)", at: ref.location,
-                                          notes: ["references must be jpeg, png, webp, bmp, tiff or gif files"]))
-                    case .cutShort(let why):
-                        out.append(.error("reference file '\(rel)' is not a usable image: \(why)", at: ref.location))
-                    }
+                    out.append(Self.diagnostic(error, label: rel, directory: manifest.directory, at: ref.location))
                 }
             }
         }
         return out
+    }
+
+    /// What is wrong with reference file `label` (as written), for validation and the build alike.
+    static func diagnostic(_ problem: Problem, label rel: String, directory: String, at location: SourceLocation?) -> Diagnostic {
+        switch problem {
+        case .missing:
+            return .error("reference file '\(rel)' not found; paths are relative to the manifest's folder\(didYouMean(rel, directory: directory))",
+                          at: location)
+        case .notRegular(let kind):
+            return .error("reference file '\(rel)' is \(kind), not a regular file; references must be image files", at: location)
+        case .tooLarge(let bytes):
+            return tooLarge(label: rel, bytes: bytes, at: location)
+        case .unreadable(let why):
+            return .error("reference file '\(rel)' cannot be read: \(why)", at: location)
+        case .notAnImage(let why):
+            return .error("reference file '\(rel)' is not a usable image: \(why)", at: location,
+                          notes: ["references must be jpeg, png, webp, bmp, tiff or gif files"])
+        case .cutShort(let why):
+            return .error("reference file '\(rel)' is not a usable image: \(why)", at: location)
+        }
     }
 
     /// Why another target's output of `width x height` (and `byteCount` bytes, once it exists)
@@ -130,8 +154,8 @@ public final class InputFiles: @unchecked Sendable {
         if width <= ModelCatalog.minReferenceSide || height <= ModelCatalog.minReferenceSide {
             out.append("a side of 14 pixels or less; references must be wider and taller than 14")
         }
-        if width * height > ModelCatalog.maxReferencePixels {
-            out.append("\(width * height) pixels; references may have at most 6000x6000")
+        if pixelCount(width, height) > ModelCatalog.maxReferencePixels {
+            out.append("\(pixelCount(width, height)) pixels; references may have at most 6000x6000")
         }
         if let byteCount, byteCount > ModelCatalog.maxReferenceBytes {
             out.append(String(format: "%.1f MB; references may have at most 10 MB", Double(byteCount) / 1_048_576))
@@ -152,12 +176,24 @@ public final class InputFiles: @unchecked Sendable {
 
     /// `; did you mean 'refs/product.png'?` when a file beside the missing one has a close name.
     static func didYouMean(_ rel: String, directory: String) -> String {
-        let url = URL(fileURLWithPath: rel)
-        let folder = (rel as NSString).deletingLastPathComponent
+        let folder = FileOps.parent(of: rel)
         let full = rel.hasPrefix("/") ? folder : directory + (folder.isEmpty ? "" : "/" + folder)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: full),
-              let match = SpellCheck.suggestion(for: url.lastPathComponent, in: names) else { return "" }
+        let name = FileOps.lastComponent(of: rel)
+        guard !name.isEmpty, name != ".", name != "..", name != "/",
+              let names = try? FileManager.default.contentsOfDirectory(atPath: full),
+              let match = SpellCheck.suggestion(for: name, in: names) else { return "" }
         return "; did you mean '\(folder.isEmpty ? match : folder + "/" + match)'?"
+    }
+
+    /// `width × height`, or `Int.max` when that overflows (a TIFF header can claim 2³² × 2³²).
+    static func pixelCount(_ width: Int, _ height: Int) -> Int {
+        let (product, overflow) = width.multipliedReportingOverflow(by: height)
+        return overflow ? Int.max : product
+    }
+
+    static func tooLarge(label: String, bytes: Int64, at location: SourceLocation?) -> Diagnostic {
+        let mb = String(format: "%.1f", Double(bytes) / 1_048_576)
+        return .error("reference '\(label)' is \(mb) MB; the service takes at most 10 MB; recompress or scale it down", at: location)
     }
 
     /// The service's limits for one reference image; with no `model` (its id is unknown) only
@@ -168,16 +204,13 @@ public final class InputFiles: @unchecked Sendable {
             let allowed = m.referenceFormats.sorted().joined(separator: ", ")
             out.append(.error("reference '\(label)' is \(format.rawValue); \(m.id) takes \(allowed); convert it to one of these", at: location))
         }
-        if f.size > Int64(ModelCatalog.maxReferenceBytes) {
-            let mb = String(format: "%.1f", Double(f.size) / 1_048_576)
-            out.append(.error("reference '\(label)' is \(mb) MB; the service takes at most 10 MB; recompress or scale it down", at: location))
-        }
+        if f.size > Int64(ModelCatalog.maxReferenceBytes) { out.append(tooLarge(label: label, bytes: f.size, at: location)) }
         if f.width <= ModelCatalog.minReferenceSide || f.height <= ModelCatalog.minReferenceSide {
             out.append(.error("reference '\(label)' is \(f.width)x\(f.height) pixels; width and height must each be more than 14; use a larger image",
                               at: location))
         }
-        if f.width * f.height > ModelCatalog.maxReferencePixels {
-            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) = \(f.width * f.height) pixels; the service takes at most 6000x6000 = 36000000; scale it down",
+        if pixelCount(f.width, f.height) > ModelCatalog.maxReferencePixels {
+            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) = \(pixelCount(f.width, f.height)) pixels; the service takes at most 6000x6000 = 36000000; scale it down",
                               at: location))
         }
         let ratio = Double(f.width) / Double(max(1, f.height))

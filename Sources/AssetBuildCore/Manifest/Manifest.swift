@@ -111,6 +111,9 @@ public struct ProviderSettings: Sendable {
     public var maxRetrySeconds: Double = 600
     /// A stream that sends nothing for this long is treated as stalled.
     public var stallTimeoutSeconds: Double = 300
+    /// Folders outside the manifest's own that its references and text files may come from
+    /// (`allow_outside:`, relative to the manifest or absolute).
+    public var allowOutside: [String] = []
 
     public init() {}
 

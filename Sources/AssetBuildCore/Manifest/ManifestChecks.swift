@@ -3,6 +3,8 @@
 struct ManifestChecks {
     var targets: [Target]
     var directory: String
+    /// Which local files references may name.
+    var files = LocalFilePolicy()
     /// Every target name written in the manifest, also those that failed to load: suggestions
     /// ("did you mean 'mascot'?") must not depend on the target's own errors.
     var declaredNames: [String] = []
@@ -11,18 +13,22 @@ struct ManifestChecks {
         var byName: [String: Target] = [:]
         for t in targets { byName[t.name] = t }
         let names = Array(Set(targets.map(\.name) + declaredNames)).sorted()
+        // A target declared but not loaded has its own errors: naming it is not "unknown target".
+        let declared = Set(declaredNames)
 
         for t in targets {
             if case .image(let spec) = t.kind {
-                checkReferences(of: t, spec: spec, byName: byName, names: names, tree: &tree)
-                for field in spec.prompt.fieldReferences { checkField(field, byName: byName, names: names, tree: &tree) }
+                checkReferences(of: t, spec: spec, byName: byName, names: names, declared: declared, tree: &tree)
+                for field in spec.prompt.fieldReferences {
+                    checkField(field, byName: byName, names: names, declared: declared, tree: &tree)
+                }
             }
             if case .text(let spec) = t.kind {
                 for field in spec.prompt.fieldReferences + (spec.system?.fieldReferences ?? []) {
-                    checkField(field, byName: byName, names: names, tree: &tree)
+                    checkField(field, byName: byName, names: names, declared: declared, tree: &tree)
                 }
             }
-            for d in t.deps where byName[d.value] == nil {
+            for d in t.deps where byName[d.value] == nil && !declared.contains(d.value) {
                 tree.error("unknown target '\(d.value)' in deps\(SpellCheck.didYouMean(d.value, in: names))", at: d.location)
             }
         }
@@ -30,15 +36,20 @@ struct ManifestChecks {
     }
 
     private func checkReferences(of t: Target, spec: ImageSpec, byName: [String: Target], names: [String],
-                                 tree: inout YAMLTree) {
+                                 declared: Set<String>, tree: inout YAMLTree) {
         var expandedCount = 0
         var wholeGroups: [(Located<Reference>, Int)] = []
         for r in spec.references {
+            if case .file(let path) = r.value.source,
+               let refusal = files.refusal(path, directory: directory, what: "reference file") {
+                tree.error(refusal.message, at: r.location, notes: refusal.notes)
+            }
             guard case .target(let name, let index) = r.value.source else {
                 expandedCount += 1
                 continue
             }
             guard let other = byName[name] else {
+                if declared.contains(name) { continue }
                 let suggestion = SpellCheck.didYouMean(name, in: names)
                 tree.error("unknown target '\(name)' in references\(suggestion)", at: r.location,
                            notes: suggestion.isEmpty ? ["a file reference needs a '/' or an extension, e.g. './\(name).png'"] : [])
@@ -85,8 +96,10 @@ struct ManifestChecks {
         }
     }
 
-    private func checkField(_ field: Located<String>, byName: [String: Target], names: [String], tree: inout YAMLTree) {
+    private func checkField(_ field: Located<String>, byName: [String: Target], names: [String], declared: Set<String>,
+                            tree: inout YAMLTree) {
         guard let other = byName[field.value] else {
+            if declared.contains(field.value) { return }
             tree.error("unknown target '\(field.value)' in ${\(field.value).…}\(SpellCheck.didYouMean(field.value, in: names))",
                        at: field.location)
             return
@@ -99,6 +112,7 @@ struct ManifestChecks {
 
     private func checkOutputs(tree: inout YAMLTree) {
         var owner: [String: String] = [:]
+        var written: [(path: String, target: String, location: SourceLocation)] = []
         for t in targets {
             let location = t.output?.location ?? t.location
             let pattern = t.outputPattern
@@ -130,6 +144,18 @@ struct ManifestChecks {
                     break
                 }
                 owner[key] = t.name
+                written.append((path, t.name, location))
+            }
+        }
+        // A file where another output needs a folder (`a.jpeg`, and `a.jpeg/1.jpeg` of a group).
+        var reported = Set<String>()
+        for (path, name, location) in written {
+            var folder = ""
+            for part in path.split(separator: "/").dropLast() {
+                folder += (folder.isEmpty ? "" : "/") + part
+                guard let other = owner[folder.lowercased()], other != name, reported.insert(name).inserted else { continue }
+                tree.error("output '\(path)' needs a folder '\(folder)', but target '\(other)' writes a file there; give one of them another 'output:'",
+                           at: location)
             }
         }
         // A target named 'assetbuild' with no `output:` would write the build record's name.

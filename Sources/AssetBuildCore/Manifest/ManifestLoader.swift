@@ -7,30 +7,47 @@ public enum ManifestLoader {
     public static let defaultFileName = "assetbuild.yaml"
     static let topLevelKeys = ["version", "provider", "defaults", "vars", "targets"]
     static let providerKeys = ["name", "base_url", "api_key_env", "concurrency", "rate_limits", "prices", "budget",
-                               "endpoints", "max_attempts", "max_retry_seconds", "stall_timeout"]
+                               "endpoints", "max_attempts", "max_retry_seconds", "stall_timeout", LocalFilePolicy.manifestKey]
 
     /// Loads and checks the manifest at `path`; `displayName` is how diagnostics name the file.
-    public static func load(path: String, displayName: String? = nil) throws(DiagnosticsError) -> Manifest {
+    /// `allowOutside` lets references and text files come from anywhere (`--allow-outside`).
+    public static func load(path: String, displayName: String? = nil,
+                            allowOutside: Bool = false) throws(DiagnosticsError) -> Manifest {
         let name = displayName ?? path
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            guard !path.isEmpty else { throw FileSystemError(path: path, code: ENOENT) }
+            if let st = FileOps.stat(path), st.isDirectory {
+                throw DiagnosticsError([.error("'\(name)' is a folder; pass the manifest file with -f FILE, or the folder with -C DIR", at: nil)])
+            }
+            // A pipe (`-f /dev/stdin`) is read too, but never more than the limit.
+            let data = try FileOps.read(path, limit: ManifestLimits.maxManifestBytes)
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw DiagnosticsError([.error("cannot read '\(name)': it is not UTF-8 text", at: nil)])
+            }
+            text = decoded
+        } catch let error as DiagnosticsError {
+            throw error
+        } catch is FileOps.TooLarge {
+            throw DiagnosticsError([.error("'\(name)' is larger than \(ManifestLimits.maxManifestBytes >> 20) MB, assetbuild's limit for a manifest (10,000 targets take about 2 MB); is it the right file?",
+                                           at: nil)])
         } catch {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw DiagnosticsError([.error(exists ? "cannot read '\(name)': it is not UTF-8 text or not readable"
+            let exists = FileOps.exists(path)
+            throw DiagnosticsError([.error(exists ? "cannot read '\(name)': \(error)"
                                             : "no manifest at '\(name)'; create one or pass -f FILE / -C DIR",
                                            at: nil)])
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let directory = URL(fileURLWithPath: absolute).deletingLastPathComponent().path
-        return try parse(text: text, file: name, path: absolute, directory: directory, checkFiles: true)
+        return try parse(text: text, file: name, path: absolute, directory: directory, checkFiles: true,
+                         allowOutside: allowOutside)
     }
 
     /// Parses and checks manifest text; `directory` anchors relative paths. With `checkFiles`, a
     /// manifest that has errors also gets its reference files checked, so every problem is
     /// reported in one pass (`load` does this; a clean manifest's files are checked by the build).
     public static func parse(text: String, file: String, path: String, directory: String,
-                             checkFiles: Bool = false) throws(DiagnosticsError) -> Manifest {
+                             checkFiles: Bool = false, allowOutside: Bool = false) throws(DiagnosticsError) -> Manifest {
         var tree = YAMLTree(file: file)
         // A key written into the manifest by mistake must not be echoed into terminals and CI logs.
         let fail = { (tree: YAMLTree) in DiagnosticsError(sorted(tree.diagnostics), sources: [file: redactingSecrets(text)]) }
@@ -85,7 +102,9 @@ public enum ManifestLoader {
         // targets
         var targets: [Target] = []
         var outputs: [(target: String, options: TargetOptions)] = []
-        let resolver = TargetResolver(provider: provider, directory: directory)
+        var files = LocalFilePolicy(allowAnywhere: allowOutside)
+        files.allow(provider.allowOutside, directory: directory)
+        let resolver = TargetResolver(provider: provider, directory: directory, files: files)
         if let t = value("targets") {
             if let entries = tree.entries(of: t, context: "'targets'") {
                 if entries.isEmpty { tree.error("'targets' is empty; declare at least one target", at: t) }
@@ -117,7 +136,7 @@ public enum ManifestLoader {
         }
 
         StorybookExpansion.fitPictureGroups(&targets, tree: &tree)
-        var checks = ManifestChecks(targets: targets, directory: directory)
+        var checks = ManifestChecks(targets: targets, directory: directory, files: files)
         if let t = value("targets"), case .mapping(let m) = t {
             checks.declaredNames = m.compactMap { $0.key.scalar?.string }
         }
@@ -130,7 +149,9 @@ public enum ManifestLoader {
             // Report everything in one pass: cycles among the targets that did load, and their
             // reference files (reading them is fine here: nothing will be built).
             var extra = BuildGraph.cycles(in: manifest)
-            if checkFiles { extra += InputFiles(memo: [:]).check(manifest) }
+            if checkFiles {
+                extra += InputFiles(memo: [:]).check(manifest) { files.refusal($0, directory: directory, what: "") == nil }
+            }
             throw DiagnosticsError(sorted(tree.diagnostics + extra), sources: [file: redactingSecrets(text)])
         }
         return manifest
@@ -267,6 +288,10 @@ public enum ManifestLoader {
             case "max_attempts": if let n = tree.int(v, for: key, range: 1...20) { p.maxAttempts = n }
             case "max_retry_seconds": if let d = tree.double(v, for: key, range: 0...86_400) { p.maxRetrySeconds = d }
             case "stall_timeout": if let d = tree.double(v, for: key, range: 5...3600) { p.stallTimeoutSeconds = d }
+            case LocalFilePolicy.manifestKey:
+                for (folder, node) in tree.stringList(v, for: key) ?? [] {
+                    if folder.isEmpty { tree.error("'\(key)' lists an empty folder name", at: node) } else { p.allowOutside.append(folder) }
+                }
             default: break
             }
         }

@@ -25,6 +25,7 @@ extension TargetResolver {
             }
             return nil
         }
+        checkNotBlank(prompt, target: name, what: "the text", tree: &tree)
         var system = o.system
         var sourceFiles: [String] = []
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }

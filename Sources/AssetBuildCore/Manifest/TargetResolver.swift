@@ -5,6 +5,8 @@ import Foundation
 struct TargetResolver {
     var provider: ProviderSettings
     var directory: String
+    /// Which local files may be read (`system_file`, a schema file).
+    var files = LocalFilePolicy()
 
     func resolve(name: String, location: SourceLocation, options o: TargetOptions,
                  tree: inout YAMLTree) -> Target.Kind? {
@@ -51,11 +53,14 @@ struct TargetResolver {
             }
         }
         let references = o.references?.value ?? []
+        if let prompt { checkNotBlank(prompt, target: name, what: "the image", tree: &tree) }
         if let text = prompt?.literalText { adviseOnPromptLength(text, at: prompt!.location, tree: &tree) }
         guard let prompt else { return nil }
         guard known != nil else {
             if let size = o.size, !SizeSpec.isSize(size.value) {
-                tree.error("size '\(size.value)' is not a size; give 1K, 2K, 4K, adaptive or WxH such as 2048x2048", at: size.location)
+                let problem = SizeSpec.isOversized(SizeSpec.trimmed(size.value)) ? SizeSpec.oversizedMessage(size.value)
+                    : "size '\(size.value)' is not a size"
+                tree.error("\(problem); give 1K, 2K, 4K, adaptive or WxH such as 2048x2048", at: size.location)
             }
             return ImageSpec(
                 model: modelID, modelInfo: model, prompt: prompt, references: references,
@@ -139,7 +144,8 @@ struct TargetResolver {
             return Located("adaptive", at: size.location)
         }
         guard let (w, h) = SizeSpec.parsePixels(raw) else {
-            tree.error("size '\(raw)' is not a size; \(sizeAdvice(model))", at: size.location)
+            let problem = SizeSpec.isOversized(raw) ? SizeSpec.oversizedMessage(raw) : "size '\(raw)' is not a size"
+            tree.error("\(problem); \(sizeAdvice(model))", at: size.location)
             return size
         }
         let normalized = Located("\(w)x\(h)", at: size.location)
@@ -209,6 +215,14 @@ struct TargetResolver {
         }
     }
 
+    /// A prompt that is empty (or only spaces, or a ${var} that is) would be paid for and give an
+    /// image of nothing asked for.
+    func checkNotBlank(_ prompt: Template, target: String, what: String, tree: inout YAMLTree) {
+        guard let text = prompt.literalText, text.allSatisfy(\.isWhitespace) else { return }
+        tree.error("the prompt of '\(target)' is empty\(text.isEmpty ? "" : " (only spaces)"); describe \(what) it should make",
+                   at: prompt.location)
+    }
+
     /// The guide advises at most 300 Chinese characters or 600 English words: longer prompts lose detail.
     private func adviseOnPromptLength(_ text: String, at location: SourceLocation, tree: inout YAMLTree) {
         let cjk = text.unicodeScalars.reduce(0) { n, u in
@@ -246,11 +260,27 @@ extension TargetResolver {
     /// written (never the absolute path, which differs per machine).
     func readFile(_ relative: String, for key: String, at location: SourceLocation, tree: inout YAMLTree) -> String? {
         let path = relative.hasPrefix("/") ? relative : directory + "/" + relative
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text }
-        if FileManager.default.fileExists(atPath: path) {
-            tree.error("\(key) '\(relative)' cannot be read as UTF-8 text", at: location)
-        } else {
+        if let refusal = files.refusal(relative, directory: directory, what: key) {
+            tree.error(refusal.message, at: location, notes: refusal.notes)
+            return nil
+        }
+        guard let st = FileOps.stat(path) else {
             tree.error("\(key) '\(relative)' does not exist; paths are relative to the manifest's folder", at: location)
+            return nil
+        }
+        guard st.isRegular else {
+            tree.error("\(key) '\(relative)' is \(st.kind), not a regular file; name a text file", at: location)
+            return nil
+        }
+        let limit = ManifestLimits.maxTextFileBytes
+        do {
+            if let text = String(data: try FileOps.read(path, limit: limit), encoding: .utf8) { return text }
+            tree.error("\(key) '\(relative)' cannot be read as UTF-8 text", at: location)
+        } catch is FileOps.TooLarge {
+            tree.error("\(key) '\(relative)' is larger than \(limit >> 20) MB, assetbuild's limit for a text file named in the manifest",
+                       at: location)
+        } catch {
+            tree.error("\(key) '\(relative)' cannot be read: \(error)", at: location)
         }
         return nil
     }
@@ -264,12 +294,34 @@ public enum SizeSpec {
         return ["1K", "2K", "4K", "ADAPTIVE"].contains(raw.uppercased()) || parsePixels(raw) != nil
     }
 
-    /// `2048x2048` (also `2048X2048`, `2048×2048`, `2048*2048`) → (2048, 2048).
+    /// The longest side any size may have: a JPEG's. Bounding the sides here keeps every product
+    /// of them (pixel counts, suggestions, drafts) far from overflow.
+    public static let maxSide = 65_535
+
+    /// `2048x2048` (also `2048X2048`, `2048×2048`, `2048*2048`) → (2048, 2048); nil when it is not
+    /// two positive whole numbers of at most `maxSide`.
     public static func parsePixels(_ s: String) -> (Int, Int)? {
-        let parts = s.split(whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" || $0 == "*" })
-        guard parts.count == 2, let w = Int(trimmed(String(parts[0]))),
-              let h = Int(trimmed(String(parts[1]))), w > 0, h > 0 else { return nil }
+        guard let sides = sides(s), let w = Int(sides.0), let h = Int(sides.1),
+              (1...maxSide).contains(w), (1...maxSide).contains(h) else { return nil }
         return (w, h)
+    }
+
+    /// Whether `s` is `WxH` with a side over `maxSide` (`9999999999x9999999999`).
+    static func isOversized(_ s: String) -> Bool {
+        guard let (w, h) = sides(s), !w.isEmpty, !h.isEmpty,
+              (w + h).allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        return parsePixels(s) == nil && (Int(w).map { $0 > maxSide } ?? true || Int(h).map { $0 > maxSide } ?? true)
+    }
+
+    private static func sides(_ s: String) -> (String, String)? {
+        let parts = s.split(whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" || $0 == "*" })
+        guard parts.count == 2 else { return nil }
+        return (trimmed(String(parts[0])), trimmed(String(parts[1])))
+    }
+
+    /// The message for a size with a side over `maxSide`.
+    static func oversizedMessage(_ raw: String) -> String {
+        "size '\(raw)' has a side over \(grouped(maxSide)) pixels, more than any image can have"
     }
 
     /// `s.trimmingCharacters(in: .whitespaces)`, without Foundation's bridging when neither end

@@ -92,7 +92,8 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
             case 403: return "the key may not access this model or endpoint: check its permissions in the Ark console"
             case 404: return "check the model id or endpoint id; the account may not have access to it"
             case 429: return "the account's rate limit was hit: lower provider.rate_limits or provider.concurrency"
-            case 500...: return "the service failed (HTTP \(status)); it is retried automatically up to provider.max_attempts; if it persists, try again later"
+            // Said when the target has failed: whatever retries there were are over.
+            case 500...: return "the service failed (HTTP \(status)); such failures are retried up to provider.max_attempts times while nothing of the answer has arrived, and this one still failed; if it persists, try again later"
             default: return nil
             }
         }
@@ -132,12 +133,12 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case "QuotaExceeded", "SetLimitExceeded":
             return "the account's quota or spend limit is used up, which retrying cannot fix: check the quota and the spend limit in the Ark console"
         case "ServerOverloaded":
-            return "the service is overloaded (its load, not the account's rate): it is retried automatically; if it persists, try again later"
+            return "the service is overloaded (its load, not the account's rate); if it persists, try again later"
         case let c where c.hasPrefix("ModelAccount") || c.hasPrefix("RateLimitExceeded") || c == "RequestBurstTooFast"
                 || c == "AccountRateLimitExceeded":
             return "the account's rate limit was hit: lower provider.rate_limits or provider.concurrency"
         case "InternalServiceError":
-            return "the service failed; it is retried automatically up to provider.max_attempts (images that arrived are kept); if it persists, try again later"
+            return "the service failed on its side (images that arrived are kept); if it persists, try again later"
         case "InputTextSensitiveContentDetected":
             return "the prompt was refused by moderation: reword it"
         case let c where c.hasPrefix("InputImageSensitiveContentDetected"):

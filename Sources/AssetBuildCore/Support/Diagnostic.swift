@@ -70,7 +70,9 @@ extension Diagnostic {
     static func excerpt(_ line: Substring, column: Int) -> (String, Int) {
         let chars = Array(line)
         guard chars.count > maxSourceWidth else { return (String(line), column) }
-        let start = column - 1 > maxSourceWidth - 40 ? max(0, column - 1 - 40) : 0
+        // libyaml counts columns in Unicode scalars, and a line of combining marks has fewer
+        // characters than scalars: the window never starts past the line's end.
+        let start = min(column - 1 > maxSourceWidth - 40 ? max(0, column - 1 - 40) : 0, chars.count - maxSourceWidth)
         let end = min(chars.count, start + maxSourceWidth)
         let head = start > 0 ? "…" : ""
         let tail = end < chars.count ? "…" : ""

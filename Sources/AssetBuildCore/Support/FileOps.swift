@@ -9,6 +9,10 @@ public struct FileStat: Sendable, Hashable {
     public var mtimeNs: Int64
     public var inode: UInt64
     public var isDirectory: Bool
+    /// A plain file: not a folder, FIFO, socket or device (`/dev/zero` never ends).
+    public var isRegular: Bool = false
+    /// What the path is when it is not a regular file ("a folder", "a FIFO", "a character device"...).
+    public var kind: String = "a file"
 }
 
 /// The engine's file-system operations in one place: stat, atomic writes, removal.
@@ -22,8 +26,19 @@ public enum FileOps {
         #else
         let ns = Int64(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(st.st_mtimespec.tv_nsec)
         #endif
+        let type = st.st_mode & S_IFMT
+        let kind: String
+        switch type {
+        case S_IFREG: kind = "a regular file"
+        case S_IFDIR: kind = "a folder"
+        case S_IFIFO: kind = "a FIFO (named pipe)"
+        case S_IFSOCK: kind = "a socket"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        default: kind = "not a regular file"
+        }
         return FileStat(size: Int64(st.st_size), mtimeNs: ns, inode: UInt64(st.st_ino),
-                        isDirectory: (st.st_mode & S_IFMT) == S_IFDIR)
+                        isDirectory: type == S_IFDIR, isRegular: type == S_IFREG, kind: kind)
     }
 
     private static func systemStat(_ path: String, _ st: inout Foundation.stat) -> Int32 {
@@ -40,9 +55,48 @@ public enum FileOps {
         return data
     }
 
+    /// At most `limit` bytes of `path` (a file, pipe or device); more than that throws
+    /// `TooLarge` without reading further, so `/dev/zero` or a 3 GB file costs `limit` bytes.
+    public static func read(_ path: String, limit: Int) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw FileSystemError(path: path, code: errno == 0 ? ENOENT : errno)
+        }
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: limit + 1) ?? Data()
+        guard data.count <= limit else { throw TooLarge(path: path, limit: limit) }
+        return data
+    }
+
+    /// A file over the size a reader allows.
+    public struct TooLarge: Error, Sendable, CustomStringConvertible {
+        public var path: String
+        public var limit: Int
+        public var description: String { "\(path) is larger than \(limit) bytes" }
+    }
+
+    /// `path` without its last component, lexically: `a/b` → `a`, `b` → ``, `/b` → `/`, `.` → ``.
+    /// (Foundation's `deletingLastPathComponent` traps on `.` and `./` on Linux.)
+    public static func parent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        if slash == trimmed.startIndex { return "/" }
+        var head = trimmed[..<slash]
+        while head.count > 1, head.hasSuffix("/") { head.removeLast() }
+        return String(head)
+    }
+
+    /// The last component of `path`, lexically: `a/b.png` → `b.png`, `a/` → `a`, `/` → `/`, `` → ``.
+    public static func lastComponent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard trimmed != "/", let slash = trimmed.lastIndex(of: "/") else { return String(trimmed) }
+        return String(trimmed[trimmed.index(after: slash)...])
+    }
+
     /// Creates `path`'s folder (and parents) as needed.
     public static func makeParent(of path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = parent(of: path)
         guard !dir.isEmpty, !exists(dir) else { return }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
@@ -50,7 +104,7 @@ public enum FileOps {
     /// Writes `data` to `path` atomically: a temp file beside it, fsync, rename.
     public static func writeAtomically(_ data: Data, to path: String, sync: Bool = true) throws {
         try makeParent(of: path)
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = parent(of: path)
         let tmp = (dir.isEmpty ? "." : dir) + "/.assetbuild-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystemError(path: tmp, code: errno) }
@@ -100,10 +154,45 @@ public enum FileOps {
 
     /// Removes empty folders from `path`'s folder up to (not including) `root`.
     public static func pruneEmptyParents(of path: String, root: String) {
-        var dir = (path as NSString).deletingLastPathComponent
+        var dir = parent(of: path)
         while dir.count > root.count, dir.hasPrefix(root) {
             guard rmdir(dir) == 0 else { return }
-            dir = (dir as NSString).deletingLastPathComponent
+            dir = parent(of: dir)
         }
+    }
+}
+
+extension FileOps {
+    /// `path` (absolute) with every symbolic link resolved and `.`/`..` removed. The part that
+    /// does not exist yet is kept as written (lexically normalized) after its nearest existing
+    /// folder's real path, so a missing file inside a symlinked folder resolves through the link.
+    public static func realPath(_ path: String) -> String {
+        var existing = path
+        var rest: [String] = []
+        while !existing.isEmpty, existing != "/" {
+            if let resolved = realpath(existing, nil) {
+                defer { free(resolved) }
+                return normalized(String(cString: resolved) + "/" + rest.reversed().joined(separator: "/"))
+            }
+            rest.append(lastComponent(of: existing))
+            existing = parent(of: existing)
+        }
+        return normalized("/" + rest.reversed().joined(separator: "/"))
+    }
+
+    /// An absolute path with `.`, `..` and empty components removed, lexically.
+    public static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Whether `path` is `folder` or inside it (both absolute and normalized).
+    public static func isInside(_ path: String, folder: String) -> Bool {
+        folder == "/" || path == folder || path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
     }
 }

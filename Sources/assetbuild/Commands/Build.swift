@@ -40,8 +40,10 @@ struct Build: AsyncParsableCommand {
     var repin = false
 
     func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("-j must be at least 1") }
-        if let budget, budget < 0 { throw ValidationError("--budget cannot be negative") }
+        if let jobs, !(1...256).contains(jobs) { throw ValidationError("-j must be from 1 to 256, found \(jobs)") }
+        if let budget, !budget.isFinite || budget < 0 {
+            throw ValidationError("--budget must be an amount of 0 or more, such as 5 or 2.50; found \(budget)")
+        }
     }
 
     mutating func run() async throws {

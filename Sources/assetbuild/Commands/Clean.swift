@@ -65,6 +65,15 @@ struct Cache: ParsableCommand {
         @Option(help: "Then delete the oldest objects until the cache is at most this size, e.g. 500M or 2G.")
         var maxSize: String?
 
+        func validate() throws {
+            if let maxSize, Self.parseSize(maxSize) == nil {
+                throw ValidationError("--max-size must be a size such as 500M or 2G (K, M, G, T; at most 8E bytes), found '\(maxSize)'")
+            }
+            if let days = olderThanDays, !(0...1_000_000).contains(days) {
+                throw ValidationError("--older-than-days must be a number of days from 0 to 1000000, found \(days)")
+            }
+        }
+
         func run() throws {
             let workspace = try global.workspace()
             let cache = try BuildCache.open(directory: workspace.cacheDirectory)
@@ -73,21 +82,28 @@ struct Cache: ParsableCommand {
             // This project's current targets; gc also keeps every other project's states.
             let keep = Set(try cache.targetStates(project: workspace.project).filter { workspace.manifest[$0.key] != nil }
                 .map(\.value.actionKey))
-            var bytes: Int64?
-            if let maxSize {
-                guard let b = Self.parseSize(maxSize) else { throw ValidationError("--max-size must be like 500M or 2G") }
-                bytes = b
-            }
+            let bytes = maxSize.flatMap(Self.parseSize)  // checked in validate()
             let cutoff = olderThanDays.map { Date().addingTimeInterval(-$0 * 86_400) }
             print(try cache.collectGarbage(keepingActions: keep, olderThan: cutoff, maxBytes: bytes))
         }
 
+        /// `500M`, `2G`, `1.5T`, `4096` (bytes): nil for anything else, negative, not finite, or
+        /// beyond what an Int64 holds.
         static func parseSize(_ s: String) -> Int64? {
-            let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-            var text = s.uppercased()
+            let units: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40, "P": 0x1p50, "E": 0x1p60]
+            var text = s.trimmingCharacters(in: .whitespaces).uppercased()
             if text.hasSuffix("B") { text.removeLast() }
-            if let u = text.last, let mult = units[u], let n = Double(text.dropLast()) { return Int64(n * Double(mult)) }
-            return Int64(text)
+            var multiplier = 1.0
+            if let u = text.last, let m = units[u] {
+                multiplier = m
+                text.removeLast()
+            }
+            guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+                  let n = Double(text), n.isFinite, n >= 0 else { return nil }
+            let bytes = (n * multiplier).rounded(.down)
+            // 2^63 is the first Double beyond Int64.max.
+            guard bytes < 0x1p63 else { return nil }
+            return Int64(bytes)
         }
     }
 

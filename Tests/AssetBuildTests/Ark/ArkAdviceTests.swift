@@ -17,10 +17,10 @@ import Testing
     static let rateAdvice = "lower provider.rate_limits"
     static let rows: [Row] = [
         // 5xx and errors inside a 200 (a top-level `error`, a stream's `{"error":…}` line)
-        Row(kind: .http(status: 500), code: "InternalServiceError", says: ["retried automatically up to provider.max_attempts", "try again later"], retryable: true),
-        Row(kind: .http(status: 502), code: nil, says: ["HTTP 502", "retried automatically", "try again later"], retryable: true),
-        Row(kind: .http(status: 503), code: nil, says: ["retried automatically"], retryable: true),
-        Row(kind: .service, code: "InternalServiceError", says: ["retried automatically", "images that arrived are kept"], retryable: true),
+        Row(kind: .http(status: 500), code: "InternalServiceError", says: ["failed on its side", "try again later"], retryable: true),
+        Row(kind: .http(status: 502), code: nil, says: ["HTTP 502", "this one still failed", "try again later"], retryable: true),
+        Row(kind: .http(status: 503), code: nil, says: ["retried up to provider.max_attempts times while nothing of the answer has arrived, and this one still failed"], retryable: true),
+        Row(kind: .service, code: "InternalServiceError", says: ["failed on its side", "images that arrived are kept"], retryable: true),
         Row(kind: .service, code: "BadRequest", says: ["inside its answer", "images that arrived were kept"], retryable: false),
         Row(kind: .service, code: nil, says: ["inside its answer"], retryable: false),
         // 400
@@ -50,7 +50,7 @@ import Testing
         Row(kind: .http(status: 429), code: "RequestBurstTooFast", says: [rateAdvice], retryable: true),
         Row(kind: .http(status: 429), code: "AccountRateLimitExceeded", says: [rateAdvice], retryable: true),
         Row(kind: .http(status: 429), code: nil, says: [rateAdvice], retryable: true),
-        Row(kind: .http(status: 429), code: "ServerOverloaded", says: ["overloaded", "retried automatically", "try again later"], retryable: true,
+        Row(kind: .http(status: 429), code: "ServerOverloaded", says: ["overloaded", "try again later"], retryable: true,
             never: ["rate_limits"]),
         Row(kind: .http(status: 429), code: "QuotaExceeded", says: ["quota", "spend limit", "retrying cannot fix"], retryable: false,
             never: ["rate_limits"]),
@@ -70,6 +70,8 @@ import Testing
         let advice = try #require(e.advice, "no advice for \(row)")
         for words in row.says { #expect(advice.contains(words), "\(row): \(advice)") }
         for words in row.never { #expect(!advice.contains(words), "\(row): \(advice)") }
+        // Said once the target has failed: nothing is "retried automatically" any more.
+        #expect(!advice.contains("retried automatically"), "\(row): \(advice)")
         #expect(e.isRetryable == row.retryable, "\(row)")
         #expect(e.description.hasSuffix("; " + advice))
         // The scheduler's policy follows isRetryable; caps are never waited on at the gate.

@@ -69,6 +69,12 @@ import Yams
             for name in ManifestSnapshot.names(in: folder) {
                 let text = try ManifestSnapshot.text(folder, name)
                 let (tree, diagnostics) = Self.composed(text)
+                // An alias bomb (bad/alias-bomb) is refused before Yams builds its tree: dumping
+                // the default resolver's tree would walk hundreds of millions of nodes.
+                if ManifestLimits.aliasOverflow(in: text) != nil {
+                    #expect(tree == "nil" && diagnostics.count == 1 && diagnostics[0].contains("YAML nodes"), "\(folder)/\(name)")
+                    continue
+                }
                 let (expectedTree, expectedDiagnostics) = Self.reference(text)
                 #expect(tree == expectedTree, "\(folder)/\(name)")
                 #expect(diagnostics == expectedDiagnostics, "\(folder)/\(name)")

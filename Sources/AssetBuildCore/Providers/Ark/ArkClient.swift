@@ -280,14 +280,14 @@ public final class ArkClient: ImageProvider, TextProvider {
             } else if let b64 = item["b64_json"]?.string {
                 guard let decoded = Data(base64Encoded: b64, options: .ignoreUnknownCharacters) else {
                     throw ProviderError(.protocolViolation, target: run.target,
-                                        message: "image \(index) is not valid base64", requestID: run.requestID)
+                                        message: "image \(index + 1) is not valid base64", requestID: run.requestID)
                 }
                 bytes = decoded
             } else if let url = item["url"]?.string {
                 bytes = try await download(url, index: index, run: run)
             } else {
                 throw ProviderError(.protocolViolation, target: run.target,
-                                    message: "image \(index) has neither url nor b64_json", requestID: run.requestID)
+                                    message: "image \(index + 1) has neither url nor b64_json", requestID: run.requestID)
             }
         } catch is CancellationError {
             throw CancellationError()
