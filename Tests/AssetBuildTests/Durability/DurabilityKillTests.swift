@@ -48,6 +48,7 @@ extension Durability {
                 var random = SeededGenerator(seed: 0xA55E_7B01_1D00_0005)
                 var kills = 0, completions = 0, hiddenTemporaries = 0
                 var killMoments: [Int] = []
+                var wholeBuildMs = 0
                 // What the schedule exercised: group resumes, and kills that left a target half done.
                 var resumes = 0, halfDone = 0
 
@@ -57,11 +58,20 @@ extension Durability {
                     let logStart = fake.generationRequests.count
                     let started = ContinuousClock.now
                     let process = try project.startBuild()
-                    // A whole build takes ~0.6 s here (0.1 s per image, upstreams first): kill
-                    // anywhere from start-up to the last image.
-                    let delay = Int.random(in: 0...700, using: &random)
-                    try await Task.sleep(until: started + .milliseconds(delay), clock: .continuous)
-                    let ending = try await process.killNow()
+                    // Kill anywhere from start-up to the last image. How long a whole build takes
+                    // depends on the machine and its load (~0.6 s when quiet: 0.1 s per image,
+                    // upstreams first), so the range follows the whole builds measured in this run;
+                    // every eighth round, the first included, runs to the end, so new versions are
+                    // reached however slow the machine is.
+                    let delay = Int.random(in: 0...max(700, wholeBuildMs * 11 / 10), using: &random)
+                    let ending: CLIEnding
+                    if (kills + completions) % 8 == 0 {
+                        ending = .exited(try await process.finish(timeout: .seconds(120)))
+                        wholeBuildMs = max(wholeBuildMs, Int((ContinuousClock.now - started) / .milliseconds(1)))
+                    } else {
+                        try await Task.sleep(until: started + .milliseconds(delay), clock: .continuous)
+                        ending = try await process.killNow()
+                    }
                     let sent = fake.sent(from: logStart)
                     let after = try project.recordedImages(tag: tag)
                     let round = "round \(kills + completions + 1) (v\(version), \(delay) ms)"

@@ -11,7 +11,7 @@ enum CLIEnding {
 
 extension RunningCLI {
     /// `kill -9` now, unless the process already exited; waits until it is gone.
-    func killNow(timeout: Duration = .seconds(10)) async throws -> CLIEnding {
+    func killNow(timeout: Duration = .seconds(60)) async throws -> CLIEnding {
         let at = ContinuousClock.now
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         let deadline = ContinuousClock.now + timeout
