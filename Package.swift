@@ -47,6 +47,8 @@ let package = Package(
         ], exclude: [
             // Golden manifests and their expected diagnostics, read through #filePath.
             "Fixtures/manifests",
+            // Golden output of plan, status, build --explain and every --help (CLIGoldenTests).
+            "Fixtures/cli",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -51,10 +51,19 @@ enum ManifestSnapshot {
     /// Compares `actual` with `<folder>/<name>.expected`, or records it.
     static func assert(_ actual: String, folder: String, name: String,
                        sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
-        let url = fixtures.appendingPathComponent("\(folder)/\(name).expected")
+        try assert(actual, golden: fixtures.appendingPathComponent("\(folder)/\(name).expected"),
+                   sourceLocation: sourceLocation)
+    }
+
+    /// Compares `actual` with the golden file at `url` (any file under `Fixtures/`), or records it
+    /// (with `RECORD_SNAPSHOTS=1`, or when the file does not exist yet: that run fails once).
+    static func assert(_ actual: String, golden url: URL,
+                       sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let actual = actual.hasSuffix("\n") ? actual : actual + "\n"
         let expected = try? String(contentsOf: url, encoding: .utf8)
+        let name = url.path.replacingOccurrences(of: fixtures.deletingLastPathComponent().path + "/", with: "")
         if isRecording || expected == nil {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try actual.write(to: url, atomically: true, encoding: .utf8)
             if expected != actual {
                 Issue.record("recorded a new snapshot at \(url.path); review it and run again without RECORD_SNAPSHOTS",
@@ -63,7 +72,7 @@ enum ManifestSnapshot {
             return
         }
         if expected != actual {
-            Issue.record("snapshot \(folder)/\(name).expected differs (RECORD_SNAPSHOTS=1 re-records it):\n\(diff(expected!, actual))",
+            Issue.record("snapshot \(name) differs (RECORD_SNAPSHOTS=1 re-records it):\n\(diff(expected!, actual))",
                          sourceLocation: sourceLocation)
         }
     }
