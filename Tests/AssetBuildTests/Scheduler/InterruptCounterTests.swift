@@ -30,3 +30,15 @@ import Testing
         }
     }
 }
+
+@Suite struct ManualClockCancellationTests {
+    /// A sleeper on a clock nobody advances still ends when its task is cancelled.
+    @Test func cancelling_a_sleeper_wakes_it_with_cancellation_error() async throws {
+        let clock = ManualClock()
+        let sleeper = Task { try await clock.sleep(for: .seconds(3600)) }
+        while clock.sleeperCount == 0 { await Task.yield() }
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(clock.sleeperCount == 0)
+    }
+}
