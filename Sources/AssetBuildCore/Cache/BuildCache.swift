@@ -107,6 +107,16 @@ public final class BuildCache: Sendable {
         try BuildLock.acquire(path: directory.appendingPathComponent("lock").path, cacheDirectory: directory.path,
                               command: command, wait: wait, onWait: onWait)
     }
+
+    /// Takes the build lock like `acquireBuildLock(command:wait:onWait:)`, but a wait for another
+    /// holder polls through `clock` instead of blocking a thread: cancelling the task (Ctrl-C)
+    /// ends the wait at once with `CancellationError`.
+    public func acquireBuildLock(command: String, wait: Bool, clock: any BuildClock,
+                                 poll: Duration = .milliseconds(100),
+                                 onWait: (LockHolder) -> Void = { _ in }) async throws -> BuildLock {
+        try await BuildLock.acquire(path: directory.appendingPathComponent("lock").path, cacheDirectory: directory.path,
+                                    command: command, wait: wait, clock: clock, poll: poll, onWait: onWait)
+    }
 }
 
 // MARK: - Actions

@@ -78,23 +78,13 @@ public final class BuildLock: Sendable {
     }
 
     /// Takes the lock at `path`: a non-blocking attempt first; if another holder has it, either
-    /// fails naming the holder or tells `onWait` who it is and blocks until it is free.
+    /// fails naming the holder or tells `onWait` who it is and blocks this thread until it is free.
+    /// For command-line tools that take no Ctrl-C handler of their own (`clean`, `cache gc`).
     static func acquire(path: String, cacheDirectory: String, command: String, wait: Bool,
                         onWait: (LockHolder) -> Void) throws -> BuildLock {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CacheError.posix(path, "open") }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK else {
-                let error = CacheError.posix(path, "flock")
-                close(fd)
-                throw error
-            }
-            let holder = readHolder(fd)
-            guard wait else {
-                close(fd)
-                throw CacheError.lockHeld(holder, directory: cacheDirectory)
-            }
-            onWait(holder)
+        let fd = try openLockFile(path)
+        if try !tryLock(fd, path: path) {
+            try heldElsewhere(fd, cacheDirectory: cacheDirectory, wait: wait, onWait: onWait)
             while flock(fd, LOCK_EX) != 0 {
                 if errno == EINTR { continue }
                 let error = CacheError.posix(path, "flock")
@@ -102,6 +92,64 @@ public final class BuildLock: Sendable {
                 throw error
             }
         }
+        return taken(fd, path: path, command: command)
+    }
+
+    /// Takes the lock at `path` like `acquire`, but waits without blocking a thread: it tries
+    /// again every `poll` through `clock`, so cancelling the task (Ctrl-C) ends the wait at once
+    /// with `CancellationError`.
+    static func acquire(path: String, cacheDirectory: String, command: String, wait: Bool,
+                        clock: any BuildClock, poll: Duration,
+                        onWait: (LockHolder) -> Void) async throws -> BuildLock {
+        let fd = try openLockFile(path)
+        if try !tryLock(fd, path: path) {
+            try heldElsewhere(fd, cacheDirectory: cacheDirectory, wait: wait, onWait: onWait)
+            repeat {
+                do {
+                    try Task.checkCancellation()
+                    try await clock.sleep(for: poll)
+                    try Task.checkCancellation()
+                } catch {
+                    close(fd)
+                    throw error
+                }
+            } while try !tryLock(fd, path: path)
+        }
+        return taken(fd, path: path, command: command)
+    }
+
+    private static func openLockFile(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CacheError.posix(path, "open") }
+        return fd
+    }
+
+    /// One non-blocking attempt: true when taken, false when someone else holds it. Closes `fd`
+    /// before throwing.
+    private static func tryLock(_ fd: Int32, path: String) throws -> Bool {
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            let error = CacheError.posix(path, "flock")
+            close(fd)
+            throw error
+        }
+        return true
+    }
+
+    /// The lock is held by someone else: without `wait`, closes `fd` and throws `lockHeld` naming
+    /// the holder; with it, tells `onWait` who holds it.
+    private static func heldElsewhere(_ fd: Int32, cacheDirectory: String, wait: Bool,
+                                      onWait: (LockHolder) -> Void) throws {
+        let holder = readHolder(fd)
+        guard wait else {
+            close(fd)
+            throw CacheError.lockHeld(holder, directory: cacheDirectory)
+        }
+        onWait(holder)
+    }
+
+    private static func taken(_ fd: Int32, path: String, command: String) -> BuildLock {
         let me = LockHolder(pid: getpid(), hostname: currentHostname(), command: command, startedAt: Date())
         writeHolder(me, to: fd)
         return BuildLock(descriptor: fd, path: path)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs one target's action: builds the request from resolved inputs, admits it through the gate,
 /// sends it, retries only what is safe to retry, and records the outcome in the cache.
@@ -240,14 +241,15 @@ struct ActionRunner: Sendable {
 }
 
 /// Counters shared by every task of a build.
-final class BuildStats: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var requests = 0
-    private(set) var retries = 0
-    private(set) var images = 0
-    func countRequest() { lock.withLock { requests += 1 } }
-    func countRetry() { lock.withLock { retries += 1 } }
-    func countImages(_ n: Int) { lock.withLock { images += n } }
+final class BuildStats: Sendable {
+    private struct Counts { var requests = 0, retries = 0, images = 0 }
+    private let counts = Mutex(Counts())
+    var requests: Int { counts.withLock { $0.requests } }
+    var retries: Int { counts.withLock { $0.retries } }
+    var images: Int { counts.withLock { $0.images } }
+    func countRequest() { counts.withLock { $0.requests += 1 } }
+    func countRetry() { counts.withLock { $0.retries += 1 } }
+    func countImages(_ n: Int) { counts.withLock { $0.images += n } }
 }
 
 /// `to` relative to the folder `from` (both relative to the build directory).

@@ -106,7 +106,7 @@ public final class BuildEngine: Sendable {
         let started = clock.now()
         let order = try workspace.selection(options.targets)
         let cache = try BuildCache.open(directory: workspace.cacheDirectory)
-        let lock = try cache.acquireBuildLock(command: options.command, wait: options.waitForLock) { holder in
+        let lock = try await cache.acquireBuildLock(command: options.command, wait: options.waitForLock, clock: clock) { holder in
             reporter.report(.waitingForLock(holder.waitingMessage(cacheDirectory: workspace.cacheDirectory)))
         }
         defer { lock.release() }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What happens during a build, in the order it happens. Reporters turn these into a status line,
 /// plain lines or JSON Lines (`--json`; schema in docs/events.md).
@@ -59,10 +60,9 @@ public struct FanOutReporter: BuildReporter {
 }
 
 /// Keeps every event, for tests.
-public final class RecordingReporter: BuildReporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private var _events: [BuildEvent] = []
+public final class RecordingReporter: BuildReporter {
+    private let recorded = Mutex<[BuildEvent]>([])
     public init() {}
-    public func report(_ event: BuildEvent) { lock.withLock { _events.append(event) } }
-    public var events: [BuildEvent] { lock.withLock { _events } }
+    public func report(_ event: BuildEvent) { recorded.withLock { $0.append(event) } }
+    public var events: [BuildEvent] { recorded.withLock { $0 } }
 }

@@ -10,7 +10,9 @@ public actor RequestGate {
     private let capacity: Int
     private let limiter: RateLimiter?
     private var inFlight = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Requests waiting for a slot, first come first served; the id lets a cancelled one leave.
+    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var nextWaiter: UInt64 = 0
     private var cancelled = false
     private var closed = false
 
@@ -24,6 +26,9 @@ public actor RequestGate {
 
     public var requestsInFlight: Int { inFlight }
 
+    /// How many requests are waiting for a slot.
+    public var requestsWaiting: Int { waiters.count }
+
     /// Waits for the rate limit and a slot. Call `release` exactly once afterwards.
     public func acquire(model: String, images: Int) async throws -> Ticket {
         if closed { throw BuildStopped() }
@@ -36,7 +41,12 @@ public actor RequestGate {
         if inFlight < capacity {
             inFlight += 1
         } else {
-            await withCheckedContinuation { waiters.append($0) }
+            do {
+                try await waitForSlot()
+            } catch {
+                if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+                throw error
+            }
         }
         if cancelled || closed || Task.isCancelled {
             releaseSlot()
@@ -71,7 +81,7 @@ public actor RequestGate {
         let all = waiters
         waiters.removeAll()
         inFlight += all.count
-        for w in all { w.resume() }
+        for w in all { w.continuation.resume() }
         await limiter?.close()
     }
 
@@ -81,14 +91,35 @@ public actor RequestGate {
         let all = waiters
         waiters.removeAll()
         inFlight += all.count
-        for w in all { w.resume() }
+        for w in all { w.continuation.resume() }
+    }
+
+    /// Queues for a slot. A cancelled task leaves the queue at once with `CancellationError`,
+    /// holding no slot.
+    private func waitForSlot() async throws {
+        let id = nextWaiter
+        nextWaiter += 1
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                if Task.isCancelled { c.resume(throwing: CancellationError()) } else { waiters.append((id, c)) }
+            }
+        } onCancel: {
+            Task { await self.leave(id) }
+        }
+    }
+
+    /// A cancelled waiter leaves the queue; one already woken keeps its slot and gives it back
+    /// after `acquire` sees the cancellation.
+    private func leave(_ id: UInt64) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
     }
 
     private func releaseSlot() {
         if waiters.isEmpty {
             inFlight -= 1
         } else {
-            waiters.removeFirst().resume()
+            waiters.removeFirst().continuation.resume()
         }
     }
 }

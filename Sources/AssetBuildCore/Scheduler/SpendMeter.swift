@@ -1,24 +1,24 @@
 import Foundation
+import Synchronization
 
 /// Money spent so far in one build: generated images × the model's price. Once it reaches the
 /// budget no new request is admitted; requests already in flight finish (their images are paid
 /// for either way).
-public final class SpendMeter: @unchecked Sendable {
-    private let lock = NSLock()
+public final class SpendMeter: Sendable {
     private let prices: @Sendable (String) -> Double
     public let budget: Double?
-    private var _spent = 0.0
+    private let total = Mutex(0.0)
 
     public init(budget: Double?, prices: @escaping @Sendable (String) -> Double) {
         self.budget = budget
         self.prices = prices
     }
 
-    public var spent: Double { lock.withLock { _spent } }
+    public var spent: Double { total.withLock { $0 } }
 
     public func charge(model: String, images: Int) {
         let cost = prices(model) * Double(images)
-        lock.withLock { _spent += cost }
+        total.withLock { $0 += cost }
     }
 
     /// Throws when the budget is used up, naming it.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AssetBuildCore
 import Foundation
+import Synchronization
 
 struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -77,27 +78,34 @@ struct Build: AsyncParsableCommand {
 
 /// First Ctrl-C cancels the build (what arrived is kept, in-flight requests are abandoned);
 /// a second one exits at once.
-final class InterruptHandler: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private var count = 0
+final class InterruptHandler: Sendable {
+    private let sources: Mutex<[any DispatchSourceSignal]>
 
     init(onInterrupt: @escaping @Sendable () -> Void) {
+        let counter = InterruptCounter()
+        var made: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [unowned self] in
-                self.count += 1
-                if self.count > 1 { _exit(130) }
-                FileHandle.standardError.write(Data("\nassetbuild: interrupted; keeping what arrived (Ctrl-C again to quit now)\n".utf8))
-                onInterrupt()
+            source.setEventHandler {
+                switch counter.record() {
+                case .exit:
+                    _exit(130)
+                case .cancel:
+                    FileHandle.standardError.write(Data("\nassetbuild: interrupted; keeping what arrived (Ctrl-C again to quit now)\n".utf8))
+                    onInterrupt()
+                }
             }
             source.resume()
-            sources.append(source)
+            made.append(source)
         }
+        sources = Mutex(made)
     }
 
     func stop() {
-        for s in sources { s.cancel() }
+        sources.withLock { all in
+            for s in all { s.cancel() }
+        }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
     }

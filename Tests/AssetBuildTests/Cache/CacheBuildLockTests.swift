@@ -97,3 +97,91 @@ import Testing
         #expect(LockHolder.unknown.description == "another process")
     }
 }
+
+/// The build's wait for the lock is cancellable: Ctrl-C while another build holds it ends the
+/// wait at once. Each test waits for the "waiting" event, cancels, and awaits the outcome; a
+/// watchdog frees the lock after a generous minute so a wait that ignores cancellation fails
+/// (it then takes the lock) instead of hanging.
+@Suite struct CacheBuildLockCancellationTests {
+    @Test func cancelling_a_lock_wait_throws_cancellation_and_leaves_the_lock_free_of_it() async throws {
+        let dir = try CacheTemporaryDirectory()
+        let first = try BuildCache.open(directory: dir.url)
+        let second = try BuildCache.open(directory: dir.url)
+        let held = try first.acquireBuildLock(command: "assetbuild build", wait: false)
+        let watchdog = Task { try await Task.sleep(for: .seconds(60)); held.release() }
+        defer { watchdog.cancel() }
+        let (waiting, tell) = AsyncStream<LockHolder>.makeStream()
+
+        let waiter = Task {
+            try await second.acquireBuildLock(command: "assetbuild build", wait: true, clock: SystemClock()) { holder in
+                tell.yield(holder)
+            }
+        }
+        var events = waiting.makeAsyncIterator()
+        let holder = await events.next()
+        #expect(holder?.pid == getpid())
+        waiter.cancel()
+
+        await #expect(throws: CancellationError.self) { _ = try await waiter.value }
+        #expect(held.isHeld)
+        // The abandoned wait closed its descriptor: once the holder lets go, anyone can take it.
+        held.release()
+        let again = try second.acquireBuildLock(command: "assetbuild build", wait: false)
+        #expect(again.isHeld)
+    }
+
+    @Test func the_async_wait_takes_the_lock_once_the_holder_releases() async throws {
+        let dir = try CacheTemporaryDirectory()
+        let first = try BuildCache.open(directory: dir.url)
+        let second = try BuildCache.open(directory: dir.url)
+        let held = try first.acquireBuildLock(command: "assetbuild build", wait: false)
+        let (waiting, tell) = AsyncStream<Void>.makeStream()
+
+        let waiter = Task {
+            try await second.acquireBuildLock(command: "assetbuild build hero", wait: true, clock: SystemClock(),
+                                              poll: .milliseconds(5)) { _ in
+                tell.yield()
+            }
+        }
+        var events = waiting.makeAsyncIterator()
+        await events.next()
+        held.release()
+        let lock = try await waiter.value
+        #expect(lock.isHeld)
+        #expect(throws: CacheError.self) { try first.acquireBuildLock(command: "x", wait: false) }
+    }
+
+    @Test func a_build_waiting_for_the_lock_ends_with_cancellation_error() async throws {
+        let fixture = try EngineFixture()
+        let manifest = try ManifestLoader.load(path: fixture.dir.url("assetbuild.yaml"))
+        let workspace = try Workspace(manifest: manifest)
+        let other = try BuildCache.open(directory: workspace.cacheDirectory)
+        let held = try other.acquireBuildLock(command: "assetbuild build", wait: false)
+        let watchdog = Task { try await Task.sleep(for: .seconds(60)); held.release() }
+        defer { watchdog.cancel() }
+        let reporter = SignallingReporter()
+        let engine = BuildEngine(workspace: workspace, images: fixture.provider, text: fixture.provider, reporter: reporter)
+
+        let build = Task { try await engine.build(BuildOptions()) }
+        var events = reporter.waiting.makeAsyncIterator()
+        let message = await events.next()
+        #expect(message?.hasPrefix("waiting for the build lock held by pid \(getpid()) (assetbuild build, started ") == true)
+        build.cancel()
+
+        await #expect(throws: CancellationError.self) { _ = try await build.value }
+        #expect(fixture.provider.actionsRan.isEmpty)
+        #expect(held.isHeld)
+    }
+}
+
+/// Passes each `waitingForLock` message to `waiting`, so a test can await the wait starting.
+private final class SignallingReporter: BuildReporter {
+    let waiting: AsyncStream<String>
+    private let tell: AsyncStream<String>.Continuation
+
+    init() { (waiting, tell) = AsyncStream<String>.makeStream() }
+
+    func report(_ event: BuildEvent) {
+        if case .waitingForLock(let message) = event { tell.yield(message) }
+    }
+}
