@@ -2,6 +2,7 @@ import AssetBuildCore
 import FlyingFox
 import FlyingSocks
 import Foundation
+import Synchronization
 
 /// A loopback server that speaks Volcengine Ark's wire protocol (ark-api.md) with real JPEGs,
 /// its validation errors, its streaming format, and scripted or random faults. It records every
@@ -127,8 +128,8 @@ final class FakeArkCore: Sendable {
         var counter = 0
     }
 
-    let state: Locked<State>
-    let port = Locked(0)
+    let state: Mutex<State>
+    let port = Mutex(0)
 
     init(behavior: FakeArkBehavior) {
         var s = State(behavior: behavior)
@@ -136,7 +137,7 @@ final class FakeArkCore: Sendable {
             s.rng = SeededGenerator(seed: random.seed)
             s.randomSeed = random.seed
         }
-        state = Locked(s)
+        state = Mutex(s)
     }
 
     var origin: String { "http://127.0.0.1:\(port.withLock { $0 })" }

@@ -5,20 +5,6 @@ import Foundation
 import Glibc
 #endif
 
-/// A value behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
-
 /// SplitMix64: small, fast and reproducible from a seed (the fake's random faults, and tests'
 /// random schedules).
 public struct SeededGenerator: RandomNumberGenerator, Sendable {

@@ -1,5 +1,6 @@
 import CTurboJPEG
 import Foundation
+import Synchronization
 
 /// Real JPEGs of any size for the fake's answers: a horizontal gradient of one colour per image,
 /// encoded with TurboJPEG and cached per (width, height, colour, quality), so 4K answers stay cheap.
@@ -7,7 +8,7 @@ import Foundation
 /// and throughput measurements.
 enum FakeJPEG {
     private struct Key: Hashable { var width, height, colour, quality: Int; var noisy: Bool }
-    private static let cache = Locked<[Key: Data]>([:])
+    private static let cache = Mutex<[Key: Data]>([:])
 
     static let palette: [(UInt8, UInt8, UInt8)] = [
         (220, 80, 60), (60, 140, 220), (80, 180, 90), (230, 180, 40),

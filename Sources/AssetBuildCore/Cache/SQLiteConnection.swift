@@ -19,8 +19,8 @@ extension SQLValue {
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// One SQLite connection: a thin direct wrapper (STACK.md §3). Not thread-safe by itself;
-/// `BuildCache` only touches it under a `Mutex`, hence `@unchecked Sendable`.
-final class SQLiteConnection: @unchecked Sendable {
+/// `BuildCache` keeps it inside a `Mutex`, which is what makes it safe to share.
+final class SQLiteConnection {
     let path: String
     private var handle: OpaquePointer?
     /// Prepared once (`SQLITE_PREPARE_PERSISTENT`) and reused: the SQL text is the key.

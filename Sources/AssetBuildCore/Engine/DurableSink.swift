@@ -1,9 +1,10 @@
 import Foundation
+import Synchronization
 
 /// Makes each image durable the moment it arrives: object file written and fsynced, row committed
 /// in its own transaction, and only then reported. A build killed at any point loses at most the
 /// images still in flight.
-final class DurableSink: ImageSink, @unchecked Sendable {
+final class DurableSink: ImageSink {
     let cache: BuildCache
     let actionKey: String
     let target: String
@@ -14,9 +15,8 @@ final class DurableSink: ImageSink, @unchecked Sendable {
     let reporter: any BuildReporter
     /// Called once per durable image (counting and spend).
     let counted: @Sendable () -> Void
-    private let lock = NSLock()
-    private var _received: [ActionImage] = []
-    private var _failures: [ImageFailure] = []
+    /// What arrived so far: images made durable, and images that failed.
+    private let arrived = Mutex<(received: [ActionImage], failures: [ImageFailure])>(([], []))
 
     init(cache: BuildCache, actionKey: String, target: String, slots: [Int], reporter: any BuildReporter,
          counted: @escaping @Sendable () -> Void = {}) {
@@ -45,8 +45,8 @@ final class DurableSink: ImageSink, @unchecked Sendable {
         return free
     }
 
-    var received: [ActionImage] { lock.withLock { _received } }
-    var failures: [ImageFailure] { lock.withLock { _failures } }
+    var received: [ActionImage] { arrived.withLock { $0.received } }
+    var failures: [ImageFailure] { arrived.withLock { $0.failures } }
 
     func imageReceived(_ image: ReceivedImage) async throws {
         // A place before the first is no place: a provider bug, never a crash after paying.
@@ -63,7 +63,7 @@ final class DurableSink: ImageSink, @unchecked Sendable {
         let record = ActionImage(index: slot(image.index), object: object, width: width, height: height,
                                  byteCount: image.data.count)
         try cache.recordImage(actionKey: actionKey, image: record)
-        lock.withLock { _received.append(record) }
+        arrived.withLock { $0.received.append(record) }
         counted()
         reporter.report(.imageReceived(target: target, index: record.index, width: width, height: height,
                                        bytes: image.data.count))
@@ -77,7 +77,7 @@ final class DurableSink: ImageSink, @unchecked Sendable {
         var f = failure
         f.index = slot(f.index)
         try? cache.recordFailure(actionKey: actionKey, failure: f)
-        lock.withLock { _failures.append(f) }
+        arrived.withLock { $0.failures.append(f) }
         reporter.report(.imageFailed(target: target, failure: f))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The digest and shape of one input file.
 public struct InputFile: Sendable, Hashable {
@@ -13,18 +14,24 @@ public struct InputFile: Sendable, Hashable {
 /// Reference files, hashed by content and memoized by (path, size, mtime_ns, inode), so a build
 /// whose inputs did not change reads no image bytes. New digests are collected and written back
 /// in one transaction at the end.
-public final class InputFiles: @unchecked Sendable {
-    private let lock = NSLock()
-    private var memo: [String: FileDigestRecord]
-    private var fresh: [String: FileDigestRecord] = [:]
-    private var cache: [String: InputFile] = [:]
+public final class InputFiles: Sendable {
+    private struct State {
+        /// Digests known from earlier builds, by path (and those made since).
+        var memo: [String: FileDigestRecord]
+        /// Digests made by this build: written back at its end.
+        var fresh: [String: FileDigestRecord] = [:]
+        /// This build's answers, by path: each file is statted once.
+        var known: [String: InputFile] = [:]
+    }
+
+    private let state: Mutex<State>
 
     /// Pinned URLs (`pin: true`) and the bytes they had, and why the ones not pinned failed.
     public let pins: [String: PinRecord]
     public let pinFailures: [String: String]
 
     public init(memo: [String: FileDigestRecord], pins: [String: PinRecord] = [:], pinFailures: [String: String] = [:]) {
-        self.memo = memo
+        self.state = Mutex(State(memo: memo))
         self.pins = pins
         self.pinFailures = pinFailures
     }
@@ -38,7 +45,7 @@ public final class InputFiles: @unchecked Sendable {
 
     /// Records to write back: only files whose stat changed since they were last hashed.
     public var newRecords: [FileDigestRecord] {
-        lock.withLock { Array(fresh.values) }
+        state.withLock { Array($0.fresh.values) }
     }
 
     public enum Problem: Error, Sendable {
@@ -55,16 +62,16 @@ public final class InputFiles: @unchecked Sendable {
 
     /// The digest of the file at an absolute path; reads and probes it only when its stat changed.
     public func digest(_ path: String) throws(Problem) -> InputFile {
-        if let hit = lock.withLock({ cache[path] }) { return hit }
+        if let hit = state.withLock({ $0.known[path] }) { return hit }
         guard let st = FileOps.stat(path) else { throw .missing }
         // Never open what is not a plain file (a FIFO blocks, /dev/zero never ends), and never
         // read a file the service would refuse anyway: a 3 GB file costs a stat, not 3 GB.
         guard st.isRegular else { throw .notRegular(kind: st.kind) }
         guard st.size <= Int64(ModelCatalog.maxReferenceBytes) else { throw .tooLarge(bytes: st.size) }
-        if let m = lock.withLock({ memo[path] }), m.size == st.size, m.mtimeNs == st.mtimeNs, m.inode == st.inode,
+        if let m = state.withLock({ $0.memo[path] }), m.size == st.size, m.mtimeNs == st.mtimeNs, m.inode == st.inode,
            let format = m.format.flatMap(ImageFormat.init(rawValue:)) {
             let file = InputFile(path: path, sha256: m.sha256, size: m.size, format: format, width: m.width, height: m.height)
-            lock.withLock { cache[path] = file }
+            state.withLock { $0.known[path] = file }
             return file
         }
         let data: Data
@@ -85,10 +92,10 @@ public final class InputFiles: @unchecked Sendable {
                              width: info.width, height: info.height)
         let record = FileDigestRecord(path: path, size: st.size, mtimeNs: st.mtimeNs, inode: st.inode, sha256: sha,
                                       format: info.format.rawValue, width: info.width, height: info.height)
-        lock.withLock {
-            cache[path] = file
-            fresh[path] = record
-            memo[path] = record
+        state.withLock {
+            $0.known[path] = file
+            $0.fresh[path] = record
+            $0.memo[path] = record
         }
         return file
     }

@@ -1,5 +1,6 @@
 import CFreeType
 import Foundation
+import Synchronization
 
 /// Draws anti-aliased text into `RGBImage`s with FreeType.
 ///
@@ -7,9 +8,9 @@ import Foundation
 /// installed, so each character comes from the first face that has it. With no font file at all,
 /// every character is drawn as a hollow box: text never crashes and never disappears silently.
 ///
-/// Thread safety: the FreeType library, the faces and the glyph cache are only touched while
-/// `lock` is held; glyphs leave the lock as immutable copies, so drawing itself runs unlocked.
-public final class TextRenderer: @unchecked Sendable {
+/// Thread safety: the FreeType library, the faces and the glyph cache live in `freeType` and are
+/// only touched under its lock; glyphs leave it as immutable copies, so drawing runs unlocked.
+public final class TextRenderer: Sendable {
     /// The process-wide renderer over the default font search.
     public static let shared = TextRenderer()
 
@@ -34,17 +35,22 @@ public final class TextRenderer: @unchecked Sendable {
         "/usr/share/fonts/truetype/arphic/uming.ttc",
     ]
 
-    private let lock = NSLock()
-    private let library: FT_Library?
-    /// Fallback chains; index 0 is the preferred face. Both may be empty (box glyphs). Set once in
-    /// `init`; the faces they point to are only used under `lock`.
-    private let regularChain: [FT_Face]
-    private let boldChain: [FT_Face]
-    private let allFaces: [FT_Face]
-    /// Guarded by `lock`.
-    private var cache: [GlyphKey: Glyph] = [:]
+    /// FreeType's handles (not thread-safe) and the glyphs rendered with them.
+    private struct FreeType {
+        var library: FT_Library?
+        /// Fallback chains; index 0 is the preferred face. Both may be empty (box glyphs).
+        var regularChain: [FT_Face]
+        var boldChain: [FT_Face]
+        var allFaces: [FT_Face]
+        var cache: [GlyphKey: Glyph] = [:]
+    }
+
+    private let freeType: Mutex<FreeType>
     /// The cache is dropped wholesale beyond this many glyphs (a draft uses a few hundred).
-    private let cacheLimit = 4096
+    private static let cacheLimit = 4096
+
+    /// Whether at least one font file loaded; when false every character is drawn as a box.
+    public let hasFonts: Bool
 
     /// The font files that were loaded, for diagnostics.
     public let loadedFontPaths: [String]
@@ -62,10 +68,10 @@ public final class TextRenderer: @unchecked Sendable {
     public init(regular: String?, bold: String?, fallbacks: [String] = []) {
         var ftLibrary: FT_Library?
         guard FT_Init_FreeType(&ftLibrary) == 0, let ftLibrary else {
-            (library, regularChain, boldChain, allFaces, loadedFontPaths) = (nil, [], [], [], [])
+            freeType = Mutex(FreeType(library: nil, regularChain: [], boldChain: [], allFaces: []))
+            (hasFonts, loadedFontPaths) = (false, [])
             return
         }
-        library = ftLibrary
         var loaded: [String] = []
         var faces: [FT_Face] = []
         func open(_ path: String?) -> FT_Face? {
@@ -79,19 +85,19 @@ public final class TextRenderer: @unchecked Sendable {
         let regularFace = open(regular)
         let boldFace = open(bold)
         let fallbackFaces = fallbacks.compactMap { open($0) }
-        regularChain = [regularFace].compactMap { $0 } + fallbackFaces
-        boldChain = [boldFace ?? regularFace].compactMap { $0 } + fallbackFaces
-        allFaces = faces
+        let regularChain = [regularFace].compactMap { $0 } + fallbackFaces
+        hasFonts = !regularChain.isEmpty
         loadedFontPaths = loaded
+        freeType = Mutex(FreeType(library: ftLibrary, regularChain: regularChain,
+                                  boldChain: [boldFace ?? regularFace].compactMap { $0 } + fallbackFaces, allFaces: faces))
     }
 
     deinit {
-        for face in allFaces { FT_Done_Face(face) }
-        if let library { FT_Done_FreeType(library) }
+        freeType.withLock { ft in
+            for face in ft.allFaces { FT_Done_Face(face) }
+            if let library = ft.library { FT_Done_FreeType(library) }
+        }
     }
-
-    /// Whether at least one font file loaded; when false every character is drawn as a box.
-    public var hasFonts: Bool { !regularChain.isEmpty }
 
     /// Vertical metrics for text set at `pixelHeight` (the em size in pixels). They are fixed
     /// fractions of the em, so a line's height does not depend on which face supplied its glyphs.
@@ -106,22 +112,22 @@ public final class TextRenderer: @unchecked Sendable {
     /// The glyphs for `scalars`, in order, loading the missing ones under the lock.
     func glyphs(for scalars: [Unicode.Scalar], pixelHeight: Int, bold: Bool) -> [Glyph] {
         let px = min(max(1, pixelHeight), Self.maxPixelHeight)
-        lock.lock()
-        defer { lock.unlock() }
-        if cache.count > cacheLimit { cache.removeAll(keepingCapacity: true) }
-        return scalars.map { scalar in
-            let key = GlyphKey(scalar: scalar.value, pixelHeight: px, bold: bold)
-            if let glyph = cache[key] { return glyph }
-            let glyph = loadGlyph(scalar, pixelHeight: px, bold: bold)
-            cache[key] = glyph
-            return glyph
+        return freeType.withLock { ft in
+            if ft.cache.count > Self.cacheLimit { ft.cache.removeAll(keepingCapacity: true) }
+            return scalars.map { scalar in
+                let key = GlyphKey(scalar: scalar.value, pixelHeight: px, bold: bold)
+                if let glyph = ft.cache[key] { return glyph }
+                let glyph = Self.loadGlyph(scalar, pixelHeight: px, chain: bold ? ft.boldChain : ft.regularChain)
+                ft.cache[key] = glyph
+                return glyph
+            }
         }
     }
 
-    /// Renders one glyph from the first face of the chain that maps `scalar`; the first face's
-    /// "missing glyph" box when none does; a synthetic box when there are no faces. Requires `lock`.
-    private func loadGlyph(_ scalar: Unicode.Scalar, pixelHeight px: Int, bold: Bool) -> Glyph {
-        let chain = bold ? boldChain : regularChain
+    /// Renders one glyph from the first face of `chain` that maps `scalar`; the first face's
+    /// "missing glyph" box when none does; a synthetic box when there are no faces. Only under
+    /// `freeType`'s lock (the faces are not thread-safe).
+    private static func loadGlyph(_ scalar: Unicode.Scalar, pixelHeight px: Int, chain: [FT_Face]) -> Glyph {
         guard let primary = chain.first else { return Glyph.box(pixelHeight: px) }
         var face = primary
         var index: FT_UInt = 0

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Yams
 
 /// `assetbuild.lock`, read back: per target, the action key and each output's path and sha256.
@@ -56,19 +57,23 @@ public struct LockFile: Sendable {
 /// `assetbuild.lock`, read on first use. Only a target with no cached result for its key needs it
 /// (a fresh clone with committed outputs), so an ordinary build of thousands of targets never
 /// parses it: at 10,000 targets that parse alone cost about 0.4 s.
-public final class LazyLockFile: @unchecked Sendable {
+public final class LazyLockFile: Sendable {
     private let path: String?
-    private let mutex = NSLock()
-    private var value: LockFile?
+    /// Read once, under the lock, so concurrent first uses parse it once.
+    private let value: Mutex<LockFile?>
 
-    public init(path: String) { self.path = path }
+    public init(path: String) {
+        self.path = path
+        self.value = Mutex(nil)
+    }
+
     public init(_ lockFile: LockFile) {
         self.path = nil
-        self.value = lockFile
+        self.value = Mutex(lockFile)
     }
 
     public var lockFile: LockFile {
-        mutex.withLock {
+        value.withLock { value in
             if let value { return value }
             let read = path.map(LockFile.read) ?? LockFile(targets: [:])
             value = read

@@ -1,8 +1,9 @@
 import Foundation
+import Synchronization
 
 /// Human output: on a terminal, a live status line (targets done/total, images, in flight, elapsed,
 /// ETA) with notable events printed above it; when piped or in CI, one plain line per event.
-public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
+public final class ConsoleReporter: BuildReporter {
     public struct Style: Sendable {
         public var live: Bool
         public var color: Bool
@@ -23,24 +24,34 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
         }
     }
 
+    /// What the status line shows. Held while an event is handled and its lines written, so
+    /// lines from concurrent reports never interleave.
+    private struct State {
+        var total = 0, finished = 0, imagesDone = 0, imagesPlanned = 0
+        var inFlight = Set<String>()
+        var statusShown = false
+        /// Redraws the status line every second while a build runs, so elapsed time and ETA move
+        /// during long generations.
+        var ticker: (any DispatchSourceTimer)?
+    }
+
     private let style: Style
     private let write: @Sendable (String) -> Void
-    private let lock = NSLock()
-    private let started = Date()
-    private var total = 0, finished = 0, imagesDone = 0, imagesPlanned = 0
-    private var inFlight = Set<String>()
-    private var statusShown = false
-    /// Redraws the status line every second while a build runs, so elapsed time and ETA move
-    /// during long generations.
-    private var ticker: DispatchSourceTimer?
+    private let clock: any BuildClock
+    private let started: Duration
+    private let state = Mutex(State())
 
-    public init(style: Style, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    /// `clock` gives the elapsed time on the status line (from when the reporter was made).
+    public init(style: Style, clock: any BuildClock = SystemClock(),
+                write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.style = style
+        self.clock = clock
+        self.started = clock.now()
         self.write = write
     }
 
     public func report(_ event: BuildEvent) {
-        lock.withLock { handle(event) }
+        state.withLock { handle(event, &$0) }
     }
 
     private func paint(_ s: String, _ code: String) -> String { style.color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
@@ -48,24 +59,26 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
     /// Prints `lead` (this reporter's own, possibly coloured, label) and `text`, whose control
     /// characters are escaped: names and messages come from manifests and servers, and must never
     /// move the cursor, clear the screen or forge a line (the print boundary of `TerminalText`).
-    private func line(_ text: String, lead: String = "") {
-        if style.live, statusShown { write("\r\u{1B}[K") }
+    private func line(_ text: String, lead: String = "", _ s: inout State) {
+        if style.live, s.statusShown { write("\r\u{1B}[K") }
         write(lead + TerminalText.escape(text, keepingNewlines: true) + "\n")
-        if style.live { drawStatus() }
+        if style.live { drawStatus(&s) }
     }
 
-    private func handle(_ event: BuildEvent) {
+    private func handle(_ event: BuildEvent, _ st: inout State) {
+        func line(_ text: String, lead: String = "") { self.line(text, lead: lead, &st) }
+        func drawStatus() { self.drawStatus(&st) }
         switch event {
         case .planned(let targets, let toRun, let toRestore, let images, let cost):
             // The status line counts the work to do: targets already up to date are not in it.
-            total = toRun + toRestore
-            imagesPlanned = images
-            if style.live, toRun > 0, ticker == nil {
+            st.total = toRun + toRestore
+            st.imagesPlanned = images
+            if style.live, toRun > 0, st.ticker == nil {
                 let timer = DispatchSource.makeTimerSource(queue: .global())
                 timer.schedule(deadline: .now() + 1, repeating: 1)
                 timer.setEventHandler { [weak self] in self?.tick() }
                 timer.resume()
-                ticker = timer
+                st.ticker = timer
             }
             if toRun == 0 && toRestore == 0 {
                 line("assetbuild: all \(targets) target(s) up to date")
@@ -81,36 +94,36 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
             }
         case .decided(let target, let status, let reasons, let detail):
             // Decided again during the build: an upstream rebuilt to the same bytes leaves it up to date.
-            if status == .upToDate { finished += 1 }
+            if status == .upToDate { st.finished += 1 }
             if style.explain {
                 let why = reasons.map(\.description).joined(separator: "; ")
                 line(" \(target): \(status.summary)" + (why.isEmpty ? "" : ": \(why)") + (detail.map { "  [\($0)]" } ?? ""),
                      lead: paint("explain:", "36"))
             }
         case .targetStarted(let target, let images, let model):
-            inFlight.insert(target)
+            st.inFlight.insert(target)
             if !style.live { line("build \(target)" + (images > 0 ? " (\(images) image(s), \(model))" : " (\(model))")) }
             else { drawStatus() }
         case .imageReceived(let target, let index, let w, let h, _):
-            imagesDone += 1
+            st.imagesDone += 1
             if !style.live { line("  \(target) image \(index + 1): \(w)x\(h)") } else { drawStatus() }
         case .imageFailed(let target, let f):
             line(" \(target) image \(f.index + 1) failed: \(f.code): \(f.message); \(f.advice)", lead: paint("warning:", "35"))
         case .retrying(let target, let attempt, let max, let delay, let reason):
             line(" \(target): attempt \(attempt) of \(max) in \(format(delay)) (\(reason))", lead: paint("retry:", "33"))
         case .targetRestored(let target, let files):
-            finished += 1
+            st.finished += 1
             if files > 0 || !style.live { line("restore \(target) from cache (\(files) file(s) written)") }
         case .targetFinished(let target, let images, _):
-            finished += 1
-            inFlight.remove(target)
+            st.finished += 1
+            st.inFlight.remove(target)
             line(" \(target)" + (images > 0 ? " (\(images) image(s))" : ""), lead: paint("done", "32"))
         case .targetFailed(let target, let message):
-            finished += 1
-            inFlight.remove(target)
+            st.finished += 1
+            st.inFlight.remove(target)
             line(" \(message.hasPrefix(target) ? message : "\(target): \(message)")", lead: paint("error:", "1;31"))
         case .targetSkipped(let target, let because):
-            finished += 1
+            st.finished += 1
             line(" \(target): \(because)", lead: paint("skipped", "33"))
         case .outputRemoved(let path):
             line("remove \(path) (no longer declared)")
@@ -120,9 +133,9 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
         case .waitingForLock(let message):
             line(message)
         case .finished(let s):
-            ticker?.cancel()
-            ticker = nil
-            if style.live, statusShown { write("\r\u{1B}[K"); statusShown = false }
+            st.ticker?.cancel()
+            st.ticker = nil
+            if style.live, st.statusShown { write("\r\u{1B}[K"); st.statusShown = false }
             var parts: [String] = []
             if s.built > 0 { parts.append("\(s.built) built") }
             if s.restored > 0 { parts.append("\(s.restored) restored") }
@@ -140,25 +153,24 @@ public final class ConsoleReporter: BuildReporter, @unchecked Sendable {
     }
 
     private func tick() {
-        lock.withLock { if ticker != nil { drawStatus() } }
+        state.withLock { s in if s.ticker != nil { drawStatus(&s) } }
     }
 
-    private func drawStatus() {
-        guard style.live, total > 0 else { return }
-        let elapsed = Date().timeIntervalSince(started)
-        var s = "[\(finished)/\(total)] images \(imagesDone)"
-        if imagesPlanned > 0 { s += "/\(imagesPlanned)" }
-        s += "  in flight \(inFlight.count)  \(String(format: "%.0fs", elapsed))"
-        if imagesDone > 0, imagesPlanned > imagesDone {
-            let eta = elapsed / Double(imagesDone) * Double(imagesPlanned - imagesDone)
+    private func drawStatus(_ state: inout State) {
+        guard style.live, state.total > 0 else { return }
+        let elapsed = (clock.now() - started).inSeconds
+        var s = "[\(state.finished)/\(state.total)] images \(state.imagesDone)"
+        if state.imagesPlanned > 0 { s += "/\(state.imagesPlanned)" }
+        s += "  in flight \(state.inFlight.count)  \(String(format: "%.0fs", elapsed))"
+        if state.imagesDone > 0, state.imagesPlanned > state.imagesDone {
+            let eta = elapsed / Double(state.imagesDone) * Double(state.imagesPlanned - state.imagesDone)
             s += String(format: "  ETA %.0fs", eta)
         }
         write("\r\u{1B}[K" + s)
-        statusShown = true
+        state.statusShown = true
     }
 
     private func format(_ d: Duration) -> String {
-        let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        return String(format: "%.1fs", s)
+        String(format: "%.1fs", d.inSeconds)
     }
 }

@@ -1,18 +1,24 @@
 import Foundation
+import Synchronization
 
 /// `--json`: one JSON object per line per event, schema in docs/events.md. Every object has
-/// `"event"` and `"time"` (seconds since the build started); never any secret.
-public final class JSONLinesReporter: BuildReporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private let started = Date()
+/// `"event"` and `"time"` (seconds since the reporter was made, read from `clock`); never any secret.
+public final class JSONLinesReporter: BuildReporter {
+    /// Held while a line is written, so lines from concurrent reports never interleave.
+    private let writing = Mutex(())
+    private let clock: any BuildClock
+    private let started: Duration
     private let write: @Sendable (String) -> Void
 
-    public init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+    public init(clock: any BuildClock = SystemClock(),
+                write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+        self.clock = clock
+        self.started = clock.now()
         self.write = write
     }
 
     public func report(_ event: BuildEvent) {
-        var o: [String: Any] = ["time": (Date().timeIntervalSince(started) * 1000).rounded() / 1000]
+        var o: [String: Any] = ["time": ((clock.now() - started).inSeconds * 1000).rounded() / 1000]
         switch event {
         case .planned(let targets, let toRun, let toRestore, let images, let cost):
             o["event"] = "planned"; o["targets"] = targets; o["to_run"] = toRun; o["to_restore"] = toRestore
@@ -30,7 +36,7 @@ public final class JSONLinesReporter: BuildReporter, @unchecked Sendable {
             o["event"] = "image_failed"; o["target"] = target; o["index"] = f.index + 1; o["code"] = f.code; o["message"] = f.message; o["advice"] = f.advice
         case .retrying(let target, let attempt, let max, let delay, let reason):
             o["event"] = "retrying"; o["target"] = target; o["attempt"] = attempt; o["max_attempts"] = max
-            o["delay_seconds"] = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+            o["delay_seconds"] = delay.inSeconds
             o["reason"] = reason
         case .targetRestored(let target, let files):
             o["event"] = "target_restored"; o["target"] = target; o["files_written"] = files
@@ -54,6 +60,6 @@ public final class JSONLinesReporter: BuildReporter, @unchecked Sendable {
             o["dry_run"] = s.dryRun
         }
         guard let data = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        lock.withLock { write(String(decoding: data, as: UTF8.self) + "\n") }
+        writing.withLock { _ in write(String(decoding: data, as: UTF8.self) + "\n") }
     }
 }

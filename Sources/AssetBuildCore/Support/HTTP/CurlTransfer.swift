@@ -1,59 +1,85 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// One request in flight: its easy handle, the buffers curl writes into, and the continuations
-/// waiting for it. Created by the submitter, then touched only by the loop thread.
-final class CurlTransfer: @unchecked Sendable {
-    let easy: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+/// waiting for it. Created by the submitter, then driven by the loop thread; what both touch is
+/// in `state`.
+final class CurlTransfer: Sendable {
+    // libcurl's handles are raw pointers (never Sendable): made here, used and freed by the loop thread only.
+    nonisolated(unsafe) let easy: UnsafeMutableRawPointer
+    nonisolated(unsafe) private let headerList: UnsafeMutablePointer<curl_slist>?
+    nonisolated(unsafe) private let errorBuffer: UnsafeMutablePointer<CChar>
     private let requestBody: Data
-    private var bodyOffset = 0
     private let streaming: Bool
     /// `send` only: the most body bytes taken (`TransportRequest.maxBodyBytes`); set `overLimit`
     /// and refuse the rest when exceeded.
     private let maxBodyBytes: Int
-    private var overLimit = false
-
-    private var status = 0
-    private var headers = HTTPHeaderFields()
-    private var received = Data()
-    private var isFinished = false
-
-    var wholeContinuation: CheckedContinuation<TransportResponse, any Error>?
-    var headContinuation: CheckedContinuation<(Int, HTTPHeaderFields), any Error>?
-    var bodyContinuation: AsyncThrowingStream<Data, any Error>.Continuation?
     /// Set for streams: resumes a transfer paused because its reader fell behind.
-    weak var loop: CurlLoop?
-    /// Bytes handed to the reader and not yet taken. Above `highWater` curl is paused (it then
+    weak let loop: CurlLoop?
+    /// Above `highWater` bytes handed to the reader and not yet taken, curl is paused (it then
     /// re-delivers the same bytes once resumed); below `lowWater` it resumes. This bounds memory
     /// to a few megabytes per stream however fast the server sends.
-    private let flow = NSLock()
-    private var buffered = 0
-    private var paused = false
     static let highWater = 1 << 20
     static let lowWater = 256 << 10
-    /// Guarded by the loop's lock.
-    var cancelRequested = false
 
-    func isCancelRequested(_ lock: NSLock) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelRequested
+    private struct State {
+        var bodyOffset = 0
+        var overLimit = false
+        var status = 0
+        var headers = HTTPHeaderFields()
+        var received = Data()
+        var isFinished = false
+        var cancelRequested = false
+        var wholeContinuation: CheckedContinuation<TransportResponse, any Error>?
+        var headContinuation: CheckedContinuation<(Int, HTTPHeaderFields), any Error>?
+        var bodyContinuation: AsyncThrowingStream<Data, any Error>.Continuation?
+        /// Bytes handed to the reader and not yet taken, and whether curl is paused for them.
+        var buffered = 0
+        var paused = false
     }
 
-    init(_ request: TransportRequest, configuration: CurlTransport.Configuration, streaming: Bool) throws {
+    private let state = Mutex(State())
+
+    init(_ request: TransportRequest, configuration: CurlTransport.Configuration, streaming: Bool,
+         loop: CurlLoop? = nil) throws {
         guard let easy = curl_easy_init() else {
             throw TransportError(code: 2, message: "curl_easy_init failed")
         }
         self.easy = easy
         self.streaming = streaming
+        self.loop = loop
         self.maxBodyBytes = max(0, request.maxBodyBytes)
         self.requestBody = request.body ?? Data()
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in request.headers {
+            list = curl_slist_append(list, "\(name): \(value)")
+        }
+        // Never wait for "100 Continue" before sending a large body.
+        list = curl_slist_append(list, "Expect:")
+        headerList = list
         configure(request, configuration)
     }
+
+    /// The continuations the submitter waits on; set before the transfer is submitted.
+    func setContinuation(whole: CheckedContinuation<TransportResponse, any Error>) {
+        state.withLock { $0.wholeContinuation = whole }
+    }
+
+    func setContinuation(head: CheckedContinuation<(Int, HTTPHeaderFields), any Error>) {
+        state.withLock { $0.headContinuation = head }
+    }
+
+    func setContinuation(body: AsyncThrowingStream<Data, any Error>.Continuation) {
+        state.withLock { $0.bodyContinuation = body }
+    }
+
+    /// Marks the transfer cancelled, for the loop to see even before it takes the transfer in.
+    func requestCancel() { state.withLock { $0.cancelRequested = true } }
+
+    var isCancelRequested: Bool { state.withLock { $0.cancelRequested } }
 
     private func configure(_ request: TransportRequest, _ configuration: CurlTransport.Configuration) {
         let me = Unmanaged.passUnretained(self).toOpaque()
@@ -73,15 +99,7 @@ final class CurlTransfer: @unchecked Sendable {
         _ = ccurl_setopt_long(easy, CURLOPT_MAXAGE_CONN, max(1, configuration.maxIdleReuse.curlMilliseconds / 1000))
         if let ca = configuration.caBundlePath { _ = ccurl_setopt_str(easy, CURLOPT_CAINFO, ca) }
         _ = ccurl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
-
-        var list: UnsafeMutablePointer<curl_slist>?
-        for (name, value) in request.headers {
-            list = curl_slist_append(list, "\(name): \(value)")
-        }
-        // Never wait for "100 Continue" before sending a large body.
-        list = curl_slist_append(list, "Expect:")
-        headerList = list
-        _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+        _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
 
         switch request.method.uppercased() {
         case "GET" where request.body == nil:
@@ -105,10 +123,11 @@ final class CurlTransfer: @unchecked Sendable {
         _ = ccurl_setopt_write(easy) { buffer, size, count, userdata in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
             let n = size * count
-            guard transfer.bodyReceived(UnsafeRawBufferPointer(start: buffer, count: n)) else {
-                return 0x1000_0001   // CURL_WRITEFUNC_PAUSE: deliver these bytes again after resuming
+            switch transfer.bodyReceived(UnsafeRawBufferPointer(start: buffer, count: n)) {
+            case .taken: return n
+            case .pause: return 0x1000_0001   // CURL_WRITEFUNC_PAUSE: deliver these bytes again after resuming
+            case .overLimit: return 0         // fewer than offered: curl stops with CURLE_WRITE_ERROR
             }
-            return transfer.overLimit ? 0 : n   // fewer than offered: curl stops with CURLE_WRITE_ERROR
         }
         _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me)
         _ = ccurl_setopt_header(easy) { buffer, size, count, userdata in
@@ -123,78 +142,91 @@ final class CurlTransfer: @unchecked Sendable {
     // MARK: callbacks (loop thread)
 
     private func fillRequestBody(_ buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
-        let n = min(capacity, requestBody.count - bodyOffset)
-        guard n > 0 else { return 0 }
-        requestBody.withUnsafeBytes { raw in
-            let start = raw.baseAddress!.advanced(by: bodyOffset)
-            UnsafeMutableRawPointer(buffer).copyMemory(from: start, byteCount: n)
+        state.withLock { s in
+            let n = min(capacity, requestBody.count - s.bodyOffset)
+            guard n > 0 else { return 0 }
+            let offset = s.bodyOffset
+            requestBody.withUnsafeBytes { raw in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress!.advanced(by: offset), byteCount: n)
+            }
+            s.bodyOffset += n
+            return n
         }
-        bodyOffset += n
-        return n
     }
 
     private func headerLineReceived(_ bytes: UnsafeRawBufferPointer) {
         let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if line.hasPrefix("HTTP/") {
             // A new response head (after 1xx, or the first one).
-            headers = HTTPHeaderFields()
             let parts = line.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            state.withLock { s in
+                s.headers = HTTPHeaderFields()
+                s.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            }
         } else if line.isEmpty {
-            if status >= 200 { deliverHead() }
+            if state.withLock({ $0.status >= 200 }) { deliverHead() }
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].trimmingCharacters(in: .whitespaces)
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            headers.append(name: name, value: value)
+            state.withLock { $0.headers.append(name: name, value: value) }
         }
     }
 
-    /// Takes the bytes, or returns false to pause the transfer until the reader catches up (or,
-    /// for `send`, to stop it: the body is over its limit).
-    private func bodyReceived(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count > 0 else { return true }
+    /// What the write callback tells curl about bytes it offered.
+    private enum Intake { case taken, pause, overLimit }
+
+    /// Takes the bytes; pauses the transfer until the reader catches up; or, for `send`, refuses
+    /// them because the body is over its limit (curl then stops with 23).
+    private func bodyReceived(_ bytes: UnsafeRawBufferPointer) -> Intake {
+        guard bytes.count > 0 else { return .taken }
         if streaming {
             deliverHead()
-            let accept: Bool = flow.withLock {
-                if buffered >= Self.highWater {
-                    paused = true
-                    return false
+            let (accept, reader) = state.withLock { s -> (Bool, AsyncThrowingStream<Data, any Error>.Continuation?) in
+                if s.buffered >= Self.highWater {
+                    s.paused = true
+                    return (false, nil)
                 }
-                buffered += bytes.count
-                return true
+                s.buffered += bytes.count
+                return (true, s.bodyContinuation)
             }
-            guard accept else { return false }
-            bodyContinuation?.yield(Data(bytes))
-        } else {
-            guard received.count + bytes.count <= maxBodyBytes else {
-                overLimit = true
-                return true  // the write callback then refuses the bytes and curl stops (23)
-            }
-            received.append(contentsOf: bytes)
+            guard accept else { return .pause }
+            reader?.yield(Data(bytes))
+            return .taken
         }
-        return true
+        return state.withLock { s in
+            guard s.received.count + bytes.count <= maxBodyBytes else {
+                s.overLimit = true
+                return .overLimit
+            }
+            s.received.append(contentsOf: bytes)
+            return .taken
+        }
     }
 
     /// The reader took `count` bytes (any thread).
     func consumed(_ count: Int) {
-        let resume: Bool = flow.withLock {
-            buffered -= count
-            guard paused, buffered <= Self.lowWater else { return false }
-            paused = false
+        let resume: Bool = state.withLock { s in
+            s.buffered -= count
+            guard s.paused, s.buffered <= Self.lowWater else { return false }
+            s.paused = false
             return true
         }
         if resume { loop?.resume(self) }
     }
 
     private func deliverHead() {
-        guard let c = headContinuation else { return }
-        headContinuation = nil
-        c.resume(returning: (status, headers))
+        let waiting = state.withLock { s -> (CheckedContinuation<(Int, HTTPHeaderFields), any Error>, Int, HTTPHeaderFields)? in
+            guard let c = s.headContinuation else { return nil }
+            s.headContinuation = nil
+            return (c, s.status, s.headers)
+        }
+        if let (c, status, headers) = waiting { c.resume(returning: (status, headers)) }
     }
 
     // MARK: completion (loop thread)
 
     func transportError(_ code: CURLcode) -> TransportError {
+        let (overLimit, bodyOffset) = state.withLock { ($0.overLimit, $0.bodyOffset) }
         if overLimit { return .tooLarge(limit: maxBodyBytes) }
         // Handed over whole: the server may have the request even if no answer came.
         let sent = !requestBody.isEmpty && bodyOffset >= requestBody.count
@@ -208,52 +240,63 @@ final class CurlTransfer: @unchecked Sendable {
         return TransportError(code: Int(code.rawValue), message: message, requestSent: sent)
     }
 
+    /// The continuations still waiting, taken out so they are resumed once, outside the lock.
+    private struct Waiting {
+        var whole: CheckedContinuation<TransportResponse, any Error>?
+        var head: CheckedContinuation<(Int, HTTPHeaderFields), any Error>?
+        var body: AsyncThrowingStream<Data, any Error>.Continuation?
+    }
+
+    /// Marks the transfer finished and takes its continuations; nil when it already was.
+    private func takeWaiting(_ update: (inout State) -> Void = { _ in }) -> (Waiting, TransportResponse)? {
+        state.withLock { s in
+            guard !s.isFinished else { return nil }
+            s.isFinished = true
+            update(&s)
+            defer { (s.wholeContinuation, s.headContinuation, s.bodyContinuation) = (nil, nil, nil) }
+            return (Waiting(whole: s.wholeContinuation, head: s.headContinuation, body: s.bodyContinuation),
+                    TransportResponse(status: s.status, headers: s.headers, body: s.received, newConnections: 0))
+        }
+    }
+
     func finishSuccessfully() {
-        guard !isFinished else { return }
-        isFinished = true
         var code = 0
         _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
-        if code != 0 { status = code }
         var connects = 0
         _ = ccurl_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
-        if let c = wholeContinuation {
-            wholeContinuation = nil
-            c.resume(returning: TransportResponse(status: status, headers: headers, body: received, newConnections: connects))
-        }
-        deliverHead()
-        bodyContinuation?.finish()
-        bodyContinuation = nil
+        guard let (waiting, answer) = takeWaiting({ if code != 0 { $0.status = code } }) else { return }
+        waiting.whole?.resume(returning: TransportResponse(status: answer.status, headers: answer.headers, body: answer.body,
+                                                           newConnections: connects))
+        waiting.head?.resume(returning: (answer.status, answer.headers))
+        waiting.body?.finish()
     }
 
     func finish(error: any Error) {
-        guard !isFinished else { return }
-        isFinished = true
-        if let c = wholeContinuation {
-            wholeContinuation = nil
-            c.resume(throwing: error)
-        }
-        if let c = headContinuation {
-            headContinuation = nil
-            c.resume(throwing: error)
-        }
-        bodyContinuation?.finish(throwing: error)
-        bodyContinuation = nil
+        guard let (waiting, _) = takeWaiting() else { return }
+        waiting.whole?.resume(throwing: error)
+        waiting.head?.resume(throwing: error)
+        waiting.body?.finish(throwing: error)
     }
 
     /// Frees the easy handle; called once, after the handle left the multi handle.
     func cleanup() {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
-        headerList = nil
         errorBuffer.deallocate()
     }
 }
 
 /// Pulls from an async iterator on behalf of a stream's reader (one reader at a time).
-final class ChunkReader: @unchecked Sendable {
+actor ChunkReader {
     private var iterator: AsyncThrowingStream<Data, any Error>.AsyncIterator
     init(_ iterator: AsyncThrowingStream<Data, any Error>.AsyncIterator) { self.iterator = iterator }
-    func next() async throws -> Data? { try await iterator.next() }
+
+    func next() async throws -> Data? {
+        // The iterator is a reference to the stream's storage: a copy pulls from the same queue.
+        var copy = iterator
+        defer { iterator = copy }
+        return try await copy.next(isolation: self)
+    }
 }
 
 extension Duration {

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// `HTTPTransport` over libcurl: one `curl_multi` handle driven by one dedicated thread, so every
 /// request shares one connection cache (keep-alive reuse) and no thread blocks per request.
@@ -10,7 +11,7 @@ import Foundation
 /// system CA bundle (or `caBundlePath`). Request bodies go through a read callback with no seek
 /// callback, so curl cannot silently resend a POST on a reused connection that died: the caller
 /// sees the failure (curl 65 or 52) and decides. Call `shutdown()` when done (deinit does too).
-public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+public final class CurlTransport: HTTPTransport {
     public struct Configuration: Sendable {
         /// Open connections at most, over all hosts (`CURLMOPT_MAX_TOTAL_CONNECTIONS`).
         public var maxConnections: Int
@@ -55,7 +56,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         let transfer = try CurlTransfer(request, configuration: configuration, streaming: false)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<TransportResponse, any Error>) in
-                transfer.wholeContinuation = c
+                transfer.setContinuation(whole: c)
                 loop.submit(transfer)
             }
         } onCancel: {
@@ -64,11 +65,10 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     }
 
     public func stream(_ request: TransportRequest) async throws -> TransportStream {
-        let transfer = try CurlTransfer(request, configuration: configuration, streaming: true)
-        let (raw, bodyContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
-        transfer.bodyContinuation = bodyContinuation
         let loop = self.loop
-        transfer.loop = loop
+        let transfer = try CurlTransfer(request, configuration: configuration, streaming: true, loop: loop)
+        let (raw, bodyContinuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+        transfer.setContinuation(body: bodyContinuation)
         bodyContinuation.onTermination = { _ in loop.cancel(transfer) }
         // Each chunk the reader takes is counted, so curl pauses while the reader is behind.
         let reader = ChunkReader(raw.makeAsyncIterator())
@@ -79,7 +79,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
         let head = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Int, HTTPHeaderFields), any Error>) in
-                transfer.headContinuation = c
+                transfer.setContinuation(head: c)
                 loop.submit(transfer)
             }
         } onCancel: {
@@ -89,22 +89,29 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     }
 }
 
-/// The multi handle and its thread. Everything but `submit`, `cancel` and `shutdown` runs on the
-/// loop thread only.
-final class CurlLoop: @unchecked Sendable {
+/// The multi handle and its thread. Everything but `submit`, `resume`, `cancel` and `shutdown`
+/// runs on the loop thread only; those four hand their work over through `shared`.
+final class CurlLoop: Sendable {
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_ALL)) }()
     static func initializeCurlOnce() { _ = globalInit }
 
-    private let multi: UnsafeMutableRawPointer
-    private let lock = NSLock()
-    private var incoming: [CurlTransfer] = []
-    private var cancelling: [CurlTransfer] = []
-    private var resuming: [CurlTransfer] = []
-    private var stopping = false
+    // libcurl's multi handle is a raw pointer (never Sendable): driven by the loop thread only; curl_multi_wakeup is thread-safe.
+    nonisolated(unsafe) private let multi: UnsafeMutableRawPointer
+
+    /// Work handed to the loop thread, and whether it is to stop.
+    private struct Shared {
+        var incoming: [CurlTransfer] = []
+        var cancelling: [CurlTransfer] = []
+        var resuming: [CurlTransfer] = []
+        var stopping = false
+        /// The loop thread, to know when `shutdown` is called on it.
+        var thread: ObjectIdentifier?
+    }
+
+    private let shared = Mutex(Shared())
+    /// Signalled by the loop thread as it exits. `shutdown` waits on it: bounded, since the loop
+    /// checks `stopping` after every `curl_multi_poll`, which `curl_multi_wakeup` ends at once.
     private let exited = DispatchSemaphore(value: 0)
-    private var thread: Thread?
-    /// Loop thread only.
-    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
 
     init(maxConnections: Int) {
         multi = curl_multi_init()!
@@ -112,15 +119,16 @@ final class CurlLoop: @unchecked Sendable {
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
         let thread = Thread { [self] in run() }
         thread.name = "assetbuild.curl"
-        self.thread = thread
+        let id = ObjectIdentifier(thread)
+        shared.withLock { $0.thread = id }
         thread.start()
     }
 
     func submit(_ transfer: CurlTransfer) {
-        lock.lock()
-        let refused = stopping
-        if !refused { incoming.append(transfer) }
-        lock.unlock()
+        let refused = shared.withLock { s in
+            if !s.stopping { s.incoming.append(transfer) }
+            return s.stopping
+        }
         if refused {
             transfer.finish(error: TransportError(code: -1, message: "the HTTP transport was shut down"))
             transfer.cleanup()
@@ -131,51 +139,52 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Asks the loop to resume a transfer paused for backpressure (the reader caught up).
     func resume(_ transfer: CurlTransfer) {
-        lock.lock()
-        resuming.append(transfer)
-        let isStopping = stopping
-        lock.unlock()
+        let isStopping = shared.withLock { s in
+            s.resuming.append(transfer)
+            return s.stopping
+        }
         if !isStopping { curl_multi_wakeup(multi) }
     }
 
     func cancel(_ transfer: CurlTransfer) {
-        lock.lock()
-        transfer.cancelRequested = true
-        cancelling.append(transfer)
-        let isStopping = stopping
-        lock.unlock()
+        transfer.requestCancel()
+        let isStopping = shared.withLock { s in
+            s.cancelling.append(transfer)
+            return s.stopping
+        }
         if !isStopping { curl_multi_wakeup(multi) }
     }
 
     func shutdown() {
-        lock.lock()
-        let first = !stopping
-        stopping = true
-        lock.unlock()
+        let (first, onLoopThread) = shared.withLock { s in
+            defer { s.stopping = true }
+            return (!s.stopping, ObjectIdentifier(Thread.current) == s.thread)
+        }
         guard first else { return }
         curl_multi_wakeup(multi)
-        if Thread.current !== thread { exited.wait() }
+        if !onLoopThread { exited.wait() }
     }
 
     private func run() {
         var running: Int32 = 0
+        /// The transfers curl is driving, by easy handle.
+        var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
         while true {
-            lock.lock()
-            let added = incoming
-            let cancelled = cancelling
-            let resumed = resuming
-            let stop = stopping
-            incoming.removeAll()
-            cancelling.removeAll()
-            resuming.removeAll()
-            lock.unlock()
+            let (added, cancelled, resumed, stop) = shared.withLock { s in
+                defer {
+                    s.incoming.removeAll()
+                    s.cancelling.removeAll()
+                    s.resuming.removeAll()
+                }
+                return (s.incoming, s.cancelling, s.resuming, s.stopping)
+            }
 
             for transfer in resumed where active[transfer.easy] === transfer {
                 _ = curl_easy_pause(transfer.easy, 0)   // CURLPAUSE_CONT
             }
 
             for transfer in added {
-                if transfer.isCancelRequested(lock) {
+                if transfer.isCancelRequested {
                     transfer.finish(error: CancellationError())
                     transfer.cleanup()
                 } else {
@@ -207,6 +216,7 @@ final class CurlLoop: @unchecked Sendable {
                 }
                 transfer.cleanup()
             }
+            // Waits for socket activity, a wakeup (new work, a cancel, shutdown), or 1 s at most.
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         for (easy, transfer) in active {
@@ -215,10 +225,10 @@ final class CurlLoop: @unchecked Sendable {
             transfer.cleanup()
         }
         active.removeAll()
-        lock.lock()
-        let late = incoming
-        incoming.removeAll()
-        lock.unlock()
+        let late = shared.withLock { s in
+            defer { s.incoming.removeAll() }
+            return s.incoming
+        }
         for transfer in late {
             transfer.finish(error: TransportError(code: -1, message: "the HTTP transport was shut down"))
             transfer.cleanup()
