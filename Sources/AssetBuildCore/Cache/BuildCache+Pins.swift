@@ -9,10 +9,11 @@ public struct PinRecord: Sendable, Hashable {
     public var width: Int
     public var height: Int
     public var byteCount: Int
-    public var fetchedAt: Date
+    /// When it was downloaded; nil until `recordPin` stamps it with the cache's clock.
+    public var fetchedAt: Date?
 
     public init(url: String, object: ObjectID, format: ImageFormat, width: Int, height: Int, byteCount: Int,
-                fetchedAt: Date = Date()) {
+                fetchedAt: Date? = nil) {
         self.url = url
         self.object = object
         self.format = format
@@ -46,7 +47,7 @@ extension BuildCache {
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                 """,
                        [.text(pin.url), .text(pin.object.hex), .text(pin.format.rawValue), .int(Int64(pin.width)),
-                        .int(Int64(pin.height)), .int(Int64(pin.byteCount)), .double(pin.fetchedAt.timeIntervalSince1970)])
+                        .int(Int64(pin.height)), .int(Int64(pin.byteCount)), .double((pin.fetchedAt ?? now()).timeIntervalSince1970)])
         }
     }
 }

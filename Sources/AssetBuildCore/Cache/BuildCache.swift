@@ -24,14 +24,17 @@ public final class BuildCache: Sendable {
     public let previousSchemaVersion: Int?
     let databasePath: String
     let connection: Mutex<SQLiteConnection>
+    /// The wall-clock date of records (an action's start and end, a pin's download).
     let now: @Sendable () -> Date
 
     public static let databaseName = "cache.db"
 
     /// Opens (creating if needed) the cache in `directory`.
     /// - Parameter busyTimeout: how long a write waits for another process's transaction.
-    public static func open(directory: URL, busyTimeout: Duration = .seconds(10)) throws -> BuildCache {
-        try BuildCache(directory: directory, busyTimeout: busyTimeout, now: { Date() })
+    /// - Parameter clock: dates the records (`wallNow()`) and the build lock's holder.
+    public static func open(directory: URL, busyTimeout: Duration = .seconds(10),
+                            clock: any BuildClock = SystemClock()) throws -> BuildCache {
+        try BuildCache(directory: directory, busyTimeout: busyTimeout, now: { clock.wallNow() })
     }
 
     init(directory: URL, busyTimeout: Duration, now: @escaping @Sendable () -> Date) throws {
@@ -105,7 +108,7 @@ public final class BuildCache: Sendable {
     /// (see `LockHolder.waitingMessage`) and the call blocks until the lock is free.
     public func acquireBuildLock(command: String, wait: Bool, onWait: (LockHolder) -> Void = { _ in }) throws -> BuildLock {
         try BuildLock.acquire(path: directory.appendingPathComponent("lock").path, cacheDirectory: directory.path,
-                              command: command, wait: wait, onWait: onWait)
+                              command: command, wait: wait, now: now, onWait: onWait)
     }
 
     /// Takes the build lock like `acquireBuildLock(command:wait:onWait:)`, but a wait for another

@@ -81,7 +81,7 @@ public final class BuildLock: Sendable {
     /// fails naming the holder or tells `onWait` who it is and blocks this thread until it is free.
     /// For command-line tools that take no Ctrl-C handler of their own (`clean`, `cache gc`).
     static func acquire(path: String, cacheDirectory: String, command: String, wait: Bool,
-                        onWait: (LockHolder) -> Void) throws -> BuildLock {
+                        now: () -> Date, onWait: (LockHolder) -> Void) throws -> BuildLock {
         let fd = try openLockFile(path)
         if try !tryLock(fd, path: path) {
             try heldElsewhere(fd, cacheDirectory: cacheDirectory, wait: wait, onWait: onWait)
@@ -92,7 +92,7 @@ public final class BuildLock: Sendable {
                 throw error
             }
         }
-        return taken(fd, path: path, command: command)
+        return taken(fd, path: path, command: command, at: now())
     }
 
     /// Takes the lock at `path` like `acquire`, but waits without blocking a thread: it tries
@@ -115,7 +115,7 @@ public final class BuildLock: Sendable {
                 }
             } while try !tryLock(fd, path: path)
         }
-        return taken(fd, path: path, command: command)
+        return taken(fd, path: path, command: command, at: clock.wallNow())
     }
 
     private static func openLockFile(_ path: String) throws -> Int32 {
@@ -149,8 +149,8 @@ public final class BuildLock: Sendable {
         onWait(holder)
     }
 
-    private static func taken(_ fd: Int32, path: String, command: String) -> BuildLock {
-        let me = LockHolder(pid: getpid(), hostname: currentHostname(), command: command, startedAt: Date())
+    private static func taken(_ fd: Int32, path: String, command: String, at startedAt: Date) -> BuildLock {
+        let me = LockHolder(pid: getpid(), hostname: currentHostname(), command: command, startedAt: startedAt)
         writeHolder(me, to: fd)
         return BuildLock(descriptor: fd, path: path)
     }

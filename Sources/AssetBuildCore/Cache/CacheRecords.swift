@@ -201,14 +201,6 @@ public struct GCReport: Sendable, Hashable {
     public var overBudget: Bool
 }
 
-/// Byte counts the way people read them: `1.4 MB`.
-public func formatBytes(_ n: Int64) -> String {
-    let units = ["bytes", "KB", "MB", "GB", "TB"]
-    var value = Double(n), unit = 0
-    while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
-    return unit == 0 ? "\(n) bytes" : String(format: "%.1f %@", value, units[unit])
-}
-
 extension CacheStats: CustomStringConvertible {
     public var description: String {
         let actions = ActionStatus.allCases.compactMap { s in actionsByStatus[s].map { "\($0) \(s.rawValue)" } }

@@ -283,9 +283,11 @@ private func syncAndClose(_ fd: Int32, path: String) throws {
     guard close(fd) == 0 else { throw CacheError.posix(path, "close") }
 }
 
-func syncDirectory(_ path: String) throws {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw CacheError.posix(path, "open") }
-    defer { close(fd) }
-    guard fsync(fd) == 0 else { throw CacheError.posix(path, "fsync") }
+/// `FileOps.syncDirectory`, failing with the cache's error (which names the call).
+private func syncDirectory(_ path: String) throws {
+    do {
+        try FileOps.syncDirectory(path)
+    } catch {
+        throw CacheError.file(path: error.path, operation: error.operation ?? "fsync", errno: error.code)
+    }
 }

@@ -137,6 +137,14 @@ public enum FileOps {
         if sync { try? syncDirectory(dir.isEmpty ? "." : dir) }
     }
 
+    /// Makes the names in folder `path` durable (a rename or a new file in it survives a crash).
+    public static func syncDirectory(_ path: String) throws(FileSystemError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: path, code: errno, operation: "open") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw FileSystemError(path: path, code: errno, operation: "fsync") }
+    }
+
     public static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else { throw FileSystemError(path: path, code: errno) }
     }

@@ -92,5 +92,7 @@ extension POSIXError {
 public struct FileSystemError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var code: Int32
+    /// The call that failed ("open", "fsync"...), when the caller wants to name it.
+    public var operation: String? = nil
     public var description: String { "\(path): \(String(cString: strerror(code)))" }
 }

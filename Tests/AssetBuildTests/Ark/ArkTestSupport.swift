@@ -1,6 +1,7 @@
 @testable import AssetBuildCore
 import FakeArk
 import Foundation
+import Synchronization
 import Testing
 
 /// Collects what a provider hands over.
@@ -23,13 +24,12 @@ actor RecordingSink: ImageSink {
 }
 
 /// The waits a client asked for between download attempts; returns at once (tests stay fast).
-final class SleepRecorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _waits: [Duration] = []
-    var waits: [Duration] { lock.withLock { _waits } }
+final class SleepRecorder: Sendable {
+    private let recorded = Mutex<[Duration]>([])
+    var waits: [Duration] { recorded.withLock { $0 } }
     func sleep(_ d: Duration) async throws {
         try Task.checkCancellation()
-        lock.withLock { _waits.append(d) }
+        recorded.withLock { $0.append(d) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import AssetBuildCore
 
@@ -80,9 +81,8 @@ struct CLIEventsDocTests {
     }
 }
 
-final class LinesBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ s: String) { lock.withLock { lines.append(contentsOf: s.split(separator: "\n").map(String.init)) } }
-    var all: [String] { lock.withLock { lines } }
+final class LinesBox: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ s: String) { lines.withLock { $0.append(contentsOf: s.split(separator: "\n").map(String.init)) } }
+    var all: [String] { lines.withLock { $0 } }
 }

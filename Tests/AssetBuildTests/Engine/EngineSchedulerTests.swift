@@ -1,28 +1,34 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import AssetBuildCore
 
 /// Records the order in which work starts and finishes.
-final class WorkLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String] = []
-    func add(_ s: String) { lock.withLock { entries.append(s) } }
-    var all: [String] { lock.withLock { entries } }
+final class WorkLog: Sendable {
+    private let entries = Mutex<[String]>([])
+    func add(_ s: String) { entries.withLock { $0.append(s) } }
+    var all: [String] { entries.withLock { $0 } }
     func index(_ s: String) -> Int? { all.firstIndex(of: s) }
 }
 
 /// A one-shot signal tasks can wait on.
-final class Signal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fired = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+final class Signal: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     func fire() {
-        let w: [CheckedContinuation<Void, Never>] = lock.withLock { fired = true; defer { waiters = [] }; return waiters }
+        let w: [CheckedContinuation<Void, Never>] = state.withLock { s in
+            s.fired = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
         for c in w { c.resume() }
     }
     func wait() async {
         await withCheckedContinuation { c in
-            let now: Bool = lock.withLock { if fired { return true }; waiters.append(c); return false }
+            let now: Bool = state.withLock { s in
+                if s.fired { return true }
+                s.waiters.append(c)
+                return false
+            }
             if now { c.resume() }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import AssetBuildCore
 
@@ -7,17 +8,16 @@ import Testing
 /// model's choice) before any request of the receiving target.
 @Suite struct UpstreamReferenceLimitTests {
     /// Answers every request with one image of a fixed shape, as a preset may come out.
-    final class ShapedProvider: ImageProvider, @unchecked Sendable {
+    final class ShapedProvider: ImageProvider {
         let name = "draft"
         let width: Int, height: Int
-        private let lock = NSLock()
-        private var _targets: [String] = []
-        var targets: [String] { lock.withLock { _targets } }
+        private let sent = Mutex<[String]>([])
+        var targets: [String] { sent.withLock { $0 } }
 
         init(width: Int, height: Int) { (self.width, self.height) = (width, height) }
 
         func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary {
-            lock.withLock { _targets.append(request.target) }
+            sent.withLock { $0.append(request.target) }
             let data = try JPEGCodec.encode(RGBImage(width: width, height: height, color: RGBColor(20, 90, 200)))
             try await sink.imageReceived(ReceivedImage(index: 0, data: data, reportedWidth: width, reportedHeight: height))
             return GenerationSummary(usage: Usage(generatedImages: 1, outputTokens: 1, totalTokens: 1),

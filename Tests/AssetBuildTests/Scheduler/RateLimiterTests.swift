@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import AssetBuildCore
 
@@ -173,17 +174,10 @@ import Testing
 }
 
 /// A value shared between a test and the tasks it starts.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLockShim()
-    private var _value: Value
-    init(_ value: Value) { _value = value }
-    var value: Value { lock.run { _value } }
-    func set(_ v: Value) { lock.run { _value = v } }
-    func mutate(_ f: (inout Value) -> Void) { lock.run { f(&_value) } }
-}
-
-import Foundation
-struct NSLockShim {
-    let lock = NSLock()
-    func run<T>(_ f: () throws -> T) rethrows -> T { lock.lock(); defer { lock.unlock() }; return try f() }
+final class Locked<Value: Sendable>: Sendable {
+    private let state: Mutex<Value>
+    init(_ value: Value) { state = Mutex(value) }
+    var value: Value { state.withLock { $0 } }
+    func set(_ v: Value) { state.withLock { $0 = v } }
+    func mutate(_ f: (inout Value) -> Void) { state.withLock { f(&$0) } }
 }

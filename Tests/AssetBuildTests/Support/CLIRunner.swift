@@ -80,7 +80,7 @@ func assetbuild(_ args: [String], in directory: String, environment extra: [Stri
 }
 
 /// A started child process whose output is being captured.
-final class RunningCLI: @unchecked Sendable {
+final class RunningCLI: Sendable {
     let process: Process
     let outPath: String
     let errPath: String

@@ -3,7 +3,7 @@ import Foundation
 
 /// A manifest in a temporary directory, built in-process by `BuildEngine` with a
 /// `RecordingProvider`, so tests see exactly which actions ran (no subprocess, no network).
-final class EngineFixture: @unchecked Sendable {
+final class EngineFixture: Sendable {
     let dir: TestDirectory
     let provider: RecordingProvider
     let reporter = RecordingReporter()

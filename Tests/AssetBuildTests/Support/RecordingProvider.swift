@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import AssetBuildCore
 
 /// A provider test double in the spirit of Ninja's `commands_ran_`: it records every request and
@@ -9,20 +10,23 @@ import Foundation
 /// Failures and timing are scripted per target: `fail(_:)` makes a target's requests throw a
 /// non-retryable error, `hold(_:)` parks a target's request until `release(_:)`, so tests can see
 /// what runs concurrently without sleeping.
-final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable {
+final class RecordingProvider: ImageProvider, TextProvider {
     enum Rendering { case tiny, draft }
+
+    private struct State {
+        var requests: [ImageRequest] = []
+        var textRequests: [TextRequest] = []
+        var failing: [String: ProviderError] = [:]
+        var held: [String: [CheckedContinuation<Void, Never>]] = [:]
+        var holding: Set<String> = []
+        var inFlight = 0
+        var maxInFlight = 0
+        var started: [String] = []
+    }
 
     let name: String
     let rendering: Rendering
-    private let lock = NSLock()
-    private var _requests: [ImageRequest] = []
-    private var _textRequests: [TextRequest] = []
-    private var failing: [String: ProviderError] = [:]
-    private var held: [String: [CheckedContinuation<Void, Never>]] = [:]
-    private var holding: Set<String> = []
-    private var inFlight = 0
-    private(set) var maxInFlight = 0
-    private var _started: [String] = []
+    private let state = Mutex(State())
 
     init(name: String = "draft", rendering: Rendering = .tiny) {
         self.name = name
@@ -30,27 +34,27 @@ final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable 
     }
 
     /// Targets whose requests were sent, in the order they were sent (Ninja's `commands_ran_`).
-    var actionsRan: [String] { lock.withLock { _requests.map(\.target) + _textRequests.map(\.target) } }
-    var requests: [ImageRequest] { lock.withLock { _requests } }
+    var actionsRan: [String] { state.withLock { $0.requests.map(\.target) + $0.textRequests.map(\.target) } }
+    var requests: [ImageRequest] { state.withLock { $0.requests } }
     /// Targets whose request reached the provider, in order (images and text).
-    var started: [String] { lock.withLock { _started } }
-    var peakConcurrency: Int { lock.withLock { maxInFlight } }
+    var started: [String] { state.withLock { $0.started } }
+    var peakConcurrency: Int { state.withLock { $0.maxInFlight } }
 
-    func reset() { lock.withLock { _requests = []; _textRequests = []; _started = []; maxInFlight = 0 } }
+    func reset() { state.withLock { $0.requests = []; $0.textRequests = []; $0.started = []; $0.maxInFlight = 0 } }
 
     func fail(_ target: String, code: String = "InvalidParameter", status: Int = 400) {
-        lock.withLock {
-            failing[target] = ProviderError(.http(status: status), target: target, code: code, message: "scripted failure")
+        state.withLock {
+            $0.failing[target] = ProviderError(.http(status: status), target: target, code: code, message: "scripted failure")
         }
     }
 
     /// Requests for `target` wait in the provider until `release(target)`.
-    func hold(_ target: String) { lock.withLock { _ = holding.insert(target) } }
+    func hold(_ target: String) { state.withLock { _ = $0.holding.insert(target) } }
 
     func release(_ target: String) {
-        let waiting: [CheckedContinuation<Void, Never>] = lock.withLock {
-            holding.remove(target)
-            return held.removeValue(forKey: target) ?? []
+        let waiting: [CheckedContinuation<Void, Never>] = state.withLock {
+            $0.holding.remove(target)
+            return $0.held.removeValue(forKey: target) ?? []
         }
         for c in waiting { c.resume() }
     }
@@ -66,19 +70,19 @@ final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable 
     }
 
     private func enter(_ target: String) async throws {
-        let mustWait: Bool = lock.withLock {
-            _started.append(target)
-            inFlight += 1
-            maxInFlight = max(maxInFlight, inFlight)
-            return holding.contains(target)
+        let mustWait: Bool = state.withLock {
+            $0.started.append(target)
+            $0.inFlight += 1
+            $0.maxInFlight = max($0.maxInFlight, $0.inFlight)
+            return $0.holding.contains(target)
         }
         if mustWait {
             // A held request gives up when its task is cancelled, as a real request would.
             await withTaskCancellationHandler {
                 await withCheckedContinuation { c in
-                    let resumeNow: Bool = lock.withLock {
-                        guard holding.contains(target), !Task.isCancelled else { return true }
-                        held[target, default: []].append(c)
+                    let resumeNow: Bool = state.withLock {
+                        guard $0.holding.contains(target), !Task.isCancelled else { return true }
+                        $0.held[target, default: []].append(c)
                         return false
                     }
                     if resumeNow { c.resume() }
@@ -91,16 +95,16 @@ final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable 
                 throw CancellationError()
             }
         }
-        if let error = lock.withLock({ failing[target] }) {
+        if let error = state.withLock({ $0.failing[target] }) {
             leave()
             throw error
         }
     }
 
-    private func leave() { lock.withLock { inFlight -= 1 } }
+    private func leave() { state.withLock { $0.inFlight -= 1 } }
 
     func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary {
-        lock.withLock { _requests.append(request) }
+        state.withLock { $0.requests.append(request) }
         try await enter(request.target)
         defer { leave() }
         switch rendering {
@@ -129,7 +133,7 @@ final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable 
     }
 
     func complete(_ request: TextRequest) async throws -> TextCompletion {
-        lock.withLock { _textRequests.append(request) }
+        state.withLock { $0.textRequests.append(request) }
         try await enter(request.target)
         defer { leave() }
         return try await DraftProvider().complete(request)
