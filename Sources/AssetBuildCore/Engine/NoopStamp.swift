@@ -20,12 +20,16 @@ public struct NoopStamp: Sendable {
     public var buildRoot: String
     /// `--provider`, or "-" when the manifest's own choice applies.
     public var providerOverride: String
+    /// Where the stamp, the manifest and the files it vouches for are read and written.
+    public var fileSystem: any FileSystem
 
-    public init(manifestPath: String, cacheDirectory: URL, buildRoot: String, providerOverride: String?) {
+    public init(manifestPath: String, cacheDirectory: URL, buildRoot: String, providerOverride: String?,
+                fileSystem: any FileSystem = LocalFileSystem()) {
         self.manifestPath = URL(fileURLWithPath: manifestPath).standardizedFileURL.path
         self.cacheDirectory = cacheDirectory
         self.buildRoot = buildRoot
         self.providerOverride = providerOverride ?? "-"
+        self.fileSystem = fileSystem
     }
 
     var path: String { cacheDirectory.appendingPathComponent(Self.fileName).path }
@@ -42,7 +46,7 @@ public struct NoopStamp: Sendable {
 
     /// The targets' names, in build order, when the last full build's stamp still holds.
     public func checkTargets() -> [String]? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let data = try? fileSystem.read(path), let text = String(data: data, encoding: .utf8) else { return nil }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
         func field(_ name: String) -> String? {
             guard let line = lines.popFirst(), line.hasPrefix(name + " ") else { return nil }
@@ -61,9 +65,9 @@ public struct NoopStamp: Sendable {
         let files = lines.prefix(count).map(String.init)
         let names = lines.dropFirst(count).prefix(targets).map(String.init)
         guard files.count == count, names.count == targets,
-              let manifest = FileManager.default.contents(atPath: manifestPath),
+              let manifest = try? fileSystem.read(manifestPath),
               SHA256.hash(manifest).hex == sha,
-              Self.digest(files) == digest else { return nil }
+              Self.digest(files, fileSystem: fileSystem) == digest else { return nil }
         return names
     }
 
@@ -72,29 +76,29 @@ public struct NoopStamp: Sendable {
         let sorted = Array(Set(files)).sorted()
         var text = "\(Self.header)\nversion \(Self.binaryIdentity)\nmanifest \(manifestPath)\nbuild \(buildRoot)\n"
         text += "provider \(providerOverride)\nindex \(indexIdentity() ?? "-")\nsha256 \(SHA256.hash(manifestBytes).hex)\ntargets \(targets.count)\n"
-        text += "digest \(Self.digest(sorted))\nfiles \(sorted.count)\n"
+        text += "digest \(Self.digest(sorted, fileSystem: fileSystem))\nfiles \(sorted.count)\n"
         text += sorted.joined(separator: "\n") + "\n"
         text += targets.joined(separator: "\n") + "\n"
-        try FileOps.writeAtomically(Data(text.utf8), to: path, sync: false)
+        try fileSystem.writeAtomically(Data(text.utf8), to: path, sync: false)
     }
 
     /// The cache index's inode: a `cache.db` deleted, replaced or truncated since the stamp was
     /// written (its index lost) takes the full path, which rebuilds it from assetbuild.lock. One
     /// stat; its size and time change with every checkpoint, so they are not compared.
     func indexIdentity() -> String? {
-        guard let st = FileOps.stat(cacheDirectory.appendingPathComponent(BuildCache.databaseName).path), st.size > 0 else { return nil }
+        guard let st = fileSystem.stat(cacheDirectory.appendingPathComponent(BuildCache.databaseName).path), st.size > 0 else { return nil }
         return "\(st.inode)"
     }
 
     func remove() {
-        try? FileOps.remove(path)
+        try? fileSystem.remove(path)
     }
 
     /// One digest over every file's (size, mtime, inode), "-" for a missing file.
-    static func digest(_ files: [String]) -> String {
+    static func digest(_ files: [String], fileSystem: any FileSystem = LocalFileSystem()) -> String {
         var h = SHA256()
         for f in files {
-            if let st = FileOps.stat(f) {
+            if let st = fileSystem.stat(f) {
                 h.update("\(f)\t\(st.size)\t\(st.mtimeNs)\t\(st.inode)\n")
             } else {
                 h.update("\(f)\t-\n")

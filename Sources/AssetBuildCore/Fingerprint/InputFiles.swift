@@ -25,13 +25,17 @@ public final class InputFiles: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Where reference files are read.
+    private let fileSystem: any FileSystem
 
     /// Pinned URLs (`pin: true`) and the bytes they had, and why the ones not pinned failed.
     public let pins: [String: PinRecord]
     public let pinFailures: [String: String]
 
-    public init(memo: [String: FileDigestRecord], pins: [String: PinRecord] = [:], pinFailures: [String: String] = [:]) {
+    public init(memo: [String: FileDigestRecord], pins: [String: PinRecord] = [:], pinFailures: [String: String] = [:],
+                fileSystem: any FileSystem = LocalFileSystem()) {
         self.state = Mutex(State(memo: memo))
+        self.fileSystem = fileSystem
         self.pins = pins
         self.pinFailures = pinFailures
     }
@@ -63,7 +67,7 @@ public final class InputFiles: Sendable {
     /// The digest of the file at an absolute path; reads and probes it only when its stat changed.
     public func digest(_ path: String) throws(Problem) -> InputFile {
         if let hit = state.withLock({ $0.known[path] }) { return hit }
-        guard let st = FileOps.stat(path) else { throw .missing }
+        guard let st = fileSystem.stat(path) else { throw .missing }
         // Never open what is not a plain file (a FIFO blocks, /dev/zero never ends), and never
         // read a file the service would refuse anyway: a 3 GB file costs a stat, not 3 GB.
         guard st.isRegular else { throw .notRegular(kind: st.kind) }
@@ -76,7 +80,7 @@ public final class InputFiles: Sendable {
         }
         let data: Data
         do {
-            data = try FileOps.read(path, limit: ModelCatalog.maxReferenceBytes)
+            data = try fileSystem.read(path, limit: ModelCatalog.maxReferenceBytes)
         } catch let error as FileOps.TooLarge {
             throw .tooLarge(bytes: Int64(error.limit) + 1)   // it grew since the stat
         } catch {

@@ -122,9 +122,10 @@ public struct BuildRecord: Codable, Sendable {
 
     /// Writes `data` to `path` only when it differs, so a no-op build writes nothing.
     @discardableResult
-    public static func writeIfChanged(_ data: Data, to path: String) throws -> Bool {
-        if let old = FileManager.default.contents(atPath: path), old == data { return false }
-        try FileOps.writeAtomically(data, to: path)
+    public static func writeIfChanged(_ data: Data, to path: String,
+                                      fileSystem: any FileSystem = LocalFileSystem()) throws -> Bool {
+        if let old = try? fileSystem.read(path), old == data { return false }
+        try fileSystem.writeAtomically(data, to: path)
         return true
     }
 }

@@ -29,8 +29,8 @@ public struct LockFile: Sendable {
     /// Composed with Yams' basic resolver: every scalar stays the string it is written as (a hex
     /// digest such as `123e4…` must never turn into a number), and no regular expression runs per
     /// scalar, so a 10,000-target lock reads in a small part of what `Yams.load` takes.
-    public static func read(_ path: String) -> LockFile {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+    public static func read(_ path: String, fileSystem: any FileSystem = LocalFileSystem()) -> LockFile {
+        guard let data = try? fileSystem.read(path), let text = String(data: data, encoding: .utf8),
               let root = try? Yams.compose(yaml: text, .basic) else { return LockFile(targets: [:]) }
         func string(_ node: Node?) -> String? { node?.scalar?.string }
         func mapping(_ node: Node?) -> [(String, Node)] {
@@ -59,23 +59,26 @@ public struct LockFile: Sendable {
 /// parses it: at 10,000 targets that parse alone cost about 0.4 s.
 public final class LazyLockFile: Sendable {
     private let path: String?
+    private let fileSystem: any FileSystem
     /// Read once, under the lock, so concurrent first uses parse it once.
     private let value: Mutex<LockFile?>
 
-    public init(path: String) {
+    public init(path: String, fileSystem: any FileSystem = LocalFileSystem()) {
         self.path = path
+        self.fileSystem = fileSystem
         self.value = Mutex(nil)
     }
 
     public init(_ lockFile: LockFile) {
         self.path = nil
+        self.fileSystem = LocalFileSystem()
         self.value = Mutex(lockFile)
     }
 
     public var lockFile: LockFile {
         value.withLock { value in
             if let value { return value }
-            let read = path.map(LockFile.read) ?? LockFile(targets: [:])
+            let read = path.map { LockFile.read($0, fileSystem: fileSystem) } ?? LockFile(targets: [:])
             value = read
             return read
         }

@@ -6,10 +6,13 @@ public struct Materializer: Sendable {
     public var cache: BuildCache
     /// Absolute path of the build directory.
     public var buildRoot: String
+    /// Where the build directory's files are read and written.
+    public var fileSystem: any FileSystem
 
-    public init(cache: BuildCache, buildRoot: String) {
+    public init(cache: BuildCache, buildRoot: String, fileSystem: any FileSystem = LocalFileSystem()) {
         self.cache = cache
         self.buildRoot = buildRoot
+        self.fileSystem = fileSystem
     }
 
     /// Writes `output`'s files for `target`; returns the records of files (re)written. A file in
@@ -29,24 +32,24 @@ public struct Materializer: Sendable {
         for image in output.images {
             let rel = target.outputPath(imageNumber: image.index + 1)
             let path = buildRoot + "/" + rel
-            let st = FileOps.stat(path)
+            let st = fileSystem.stat(path)
             if let rec = existing[rel], rec.object == image.object, rec.target == target.name, let st, rec.matches(st) {
                 continue
             }
-            if let st, !st.isDirectory, (try? SHA256.hash(fileAt: path).hex) == image.object.hex {
+            if let st, !st.isDirectory, (try? fileSystem.sha256(ofFileAt: path).hex) == image.object.hex {
                 // Already the right bytes (a build killed before it recorded the file, a copy of
                 // the output, or a file only touched): adopt it as it is. It is also the evidence
                 // that repairs a lost or damaged object.
                 if !cache.objects.contains(image.object) || !((try? cache.objects.verify(image.object)) ?? false) {
                     try? cache.objects.remove(image.object)
-                    try cache.objects.put(fileAt: URL(fileURLWithPath: path))
+                    try cache.objects.put(fileSystem.read(path))
                 }
                 written.append(MaterializedRecord(path: rel, target: target.name, object: image.object, size: st.size,
                                                   mtimeNs: st.mtimeNs, inode: st.inode))
                 continue
             }
-            try FileOps.writeAtomically(try checkedBytes(of: image, actionKey: output.actionKey, target: target, rel: rel), to: path)
-            guard let st = FileOps.stat(path) else { throw FileSystemError(path: path, code: ENOENT) }
+            try fileSystem.writeAtomically(try checkedBytes(of: image, actionKey: output.actionKey, target: target, rel: rel), to: path)
+            guard let st = fileSystem.stat(path) else { throw FileSystemError(path: path, code: ENOENT) }
             written.append(MaterializedRecord(path: rel, target: target.name, object: image.object, size: st.size,
                                               mtimeNs: st.mtimeNs, inode: st.inode))
         }
@@ -122,8 +125,8 @@ public struct Materializer: Sendable {
         for place in places {
             let rel = target.outputPath(imageNumber: place.number)
             let full = buildRoot + "/" + rel
-            guard let st = FileOps.stat(full) else { continue }
-            let digest = { st.isDirectory ? nil : try? SHA256.hash(fileAt: full).hex }
+            guard let st = fileSystem.stat(full) else { continue }
+            let digest = { st.isDirectory ? nil : try? fileSystem.sha256(ofFileAt: full).hex }
             if let rec = existing[rel] {
                 if !st.isDirectory, rec.matches(st) { continue }
                 if let d = digest(), d == rec.object.hex || d == place.object?.hex { continue }
@@ -140,7 +143,7 @@ public struct Materializer: Sendable {
 
     /// Output paths listed in `build/assetbuild.json` (read only when a file is in the way).
     func recordedOutputs() -> Set<String> {
-        guard let data = FileManager.default.contents(atPath: buildRoot + "/assetbuild.json"),
+        guard let data = try? fileSystem.read(buildRoot + "/assetbuild.json"),
               let record = try? JSONDecoder().decode(BuildRecord.self, from: data) else { return [] }
         return Set(record.targets.values.flatMap { $0.outputs.map(\.path) })
     }
@@ -168,18 +171,18 @@ public struct Materializer: Sendable {
         var removed: [String] = []
         for (rel, rec) in records.sorted(by: { $0.key < $1.key }) where !declared.contains(rel) {
             let path = buildRoot + "/" + rel
-            guard let st = FileOps.stat(path) else {
+            guard let st = fileSystem.stat(path) else {
                 removed.append(rel)   // already gone: just forget it
                 continue
             }
-            let sameBytes = rec.matches(st) || (try? SHA256.hash(fileAt: path).hex) == rec.object.hex
+            let sameBytes = rec.matches(st) || (try? fileSystem.sha256(ofFileAt: path).hex) == rec.object.hex
             guard sameBytes else {
                 warn("'\(rel)' is no longer declared but was changed by hand; left in place")
                 removed.append(rel)
                 continue
             }
-            if (try? FileOps.remove(path)) != nil {
-                FileOps.pruneEmptyParents(of: path, root: buildRoot)
+            if (try? fileSystem.remove(path)) != nil {
+                fileSystem.pruneEmptyParents(of: path, root: buildRoot)
                 removed.append(rel)
             }
         }
