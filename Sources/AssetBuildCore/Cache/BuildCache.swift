@@ -28,6 +28,8 @@ public final class BuildCache: Sendable {
     let now: @Sendable () -> Date
 
     public static let databaseName = "cache.db"
+    /// The no-op stamp of the last full build (`NoopStamp`), which vouches for this index.
+    public static let noopStampName = "noop-stamp"
 
     /// Opens (creating if needed) the cache in `directory`.
     /// - Parameter busyTimeout: how long a write waits for another process's transaction.
@@ -48,7 +50,7 @@ public final class BuildCache: Sendable {
         previousSchemaVersion = try Self.prepareSchema(db, busyTimeout: busyTimeout) {
             // A new index (the old one lost, truncated or of another version) knows nothing yet: the
             // no-op stamp of the last full build must not skip the build that rebuilds it.
-            unlink(directory.appendingPathComponent(NoopStamp.fileName).path)
+            unlink(directory.appendingPathComponent(Self.noopStampName).path)
         }
         connection = Mutex(db)
     }

@@ -12,7 +12,7 @@ import Foundation
 /// which decides target by target as usual. Every full build that is not a no-op removes the
 /// stamp before it writes anything, so an interrupted build never leaves a stale one.
 public struct NoopStamp: Sendable {
-    public static let fileName = "noop-stamp"
+    public static let fileName = BuildCache.noopStampName
     static let header = "assetbuild-noop-stamp 1"
 
     public var manifestPath: String
