@@ -3,8 +3,8 @@ import Synchronization
 
 /// Time as the engine sees it: a monotonic reading, the wall-clock date and a way to wait.
 /// Injected, so retry and rate-limit logic is tested by advancing a `ManualClock` instead of
-/// sleeping, and every date the engine records or prints is pinned in tests. Nothing else reads
-/// `Date()` or sleeps.
+/// sleeping, and every date the engine records or prints is pinned in tests. Engine code reads
+/// the date and sleeps only through it.
 public protocol BuildClock: Sendable {
     /// Monotonic time since an arbitrary origin: for durations (elapsed time, deadlines).
     func now() -> Duration
