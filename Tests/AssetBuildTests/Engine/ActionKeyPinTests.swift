@@ -126,16 +126,11 @@ import Testing
         switch target.kind {
         case .image(let spec):
             let total = inputs.images
-            let request = ImageRequest(
-                target: target.name, model: spec.model.value, prompt: inputs.prompt, references: refs,
-                size: spec.size.value, maxImages: total > 1 ? total : 1, watermark: spec.watermark,
-                optimizePromptMode: spec.optimizePrompt, seed: spec.seed, guidanceScale: spec.guidanceScale,
-                stream: spec.stream, responseFormat: spec.responseFormat)
+            let request = ImageRequest(target: target.name, spec: spec, prompt: inputs.prompt, references: refs,
+                                       maxImages: total > 1 ? total : 1)
             return (request.stream ? "stream " : "") + String(decoding: ArkWire.imageBody(request).encoded(), as: UTF8.self)
         case .text(let spec):
-            let request = TextRequest(target: target.name, model: spec.model.value, system: inputs.system, prompt: inputs.prompt,
-                                      responseFormat: spec.responseFormat, thinking: spec.thinking,
-                                      temperature: spec.temperature, maxTokens: spec.maxTokens)
+            let request = TextRequest(target: target.name, spec: spec, system: inputs.system, prompt: inputs.prompt)
             return String(decoding: ArkWire.chatBody(request)?.encoded() ?? Data(), as: UTF8.self)
         case .book:
             return ""
