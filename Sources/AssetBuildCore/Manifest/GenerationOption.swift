@@ -188,7 +188,17 @@ public struct GenerationOption: Sendable {
 public struct TypedOption<Value: OptionValueType>: Sendable {
     public let spec: GenerationOption
 
-    init(_ spec: GenerationOption) { self.spec = spec }
+    init(_ spec: GenerationOption) {
+        let swiftType: Any.Type
+        switch spec.type {
+        case .bool: swiftType = Bool.self
+        case .int: swiftType = Int.self
+        case .number: swiftType = Double.self
+        case .choice: swiftType = String.self
+        }
+        precondition(swiftType == Value.self, "option '\(spec.name)' is a \(spec.type), not a \(Value.self)")
+        self.spec = spec
+    }
     public var name: String { spec.name }
 }
 
