@@ -55,11 +55,11 @@ extension FakeArkCore {
 
         // Options each model takes or refuses.
         if let seed = json["seed"] {
-            guard model.supportsSeed else { throw notSupported("seed") }
+            guard OptionTable.seed.spec.takes(model) else { throw notSupported("seed") }
             guard let s = seed.int, (-1...2_147_483_647).contains(s) else { throw invalid("seed", "must be an integer in [-1, 2147483647]") }
         }
         if let g = json["guidance_scale"] {
-            guard model.supportsGuidanceScale else { throw notSupported("guidance_scale") }
+            guard OptionTable.guidanceScale.spec.takes(model) else { throw notSupported("guidance_scale") }
             guard let v = g.double, (1...10).contains(v) else { throw invalid("guidance_scale", "must be a number in [1, 10]") }
         }
         var isGroup = false
@@ -83,7 +83,7 @@ extension FakeArkCore {
         var stream = false
         if let s = json["stream"] {
             guard let b = s.bool else { throw invalid("stream", "must be a boolean") }
-            if b && !model.supportsStream { throw notSupported("stream") }
+            if b && !OptionTable.stream.spec.takes(model) { throw notSupported("stream") }
             stream = b
         }
         var base64 = false
@@ -95,11 +95,12 @@ extension FakeArkCore {
         if let o = json["optimize_prompt_options"] {
             guard o.object != nil else { throw invalid("optimize_prompt_options", "must be an object") }
             if let mode = o["mode"] {
-                if model.optimizeModes.isEmpty { throw notSupported("optimize_prompt_options") }
+                let modes = OptionTable.optimizePrompt.spec.choices(for: model) ?? []
+                if modes.isEmpty { throw notSupported("optimize_prompt_options") }
                 guard let m = mode.string, ["standard", "fast"].contains(m) else {
                     throw invalid("optimize_prompt_options.mode", "must be 'standard' or 'fast'")
                 }
-                if !model.optimizeModes.contains(m) {
+                if !modes.contains(m) {
                     throw FakeRejection(message: "optimize_prompt_options.mode must be 'standard' for the current model.",
                                         param: "optimize_prompt_options.mode")
                 }

@@ -45,11 +45,8 @@ struct ActionRunner: Sendable {
         }
         let total = inputs.images
         let wanted = max(1, total - kept.count)
-        var request = ImageRequest(
-            target: target.name, model: spec.model.value, prompt: inputs.prompt, references: references,
-            size: spec.size.value, maxImages: total > 1 ? wanted : 1, watermark: spec.watermark,
-            optimizePromptMode: spec.optimizePrompt, seed: spec.seed, guidanceScale: spec.guidanceScale,
-            stream: spec.stream, responseFormat: spec.responseFormat)
+        var request = ImageRequest(target: target.name, spec: spec, prompt: inputs.prompt, references: references,
+                                   maxImages: total > 1 ? wanted : 1)
         request.referenceLabels = inputs.references.map(\.label)
         if !kept.isEmpty, let promptForPlaces = inputs.promptForPlaces {
             // A resumed storybook group describes only the scenes still missing, in the order of
@@ -217,9 +214,7 @@ struct ActionRunner: Sendable {
 
     private func runText(_ target: Target, spec: TextSpec, fp: Fingerprint, inputs: ResolvedInputs) async throws -> Result {
         try cache.beginAction(key: fp.key, target: target.name, componentsJSON: fp.recordJSON, kind: .text)
-        let request = TextRequest(target: target.name, model: spec.model.value, system: inputs.system, prompt: inputs.prompt,
-                                  responseFormat: spec.responseFormat, thinking: spec.thinking,
-                                  temperature: spec.temperature, maxTokens: spec.maxTokens)
+        let request = TextRequest(target: target.name, spec: spec, system: inputs.system, prompt: inputs.prompt)
         let completion: TextCompletion
         do {
             completion = try await attempts(target: target.name, model: spec.model.value, images: { 0 }, unused: { 0 },

@@ -6,7 +6,8 @@ import Foundation
 /// (as swift-build's `BuildDescriptionSignatureComponents` is).
 ///
 /// Not here on purpose: `stream`, `response_format`, `min_images`, base URL, concurrency, output
-/// paths and reference spellings (a renamed file with the same bytes changes nothing).
+/// paths and reference spellings (a renamed file with the same bytes changes nothing). Which
+/// generation options are here, and under which field, `OptionTable` says (`key`).
 public struct ActionKeyComponents: Codable, Hashable, Sendable {
     /// Bumped when the meaning of a key changes, which invalidates every cached action.
     public var format: Int = 1
@@ -18,20 +19,110 @@ public struct ActionKeyComponents: Codable, Hashable, Sendable {
     public var images: Int?
     /// SHA-256 of each reference's bytes in order; an unpinned URL contributes its text instead.
     public var references: [String]?
-    public var watermark: Bool?
-    public var optimizePrompt: String?
-    public var seed: Int?
-    public var guidanceScale: Double?
     public var system: String?
     public var responseFormat: String?
-    public var thinking: String?
-    public var temperature: Double?
-    public var maxTokens: Int?
+    /// The keyed generation options (`OptionTable`'s `key`), by key field; each is a field of the
+    /// canonical JSON beside the ones above.
+    public var options: OptionValues
 
-    enum CodingKeys: String, CodingKey {
-        case format, kind, provider, model, prompt, size, images, references, watermark
-        case optimizePrompt = "optimize_prompt", seed, guidanceScale = "guidance_scale", system
-        case responseFormat = "response_format", thinking, temperature, maxTokens = "max_tokens"
+    public init(format: Int = 1, kind: String, provider: String, model: String, prompt: String, size: String? = nil,
+                images: Int? = nil, references: [String]? = nil, system: String? = nil, responseFormat: String? = nil,
+                options: OptionValues = OptionValues()) {
+        self.format = format
+        self.kind = kind
+        self.provider = provider
+        self.model = model
+        self.prompt = prompt
+        self.size = size
+        self.images = images
+        self.references = references
+        self.system = system
+        self.responseFormat = responseFormat
+        self.options = options
+    }
+
+    /// An image target's key: `prompt`, `images` and the reference hashes as resolved for this build.
+    static func image(provider: String, spec: ImageSpec, prompt: String, images: Int, references: [String]) -> Self {
+        ActionKeyComponents(kind: "image", provider: provider, model: spec.modelInfo.id, prompt: prompt, size: spec.size.value,
+                            images: images, references: references, options: keyed(spec.options))
+    }
+
+    /// A text target's key; a JSON schema enters as its name, strictness and hash.
+    static func text(provider: String, spec: TextSpec, prompt: String, system: String?) -> Self {
+        let format: String
+        switch spec.responseFormat {
+        case .text: format = "text"
+        case .jsonObject: format = "json_object"
+        case .jsonSchema(let name, let schema, let strict): format = "json_schema:\(name):\(strict):" + SHA256.hash(schema).hex
+        }
+        return ActionKeyComponents(kind: "text", provider: provider, model: spec.model.value, prompt: prompt, system: system,
+                                   responseFormat: format, options: keyed(spec.options))
+    }
+
+    /// A target's option values that enter the key, by key field.
+    static func keyed(_ values: OptionValues) -> OptionValues {
+        var out = OptionValues()
+        for (name, value) in values.values {
+            if let key = OptionTable.named[name]?.key { out[key] = value }
+        }
+        return out
+    }
+
+    /// A field of the canonical JSON: a fixed one or an option's key.
+    struct Field: CodingKey {
+        var stringValue: String
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    /// What the synthesized encoding wrote before options had a table: absent optionals left out.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Field.self)
+        try c.encode(format, forKey: Field("format"))
+        try c.encode(kind, forKey: Field("kind"))
+        try c.encode(provider, forKey: Field("provider"))
+        try c.encode(model, forKey: Field("model"))
+        try c.encode(prompt, forKey: Field("prompt"))
+        try c.encodeIfPresent(size, forKey: Field("size"))
+        try c.encodeIfPresent(images, forKey: Field("images"))
+        try c.encodeIfPresent(references, forKey: Field("references"))
+        try c.encodeIfPresent(system, forKey: Field("system"))
+        try c.encodeIfPresent(responseFormat, forKey: Field("response_format"))
+        for (key, value) in options.values {
+            switch value {
+            case .bool(let v): try c.encode(v, forKey: Field(key))
+            case .int(let v): try c.encode(v, forKey: Field(key))
+            case .number(let v): try c.encode(v, forKey: Field(key))
+            case .string(let v): try c.encode(v, forKey: Field(key))
+            }
+        }
+    }
+
+    /// Reads a stored record; an option's field is read as the table's type for it.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Field.self)
+        format = try c.decode(Int.self, forKey: Field("format"))
+        kind = try c.decode(String.self, forKey: Field("kind"))
+        provider = try c.decode(String.self, forKey: Field("provider"))
+        model = try c.decode(String.self, forKey: Field("model"))
+        prompt = try c.decode(String.self, forKey: Field("prompt"))
+        size = try c.decodeIfPresent(String.self, forKey: Field("size"))
+        images = try c.decodeIfPresent(Int.self, forKey: Field("images"))
+        references = try c.decodeIfPresent([String].self, forKey: Field("references"))
+        system = try c.decodeIfPresent(String.self, forKey: Field("system"))
+        responseFormat = try c.decodeIfPresent(String.self, forKey: Field("response_format"))
+        options = OptionValues()
+        for (key, option) in OptionTable.keyed {
+            let field = Field(key)
+            switch option.type {
+            case .bool: options[key] = try c.decodeIfPresent(Bool.self, forKey: field).map(OptionValue.bool)
+            case .int: options[key] = try c.decodeIfPresent(Int.self, forKey: field).map(OptionValue.int)
+            case .number: options[key] = try c.decodeIfPresent(Double.self, forKey: field).map(OptionValue.number)
+            case .choice: options[key] = try c.decodeIfPresent(String.self, forKey: field).map(OptionValue.string)
+            }
+        }
     }
 
     /// Written by `CanonicalJSONWriter`; byte for byte what `encodedCanonicalJSON` gives.

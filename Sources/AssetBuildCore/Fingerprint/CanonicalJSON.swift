@@ -11,50 +11,72 @@ struct CanonicalJSONWriter {
     private(set) var bytes: [UInt8] = []
     private var fields = 0
 
+    /// The fields of the canonical JSON in the order `.sortedKeys` puts them: the fixed ones and
+    /// each option's key field (`OptionTable`).
+    private enum Slot {
+        case format, images, kind, model, prompt, provider, references, responseFormat, size, system
+        case option(String)
+    }
+
+    private static let layout: [(name: String, slot: Slot)] = {
+        let fixed: [(String, Slot)] = [
+            ("format", .format), ("images", .images), ("kind", .kind), ("model", .model), ("prompt", .prompt),
+            ("provider", .provider), ("references", .references), ("response_format", .responseFormat),
+            ("size", .size), ("system", .system),
+        ]
+        return (fixed + OptionTable.keyed.keys.map { ($0, .option($0)) }).sorted { $0.0 < $1.0 }
+    }()
+
     /// The canonical JSON of `c`, or nil for a value the encoder would refuse (a number that is
     /// not finite), which is left to the encoder.
     static func write(_ c: ActionKeyComponents) -> String? {
-        if c.guidanceScale?.isFinite == false || c.temperature?.isFinite == false { return nil }
+        for value in c.options.values.values {
+            if case .number(let d) = value, !d.isFinite { return nil }
+        }
         var w = CanonicalJSONWriter()
         w.bytes.reserveCapacity(256 + c.prompt.utf8.count + (c.system?.utf8.count ?? 0) + 67 * (c.references?.count ?? 0))
         w.bytes.append(UInt8(ascii: "{"))
-        // In the order `.sortedKeys` puts the coding keys.
-        w.field("format", number: c.format)
-        w.field("guidance_scale", number: c.guidanceScale)
-        w.field("images", number: c.images)
-        w.field("kind", string: c.kind)
-        w.field("max_tokens", number: c.maxTokens)
-        w.field("model", string: c.model)
-        w.field("optimize_prompt", string: c.optimizePrompt)
-        w.field("prompt", string: c.prompt)
-        w.field("provider", string: c.provider)
-        w.field("references", strings: c.references)
-        w.field("response_format", string: c.responseFormat)
-        w.field("seed", number: c.seed)
-        w.field("size", string: c.size)
-        w.field("system", string: c.system)
-        w.field("temperature", number: c.temperature)
-        w.field("thinking", string: c.thinking)
-        w.field("watermark", bool: c.watermark)
+        for (name, slot) in layout {
+            switch slot {
+            case .format: w.field(name, number: c.format)
+            case .images: w.field(name, number: c.images)
+            case .kind: w.field(name, string: c.kind)
+            case .model: w.field(name, string: c.model)
+            case .prompt: w.field(name, string: c.prompt)
+            case .provider: w.field(name, string: c.provider)
+            case .references: w.field(name, strings: c.references)
+            case .responseFormat: w.field(name, string: c.responseFormat)
+            case .size: w.field(name, string: c.size)
+            case .system: w.field(name, string: c.system)
+            case .option(let key):
+                switch c.options[key] {
+                case nil: break
+                case .bool(let v)?: w.field(name, bool: v)
+                case .int(let v)?: w.field(name, number: v)
+                case .number(let v)?: w.field(name, number: v)
+                case .string(let v)?: w.field(name, string: v)
+                }
+            }
+        }
         w.bytes.append(UInt8(ascii: "}"))
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
-    private mutating func name(_ key: StaticString) {
+    private mutating func name(_ key: String) {
         if fields > 0 { bytes.append(UInt8(ascii: ",")) }
         fields += 1
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        bytes.append(contentsOf: key.utf8)
         bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 
-    private mutating func field(_ key: StaticString, string value: String?) {
+    private mutating func field(_ key: String, string value: String?) {
         guard let value else { return }
         name(key)
         string(value)
     }
 
-    private mutating func field(_ key: StaticString, strings values: [String]?) {
+    private mutating func field(_ key: String, strings values: [String]?) {
         guard let values else { return }
         name(key)
         bytes.append(UInt8(ascii: "["))
@@ -65,13 +87,13 @@ struct CanonicalJSONWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    private mutating func field(_ key: StaticString, number value: Int?) {
+    private mutating func field(_ key: String, number value: Int?) {
         guard let value else { return }
         name(key)
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    private mutating func field(_ key: StaticString, number value: Double?) {
+    private mutating func field(_ key: String, number value: Double?) {
         guard let value else { return }
         name(key)
         var text = value.description
@@ -79,7 +101,7 @@ struct CanonicalJSONWriter {
         bytes.append(contentsOf: text.utf8)
     }
 
-    private mutating func field(_ key: StaticString, bool value: Bool?) {
+    private mutating func field(_ key: String, bool value: Bool?) {
         guard let value else { return }
         name(key)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)

@@ -156,10 +156,7 @@ public struct Fingerprinter: Sendable {
                 }
             }
             if unresolved { return nil }
-            let c = ActionKeyComponents(
-                kind: "image", provider: provider, model: spec.modelInfo.id, prompt: prompt, size: spec.size.value,
-                images: images, references: hashes, watermark: spec.watermark, optimizePrompt: spec.optimizePrompt,
-                seed: spec.seed, guidanceScale: spec.guidanceScale)
+            let c = ActionKeyComponents.image(provider: provider, spec: spec, prompt: prompt, images: images, references: hashes)
             var inputs = ResolvedInputs(prompt: prompt, system: nil, references: refs)
             inputs.images = images
             inputs.storybook = sizing
@@ -169,16 +166,7 @@ public struct Fingerprinter: Sendable {
             let prompt = try spec.prompt.render(field)
             let system = try spec.system?.render(field)
             if unresolved { return nil }
-            let format: String
-            switch spec.responseFormat {
-            case .text: format = "text"
-            case .jsonObject: format = "json_object"
-            case .jsonSchema(let name, let schema, let strict):
-                format = "json_schema:\(name):\(strict):" + SHA256.hash(schema).hex
-            }
-            let c = ActionKeyComponents(
-                kind: "text", provider: provider, model: spec.model.value, prompt: prompt, system: system,
-                responseFormat: format, thinking: spec.thinking, temperature: spec.temperature, maxTokens: spec.maxTokens)
+            let c = ActionKeyComponents.text(provider: provider, spec: spec, prompt: prompt, system: system)
             return (Fingerprint(components: c, referenceLabels: []), ResolvedInputs(prompt: prompt, system: system, references: []))
         case .book(let spec):
             guard let story = upstream(spec.story)?.text, let pictures = upstream(spec.pictures) else { return nil }

@@ -92,14 +92,12 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         opt("model", old.model, new.model)
         opt("size", old.size, new.size)
         opt("images", old.images, new.images)
-        opt("watermark", old.watermark, new.watermark)
-        opt("optimize_prompt", old.optimizePrompt, new.optimizePrompt)
-        opt("seed", old.seed, new.seed)
-        opt("guidance_scale", old.guidanceScale, new.guidanceScale)
+        func options(_ target: GenerationOption.Target) {
+            for key in OptionTable.options(for: target).compactMap(\.key) { opt(key, old.options[key], new.options[key]) }
+        }
+        options(.image)
         opt("response_format", old.responseFormat, new.responseFormat)
-        opt("thinking", old.thinking, new.thinking)
-        opt("temperature", old.temperature, new.temperature)
-        opt("max_tokens", old.maxTokens, new.maxTokens)
+        options(.text)
         let a = old.references ?? [], b = new.references ?? []
         if a.count != b.count || (a != b && Set(a) == Set(b)) {
             reasons.append(.referencesChanged(old: a.count, new: b.count))

@@ -195,11 +195,8 @@ public struct ImageSpec: Sendable {
     public var images: Int
     /// A group returning fewer images than this fails (what arrived is still kept).
     public var minImages: Int
-    public var watermark: Bool
-    public var optimizePrompt: String?
-    public var seed: Int?
-    public var guidanceScale: Double?
-    public var stream: Bool
+    /// The image options of `OptionTable`, defaults applied (`watermark` and `stream` always set).
+    public var options: OptionValues
     public var responseFormat: ResponseFormat
     /// Set for a storybook's pictures: the prompt and the number of images come from the story.
     public var storybook: StorybookPictures?
@@ -252,9 +249,8 @@ public struct TextSpec: Sendable {
     public var responseFormat: TextResponseFormat
     /// Named schema the reply is validated against after it arrives (`storybook`).
     public var validation: String?
-    public var thinking: String?
-    public var temperature: Double?
-    public var maxTokens: Int?
+    /// The text options of `OptionTable` that were set.
+    public var options: OptionValues
     /// Files read while loading (`system_file`, a schema file), absolute: a change to one
     /// changes the target's inputs even though the manifest's bytes did not change.
     public var sourceFiles: [String] = []

@@ -44,11 +44,9 @@ struct StorybookExpansion {
         if let m = value("model") { pictures.model = tree.string(m, for: "model").map { Located($0, at: tree.location(m)) } }
         if pictures.model == nil { pictures.model = Located(Self.defaultPictureModel, at: location) }
         if let s = value("size") { pictures.size = tree.string(s, for: "size").map { Located($0, at: tree.location(s)) } }
-        if let w = value("watermark") { pictures.watermark = tree.bool(w, for: "watermark").map { Located($0, at: tree.location(w)) } }
-        if let o = value("optimize_prompt") {
-            pictures.optimizePrompt = tree.choice(o, for: "optimize_prompt", ["standard", "fast"]).map { Located($0, at: tree.location(o)) }
+        for option in [OptionTable.watermark.spec, OptionTable.optimizePrompt.spec, OptionTable.stream.spec] {
+            if let node = value(option.name) { pictures.parse(option, at: node, tree: &tree) }
         }
-        if let s = value("stream") { pictures.stream = tree.bool(s, for: "stream").map { Located($0, at: tree.location(s)) } }
         if let r = value("response_format") {
             pictures.responseFormat = tree.choice(r, for: "response_format", ["url", "b64_json"]).map { Located($0, at: tree.location(r)) }
         }
@@ -87,9 +85,9 @@ struct StorybookExpansion {
         story.prompt = request
         story.schema = Located(.named("storybook"), at: location)
         story.responseFormat = Located("json_schema", at: location)
-        story.thinking = value("thinking").flatMap { n in
-            tree.choice(n, for: "thinking", ["enabled", "disabled", "auto"]).map { Located($0, at: tree.location(n)) }
-        } ?? Located("disabled", at: location)
+        story.options["thinking"] = nil
+        if let n = value("thinking") { story.parse(OptionTable.thinking.spec, at: n, tree: &tree) }
+        if story.options["thinking"] == nil { story.options["thinking"] = Located(.string("disabled"), at: location) }
         guard case .text(var storySpec)? = resolver.resolve(name: storyName, location: location, options: story, tree: &tree) else {
             return []
         }

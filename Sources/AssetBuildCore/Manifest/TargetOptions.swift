@@ -13,16 +13,10 @@ struct TargetOptions {
     var size: Located<String>?
     var images: Located<Int>?
     var minImages: Located<Int>?
-    var watermark: Located<Bool>?
-    var optimizePrompt: Located<String>?
-    var seed: Located<Int>?
-    var guidanceScale: Located<Double>?
-    var stream: Located<Bool>?
     var responseFormat: Located<String>?
     var schema: Located<SchemaSource>?
-    var thinking: Located<String>?
-    var temperature: Located<Double>?
-    var maxTokens: Located<Int>?
+    /// The options of `OptionTable` that were written, by name.
+    var options: [String: Located<OptionValue>] = [:]
     var deps: [Located<String>]?
     var output: Located<String>?
     var outputNode: Node?
@@ -39,10 +33,10 @@ struct TargetOptions {
         case file(String)
     }
 
-    static let imageKeys = ["model", "prompt", "references", "size", "images", "min_images", "watermark",
-                            "optimize_prompt", "seed", "guidance_scale", "stream", "response_format"]
-    static let textKeys = ["model", "prompt", "system", "system_file", "response_format", "schema", "thinking",
-                           "temperature", "max_tokens"]
+    static let imageKeys = ["model", "prompt", "references", "size", "images", "min_images"]
+        + OptionTable.options(for: .image).map(\.name) + ["response_format"]
+    static let textKeys = ["model", "prompt", "system", "system_file", "response_format", "schema"]
+        + OptionTable.options(for: .text).map(\.name)
     static let commonKeys = ["kind", "deps", "output", "description"]
     static var allKeys: [String] { commonKeys + imageKeys + textKeys.filter { !imageKeys.contains($0) } }
 
@@ -58,16 +52,9 @@ struct TargetOptions {
         o.size = size ?? defaults.size
         o.images = images ?? defaults.images
         o.minImages = minImages ?? defaults.minImages
-        o.watermark = watermark ?? defaults.watermark
-        o.optimizePrompt = optimizePrompt ?? defaults.optimizePrompt
-        o.seed = seed ?? defaults.seed
-        o.guidanceScale = guidanceScale ?? defaults.guidanceScale
-        o.stream = stream ?? defaults.stream
         o.responseFormat = responseFormat ?? defaults.responseFormat
         o.schema = schema ?? defaults.schema
-        o.thinking = thinking ?? defaults.thinking
-        o.temperature = temperature ?? defaults.temperature
-        o.maxTokens = maxTokens ?? defaults.maxTokens
+        o.options = defaults.options.merging(options) { _, own in own }
         o.deps = deps ?? defaults.deps
         o.written = written.union(defaults.written)
         // `output` names one target's files: never inherited.
@@ -81,9 +68,7 @@ struct TargetOptions {
         if let m = model, ModelCatalog.model(id: m.value) == nil, !m.value.hasPrefix("ep-") { d.model = m }
         d.system = system
         d.systemFile = systemFile
-        d.thinking = thinking
-        d.temperature = temperature
-        d.maxTokens = maxTokens
+        d.options = options.filter { OptionTable.named[$0.key]?.target == .text }
         d.deps = deps
         if let rf = responseFormat, ["text", "json_object", "json_schema"].contains(rf.value) { d.responseFormat = rf }
         return d
@@ -95,11 +80,14 @@ struct TargetOptions {
         d.system = nil
         d.systemFile = nil
         d.schema = nil
-        d.thinking = nil
-        d.temperature = nil
-        d.maxTokens = nil
+        d.options = options.filter { OptionTable.named[$0.key]?.target == .image }
         if let rf = responseFormat, ResponseFormat(rawValue: rf.value) == nil { d.responseFormat = nil }
         return d
+    }
+
+    /// Reads option `option` written at `node` (a storybook's picture and story options).
+    mutating func parse(_ option: GenerationOption, at node: Node, tree: inout YAMLTree) {
+        options[option.name] = option.parse(node, tree: &tree).map { Located($0, at: tree.location(node)) }
     }
 
     /// Reads the options in a target's (or `defaults:`) mapping. Unknown keys are reported.
@@ -116,6 +104,10 @@ struct TargetOptions {
         }
         o.written = tree.checkKeys(entries, known: known, elsewhere: elsewhere).union(entries.map(\.key))
         for (key, keyNode, value) in entries where known.contains(key) {
+            if let option = OptionTable.named[key] {
+                o.parse(option, at: value, tree: &tree)
+                continue
+            }
             let at = tree.location(value)
             switch key {
             case "kind": o.kind = tree.choice(value, for: key, ["image", "text"]).map { Located($0, at: at) }
@@ -129,20 +121,10 @@ struct TargetOptions {
             case "size": o.size = sizeString(value, tree: &tree).map { Located($0, at: at) }
             case "images": o.images = tree.int(value, for: key, range: 1...15).map { Located($0, at: at) }
             case "min_images": o.minImages = tree.int(value, for: key, range: 1...15).map { Located($0, at: at) }
-            case "watermark": o.watermark = tree.bool(value, for: key).map { Located($0, at: at) }
-            case "optimize_prompt":
-                o.optimizePrompt = tree.choice(value, for: key, ["standard", "fast"]).map { Located($0, at: at) }
-            case "seed": o.seed = tree.int(value, for: key, range: -1...2_147_483_647).map { Located($0, at: at) }
-            case "guidance_scale":
-                o.guidanceScale = tree.double(value, for: key, range: 1...10).map { Located($0, at: at) }
-            case "stream": o.stream = tree.bool(value, for: key).map { Located($0, at: at) }
             case "response_format":
                 o.responseFormat = tree.choice(value, for: key, ["url", "b64_json", "text", "json_object", "json_schema"])
                     .map { Located($0, at: at) }
             case "schema": o.schema = parseSchema(value, tree: &tree).map { Located($0, at: at) }
-            case "thinking": o.thinking = tree.choice(value, for: key, ["enabled", "disabled", "auto"]).map { Located($0, at: at) }
-            case "temperature": o.temperature = tree.double(value, for: key, range: 0...2).map { Located($0, at: at) }
-            case "max_tokens": o.maxTokens = tree.int(value, for: key, range: 1...1_000_000).map { Located($0, at: at) }
             case "deps":
                 o.deps = tree.stringList(value, for: key)?.map { Located($0.0, at: tree.location($0.1)) }
             case "output":

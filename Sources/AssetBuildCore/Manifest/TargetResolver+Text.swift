@@ -5,15 +5,13 @@ import Foundation
 extension TargetResolver {
     func resolveText(name: String, location: SourceLocation, options o: TargetOptions,
                      tree: inout YAMLTree) -> TextSpec? {
-        let imageOnly: [(Bool, String, SourceLocation?)] = [
-            (o.references != nil, "references", o.references?.location), (o.size != nil, "size", o.size?.location),
-            (o.images != nil, "images", o.images?.location), (o.minImages != nil, "min_images", o.minImages?.location),
-            (o.optimizePrompt != nil, "optimize_prompt", o.optimizePrompt?.location), (o.seed != nil, "seed", o.seed?.location),
-            (o.guidanceScale != nil, "guidance_scale", o.guidanceScale?.location), (o.stream != nil, "stream", o.stream?.location),
-            (o.watermark != nil, "watermark", o.watermark?.location),
-        ]
-        for (present, key, loc) in imageOnly where present {
-            tree.error("'\(key)' applies to image targets, not to text target '\(name)'; remove it", at: loc ?? location)
+        let imageOnly: [(String, SourceLocation?)] = [
+            ("references", o.references?.location), ("size", o.size?.location),
+            ("images", o.images?.location), ("min_images", o.minImages?.location),
+        ] + OptionTable.options(for: .image).map { ($0.name, o.options[$0.name]?.location) }
+        for (key, loc) in imageOnly {
+            guard let loc else { continue }
+            tree.error("'\(key)' applies to image targets, not to text target '\(name)'; remove it", at: loc)
         }
         let model = o.model ?? Located(ModelCatalog.defaultTextModel, at: location)
         if ModelCatalog.model(id: model.value) != nil {
@@ -76,7 +74,7 @@ extension TargetResolver {
         }
         if let schema = o.schema, case .named(let n) = schema.value, validation == nil { validation = n }
         return TextSpec(model: model, system: system, prompt: prompt, responseFormat: format, validation: validation,
-                        thinking: o.thinking?.value, temperature: o.temperature?.value, maxTokens: o.maxTokens?.value,
+                        options: resolveOptions(o, for: .text, model: nil, display: model.value, images: 0, tree: &tree),
                         sourceFiles: sourceFiles)
     }
 }

@@ -21,9 +21,7 @@ struct TargetResolver {
                               tree: inout YAMLTree) -> ImageSpec? {
         let textOnly: [(String, SourceLocation?)] = [
             ("system", o.system?.location), ("system_file", o.systemFile?.location), ("schema", o.schema?.location),
-            ("thinking", o.thinking?.location), ("temperature", o.temperature?.location),
-            ("max_tokens", o.maxTokens?.location),
-        ]
+        ] + OptionTable.options(for: .text).map { ($0.name, o.options[$0.name]?.location) }
         for (key, at) in textOnly {
             guard let at else { continue }
             tree.error("'\(key)' applies to text targets; remove it, or add 'kind: text' to make '\(name)' a text target", at: at)
@@ -65,9 +63,8 @@ struct TargetResolver {
             return ImageSpec(
                 model: modelID, modelInfo: model, prompt: prompt, references: references,
                 size: o.size ?? Located(model.defaultSize, at: location), images: images, minImages: minImages,
-                watermark: o.watermark?.value ?? true, optimizePrompt: o.optimizePrompt?.value, seed: o.seed?.value,
-                guidanceScale: o.guidanceScale?.value, stream: o.stream?.value ?? false, responseFormat: responseFormat,
-                modelIsKnown: false)
+                options: resolveOptions(o, for: .image, model: nil, display: m, images: images, tree: &tree),
+                responseFormat: responseFormat, modelIsKnown: false)
         }
 
         if images > 1, !model.supportsGroups {
@@ -75,31 +72,29 @@ struct TargetResolver {
         }
         let size = resolveSize(o.size, model: model, display: m, location: location, tree: &tree)
 
-        if let op = o.optimizePrompt, !model.optimizeModes.contains(op.value) {
-            if model.optimizeModes.isEmpty {
-                tree.error("'optimize_prompt' is not supported by \(m); only seedream 4.5 and 4.0 take it", at: op.location)
-            } else {
-                let list = model.optimizeModes.map { "'\($0)'" }.joined(separator: " or ")
-                tree.error("'optimize_prompt: \(op.value)' is not offered by \(m); it takes \(list)", at: op.location)
-            }
-        }
-        if let s = o.seed, !model.supportsSeed {
-            tree.error("'seed' is not supported by \(m); only seedream-3.0-t2i and seededit-3.0-i2i take it", at: s.location)
-        }
-        if let g = o.guidanceScale, !model.supportsGuidanceScale {
-            tree.error("'guidance_scale' is not supported by \(m); only seedream-3.0-t2i and seededit-3.0-i2i take it", at: g.location)
-        }
-        if let s = o.stream, s.value, !model.supportsStream {
-            tree.error("'stream' is not supported by \(m); only seedream 4.5 and 4.0 stream", at: s.location)
-        }
+        let options = resolveOptions(o, for: .image, model: model, display: m, images: images, tree: &tree)
         checkReferenceCount(references, images: images, model: model, display: m,
                             location: o.references?.location ?? location, target: name, tree: &tree)
 
         return ImageSpec(
             model: modelID, modelInfo: model, prompt: prompt, references: references, size: size,
-            images: images, minImages: minImages, watermark: o.watermark?.value ?? true,
-            optimizePrompt: o.optimizePrompt?.value, seed: o.seed?.value, guidanceScale: o.guidanceScale?.value,
-            stream: o.stream?.value ?? (images > 1 && model.supportsStream), responseFormat: responseFormat)
+            images: images, minImages: minImages, options: options, responseFormat: responseFormat)
+    }
+
+    /// The values of the table's options for a target of kind `target`: as written (each checked
+    /// against `model`, unless the model is unknown) or else the default.
+    func resolveOptions(_ o: TargetOptions, for target: GenerationOption.Target, model: ImageModel?, display m: String,
+                        images: Int, tree: inout YAMLTree) -> OptionValues {
+        var values = OptionValues()
+        for option in OptionTable.options(for: target) {
+            if let written = o.options[option.name] {
+                if let model { option.check(written, model: model, display: m, tree: &tree) }
+                values[option.name] = written.value
+            } else {
+                values[option.name] = option.defaultValue(model: model, images: images)
+            }
+        }
+        return values
     }
 
     private func imageModel(_ id: Located<String>, tree: inout YAMLTree) -> ImageModel? {

@@ -24,33 +24,36 @@ public struct ImageRequest: Sendable, Hashable {
     public var size: String?
     /// 1 for a single image; > 1 asks for a group (`sequential_image_generation: auto`) of at most this many.
     public var maxImages: Int
-    public var watermark: Bool
-    public var optimizePromptMode: String?
-    public var seed: Int?
-    public var guidanceScale: Double?
-    public var stream: Bool
+    /// The image options of `OptionTable` to send (`watermark`, `seed`, …); `ArkWire` puts each
+    /// where the table says.
+    public var options: OptionValues
     public var responseFormat: ResponseFormat
     /// How each reference was written in the manifest (`mascot`, `poses[2]`, `refs/a.png`): for
     /// messages and drafts only, never sent.
     public var referenceLabels: [String] = []
 
     public init(target: String, model: String, prompt: String, references: [ReferenceInput] = [],
-                size: String? = nil, maxImages: Int = 1, watermark: Bool = false,
-                optimizePromptMode: String? = nil, seed: Int? = nil, guidanceScale: Double? = nil,
-                stream: Bool = false, responseFormat: ResponseFormat = .url) {
+                size: String? = nil, maxImages: Int = 1, options: OptionValues = OptionValues(),
+                responseFormat: ResponseFormat = .url) {
         self.target = target
         self.model = model
         self.prompt = prompt
         self.references = references
         self.size = size
         self.maxImages = maxImages
-        self.watermark = watermark
-        self.optimizePromptMode = optimizePromptMode
-        self.seed = seed
-        self.guidanceScale = guidanceScale
-        self.stream = stream
+        self.options = options
         self.responseFormat = responseFormat
     }
+
+    /// The request for an image target: its model (an endpoint id as written), size, format and
+    /// options; `maxImages` is what this request still asks for.
+    public init(target: String, spec: ImageSpec, prompt: String, references: [ReferenceInput], maxImages: Int) {
+        self.init(target: target, model: spec.model.value, prompt: prompt, references: references, size: spec.size.value,
+                  maxImages: maxImages, options: spec.options, responseFormat: spec.responseFormat)
+    }
+
+    /// Whether the answer comes as server-sent events.
+    public var stream: Bool { options[OptionTable.stream] ?? false }
 }
 
 /// One generated image, bytes in hand (JPEG from the real service).
@@ -165,22 +168,23 @@ public struct TextRequest: Sendable, Hashable {
     public var system: String?
     public var prompt: String
     public var responseFormat: TextResponseFormat
-    /// `thinking.type`: `enabled`, `disabled` or `auto`; nil sends nothing.
-    public var thinking: String?
-    public var temperature: Double?
-    public var maxTokens: Int?
+    /// The text options of `OptionTable` to send (`thinking`, `temperature`, `max_tokens`).
+    public var options: OptionValues
 
     public init(target: String, model: String, system: String? = nil, prompt: String,
-                responseFormat: TextResponseFormat = .text, thinking: String? = nil,
-                temperature: Double? = nil, maxTokens: Int? = nil) {
+                responseFormat: TextResponseFormat = .text, options: OptionValues = OptionValues()) {
         self.target = target
         self.model = model
         self.system = system
         self.prompt = prompt
         self.responseFormat = responseFormat
-        self.thinking = thinking
-        self.temperature = temperature
-        self.maxTokens = maxTokens
+        self.options = options
+    }
+
+    /// The request for a text target, with its prompts as rendered for this build.
+    public init(target: String, spec: TextSpec, system: String?, prompt: String) {
+        self.init(target: target, model: spec.model.value, system: system, prompt: prompt,
+                  responseFormat: spec.responseFormat, options: spec.options)
     }
 }
 

@@ -25,11 +25,6 @@ public struct ImageModel: Sendable, Hashable {
     public var referenceFormats: Set<String>
     public var referenceAspectRange: ClosedRange<Double>
     public var supportsGroups: Bool
-    public var supportsStream: Bool
-    public var supportsSeed: Bool
-    public var supportsGuidanceScale: Bool
-    /// `optimize_prompt_options.mode` values; empty when the option is not supported.
-    public var optimizeModes: [String]
     /// Default list price per generated image in USD (override with `provider.prices`).
     public var defaultPrice: Double
 
@@ -71,27 +66,22 @@ public enum ModelCatalog {
             id: "doubao-seedream-4-5-251128", family: .seedream45, presets: ["2K", "4K"],
             pixelRange: 3_686_400...16_777_216, aspectRange: (1.0 / 16)...16, defaultSize: "2048x2048",
             recommendedSizes: table4x, referenceCount: 0...14, referenceFormats: allFormats,
-            referenceAspectRange: (1.0 / 16)...16, supportsGroups: true, supportsStream: true,
-            supportsSeed: false, supportsGuidanceScale: false, optimizeModes: ["standard"], defaultPrice: 0.04),
+            referenceAspectRange: (1.0 / 16)...16, supportsGroups: true, defaultPrice: 0.04),
         ImageModel(
             id: "doubao-seedream-4-0-250828", family: .seedream40, presets: ["1K", "2K", "4K"],
             pixelRange: 921_600...16_777_216, aspectRange: (1.0 / 16)...16, defaultSize: "2048x2048",
             recommendedSizes: table4x, referenceCount: 0...14, referenceFormats: allFormats,
-            referenceAspectRange: (1.0 / 16)...16, supportsGroups: true, supportsStream: true,
-            supportsSeed: false, supportsGuidanceScale: false, optimizeModes: ["standard", "fast"], defaultPrice: 0.03),
+            referenceAspectRange: (1.0 / 16)...16, supportsGroups: true, defaultPrice: 0.03),
         ImageModel(
             id: "doubao-seedream-3-0-t2i-250415", family: .seedream30t2i, presets: [],
             pixelRange: 262_144...4_194_304, aspectRange: nil, defaultSize: "1024x1024",
             recommendedSizes: table30, referenceCount: 0...0, referenceFormats: ["jpeg", "png"],
-            referenceAspectRange: (1.0 / 3)...3, supportsGroups: false, supportsStream: false,
-            supportsSeed: true, supportsGuidanceScale: true, optimizeModes: [], defaultPrice: 0.03),
+            referenceAspectRange: (1.0 / 3)...3, supportsGroups: false, defaultPrice: 0.03),
         ImageModel(
             id: "doubao-seededit-3-0-i2i-250628", family: .seededit30i2i, presets: ["adaptive"],
             pixelRange: nil, aspectRange: nil, defaultSize: "adaptive",
             recommendedSizes: seededitTable.map { ("\($0.0)", $0.1, $0.2) }, referenceCount: 1...1,
-            referenceFormats: ["jpeg", "png"], referenceAspectRange: (1.0 / 3)...3, supportsGroups: false,
-            supportsStream: false, supportsSeed: true, supportsGuidanceScale: true, optimizeModes: [],
-            defaultPrice: 0.03),
+            referenceFormats: ["jpeg", "png"], referenceAspectRange: (1.0 / 3)...3, supportsGroups: false, defaultPrice: 0.03),
     ]
 
     /// seededit-3.0 `adaptive`: the first row whose ratio is closest to the input's is the output size.

@@ -9,8 +9,8 @@ import Testing
     @Test func json_object_request_and_reply() async throws {
         try await withArk { h in
             let r = TextRequest(target: "story", model: "doubao-seed-1-6-250615", system: "You write stories.",
-                                prompt: "a fox", responseFormat: .jsonObject, thinking: "disabled",
-                                temperature: 0.7, maxTokens: 2000)
+                                prompt: "a fox", responseFormat: .jsonObject,
+                                options: OptionValues(["thinking": .string("disabled"), "temperature": .number(0.7), "max_tokens": .int(2000)]))
             let reply = try await h.client.complete(r)
             #expect(reply.content == story)
             #expect(reply.requestID?.hasPrefix("021") == true)

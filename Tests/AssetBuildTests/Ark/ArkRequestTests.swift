@@ -93,12 +93,12 @@ import Testing
     @Test func optimize_prompt_mode_and_its_rejection_on_4_5() async throws {
         try await withArk { h in
             var r = request(model: Models.v40)
-            r.optimizePromptMode = "fast"
+            r.options[OptionTable.optimizePrompt] = "fast"
             _ = try await h.client.generate(r, into: RecordingSink())
             #expect(h.fake.generationRequests.last?.json?["optimize_prompt_options"] == ["mode": "fast"])
 
             var bad = request(model: Models.v45)
-            bad.optimizePromptMode = "fast"
+            bad.options[OptionTable.optimizePrompt] = "fast"
             let error = await providerError { _ = try await h.client.generate(bad, into: RecordingSink()) }
             #expect(error?.status == 400)
             #expect(error?.param == "optimize_prompt_options.mode")
@@ -115,8 +115,8 @@ import Testing
     @Test func seedream_3_0_t2i_with_seed_and_guidance_scale() async throws {
         try await withArk { h in
             var r = request(model: Models.t2i30, size: "1024x1024")
-            r.seed = 42
-            r.guidanceScale = 2.5
+            r.options[OptionTable.seed] = 42
+            r.options[OptionTable.guidanceScale] = 2.5
             let sink = RecordingSink()
             _ = try await h.client.generate(r, into: sink)
             let body = try #require(h.fake.generationRequests.first?.json)
@@ -132,8 +132,8 @@ import Testing
     @Test func seededit_3_0_with_one_reference_seed_and_guidance_scale() async throws {
         try await withArk { h in
             var r = request(model: Models.edit30, references: [.bytes(tinyPNG, format: "png")], size: "adaptive")
-            r.seed = 7
-            r.guidanceScale = 5.5
+            r.options[OptionTable.seed] = 7
+            r.options[OptionTable.guidanceScale] = 5.5
             let sink = RecordingSink()
             _ = try await h.client.generate(r, into: sink)
             let body = try #require(h.fake.generationRequests.first?.json)
@@ -146,7 +146,7 @@ import Testing
     @Test func seed_sent_to_4_x_is_rejected_by_the_fake() async throws {
         try await withArk { h in
             var r = request()
-            r.seed = 1
+            r.options[OptionTable.seed] = 1
             let error = await providerError { _ = try await h.client.generate(r, into: RecordingSink()) }
             #expect(error?.status == 400 && error?.code == "InvalidParameter" && error?.param == "seed")
             #expect(error?.isRetryable == false)

@@ -86,7 +86,7 @@ func request(_ prompt: String = "a red fox", model: String = Models.v45, referen
              size: String? = "2K", maxImages: Int = 1, watermark: Bool = false, stream: Bool = false,
              format: ResponseFormat = .url) -> ImageRequest {
     ImageRequest(target: "fox", model: model, prompt: prompt, references: references, size: size, maxImages: maxImages,
-                 watermark: watermark, stream: stream, responseFormat: format)
+                 options: OptionValues(["watermark": .bool(watermark), "stream": .bool(stream)]), responseFormat: format)
 }
 
 /// Runs `body`, which must throw a `ProviderError`, and returns it.

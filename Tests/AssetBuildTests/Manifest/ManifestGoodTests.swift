@@ -50,8 +50,8 @@ import Testing
         #expect(manifest["plain"]?.image?.size.value == "4K")
         #expect(manifest["plain"]?.image?.modelInfo.family == .seedream40)
         #expect(manifest["both"]?.image?.size.value == "2048x2048")
-        #expect(manifest["both"]?.image?.optimizePrompt == "fast")
-        #expect(manifest["both"]?.image?.watermark == false)
+        #expect(manifest["both"]?.image?.options[OptionTable.optimizePrompt] == "fast")
+        #expect(manifest["both"]?.image?.options[OptionTable.watermark] == false)
         #expect(manifest["copy"]?.image?.size.value == "1440x2560")
     }
 
@@ -91,10 +91,10 @@ import Testing
                         }
                     }.joined(separator: ", ") + "\n"
                 }
-                out += "  size \(s.size.value), images \(s.images) (min \(s.minImages)), watermark \(s.watermark), stream \(s.stream), \(s.responseFormat.rawValue)"
-                if let o = s.optimizePrompt { out += ", optimize \(o)" }
-                if let v = s.seed { out += ", seed \(v)" }
-                if let g = s.guidanceScale { out += ", guidance \(g)" }
+                out += "  size \(s.size.value), images \(s.images) (min \(s.minImages)), watermark \(s.options[OptionTable.watermark]!), stream \(s.options[OptionTable.stream]!), \(s.responseFormat.rawValue)"
+                if let o = s.options[OptionTable.optimizePrompt] { out += ", optimize \(o)" }
+                if let v = s.options[OptionTable.seed] { out += ", seed \(v)" }
+                if let g = s.options[OptionTable.guidanceScale] { out += ", guidance \(g)" }
                 out += "\n"
             case .text(let s):
                 out += " text \(s.model.value)\n"
@@ -106,9 +106,9 @@ import Testing
                 case .jsonSchema(let name, _, let strict): out += "  format json_schema \(name)\(strict ? " strict" : "")"
                 }
                 if let v = s.validation { out += ", validated as \(v)" }
-                if let v = s.thinking { out += ", thinking \(v)" }
-                if let v = s.temperature { out += ", temperature \(v)" }
-                if let v = s.maxTokens { out += ", max_tokens \(v)" }
+                if let v = s.options[OptionTable.thinking] { out += ", thinking \(v)" }
+                if let v = s.options[OptionTable.temperature] { out += ", temperature \(v)" }
+                if let v = s.options[OptionTable.maxTokens] { out += ", max_tokens \(v)" }
                 out += "\n"
             }
             let deps = t.dependencies.map(\.value)

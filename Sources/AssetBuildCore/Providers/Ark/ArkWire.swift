@@ -5,13 +5,12 @@ enum ArkWire {
     // MARK: request bodies
 
     /// The body of `POST /images/generations`: exactly the fields the request means, no nulls,
-    /// `watermark` always (the service defaults it to true).
+    /// `watermark` always for a target (the service defaults it to true, the table to true too).
     static func imageBody(_ r: ImageRequest) -> ArkJSON {
         var o: [String: ArkJSON] = [
             "model": .string(r.model),
             "prompt": .string(r.prompt),
             "response_format": .string(r.responseFormat.rawValue),
-            "watermark": .bool(r.watermark),
         ]
         let images = r.references.map { ArkJSON.string(referenceString($0)) }
         if images.count == 1 { o["image"] = images[0] } else if images.count > 1 { o["image"] = .array(images) }
@@ -20,11 +19,26 @@ enum ArkWire {
             o["sequential_image_generation"] = "auto"
             o["sequential_image_generation_options"] = ["max_images": .int(r.maxImages)]
         }
-        if r.stream { o["stream"] = true }
-        if let mode = r.optimizePromptMode { o["optimize_prompt_options"] = ["mode": .string(mode)] }
-        if let seed = r.seed { o["seed"] = .int(seed) }
-        if let g = r.guidanceScale { o["guidance_scale"] = .double(g) }
+        put(r.options, of: .image, into: &o)
         return .object(o)
+    }
+
+    /// Each option of `values` where `OptionTable` says it goes in the body.
+    static func put(_ values: OptionValues, of target: GenerationOption.Target, into o: inout [String: ArkJSON]) {
+        for option in OptionTable.options(for: target) {
+            guard let value = values[option.name], let request = option.request, option.sends(value) else { continue }
+            let json: ArkJSON
+            switch value {
+            case .bool(let b): json = .bool(b)
+            case .int(let i): json = .int(i)
+            case .number(let d): json = .double(d)
+            case .string(let s): json = .string(s)
+            }
+            switch request {
+            case .field(let name), .flag(let name): o[name] = json
+            case .object(let outer, let inner): o[outer] = .object([inner: json])
+            }
+        }
     }
 
     /// A URL as given; bytes as `data:image/<lowercase format>;base64,…`.
@@ -57,9 +71,7 @@ enum ArkWire {
                 "json_schema": ["name": .string(name), "schema": parsed, "strict": .bool(strict)],
             ]
         }
-        if let thinking = r.thinking { o["thinking"] = ["type": .string(thinking)] }
-        if let t = r.temperature { o["temperature"] = .double(t) }
-        if let m = r.maxTokens { o["max_tokens"] = .int(m) }
+        put(r.options, of: .text, into: &o)
         return .object(o)
     }
 

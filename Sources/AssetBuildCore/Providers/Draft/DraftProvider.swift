@@ -30,7 +30,10 @@ public struct DraftProvider: ImageProvider, TextProvider {
         let count = request.maxImages > 1
             ? min(request.maxImages, ModelCatalog.maxReferencesPlusImages - request.references.count) : 1
         var key = SHA256()
-        key.update("\(request.model)\n\(request.prompt)\n\(request.size ?? "")\n\(request.watermark)\n\(request.seed ?? -1)")
+        key.update("\(request.model)\n\(request.prompt)\n\(request.size ?? "")")
+        for option in OptionTable.options(for: .image) {
+            if case .varies(let absent) = option.draft { key.update("\n" + (request.options[option.name]?.description ?? absent)) }
+        }
         for ref in request.references {
             switch ref {
             case .bytes(let d, _): key.update(d)
