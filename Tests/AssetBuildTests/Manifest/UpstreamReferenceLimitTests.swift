@@ -9,6 +9,7 @@ import Testing
     /// Answers every request with one image of a fixed shape, as a preset may come out.
     final class ShapedProvider: ImageProvider, @unchecked Sendable {
         let name = "draft"
+        let isFree = true
         let width: Int, height: Int
         private let lock = NSLock()
         private var _targets: [String] = []

@@ -13,6 +13,8 @@ final class RecordingProvider: ImageProvider, TextProvider, @unchecked Sendable 
     enum Rendering { case tiny, draft }
 
     let name: String
+    /// A provider named like the draft one is free, as the draft is.
+    var isFree: Bool { name == "draft" }
     let rendering: Rendering
     private let lock = NSLock()
     private var _requests: [ImageRequest] = []
