@@ -39,16 +39,6 @@ public struct ActionKeyComponents: KeyComponents, Hashable {
         CanonicalJSONWriter.write(self) ?? encodedCanonicalJSON
     }
 
-    /// The definition of the canonical form: `JSONEncoder` with sorted keys and unescaped slashes.
-    var encodedCanonicalJSON: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a plain Codable struct of strings and numbers cannot fail.
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
-
-    public var key: String { SHA256.hash(canonicalJSON).hex }
-
     public static func decode(_ json: String) -> ActionKeyComponents? {
         try? JSONDecoder().decode(ActionKeyComponents.self, from: Data(json.utf8))
     }
@@ -80,10 +70,17 @@ public protocol KeyComponents: Codable, Sendable {
 }
 
 extension KeyComponents {
-    public var canonicalJSON: String {
+    public var canonicalJSON: String { encodedCanonicalJSON }
+
+    /// The definition of the canonical form: `JSONEncoder` with sorted keys and unescaped slashes.
+    var encodedCanonicalJSON: String { Self.canonicalEncoding(self) }
+
+    /// Any value as the canonical form writes it. Encoding a plain Codable struct of strings and
+    /// numbers cannot fail.
+    static func canonicalEncoding(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 
     public var key: String { SHA256.hash(canonicalJSON).hex }
@@ -125,7 +122,7 @@ public struct Fingerprint: Sendable, Hashable {
     public init(components: any KeyComponents, referenceLabels: [String]) {
         self.components = components
         self.referenceLabels = referenceLabels
-        self.key = SHA256.hash(components.canonicalJSON).hex
+        self.key = components.key
     }
 
     public static func == (a: Fingerprint, b: Fingerprint) -> Bool { a.key == b.key && a.referenceLabels == b.referenceLabels }
@@ -134,10 +131,7 @@ public struct Fingerprint: Sendable, Hashable {
     /// Stored with the target's state so the next build can say what changed.
     public var recordJSON: String {
         func encode<C: KeyComponents>(_ c: C) -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return String(decoding: (try? encoder.encode(StoredFingerprint(components: c, referenceLabels: referenceLabels))) ?? Data(),
-                          as: UTF8.self)
+            C.canonicalEncoding(StoredFingerprint(components: c, referenceLabels: referenceLabels))
         }
         return encode(components)
     }
@@ -163,8 +157,9 @@ public struct Fingerprint: Sendable, Hashable {
                 return new.changes(since: old, oldLabels: labels, newLabels: referenceLabels)
             }
             guard let stored = try? JSONDecoder().decode(StoredKind.self, from: Data(json.utf8)),
-                  stored.components.kind == new.kind, stored.components.format != new.format else { return nil }
-            return [.optionChanged(name: "key format", old: "\(stored.components.format)", new: "\(new.format)")]
+                  stored.components.kind == new.kind, case let old = stored.components.format ?? 1, old != new.format
+            else { return nil }
+            return [.optionChanged(name: "key format", old: "\(old)", new: "\(new.format)")]
         }
         return diff(components)
     }

@@ -71,6 +71,8 @@ import Testing
         "edit": "bc8b23e4eac48027bc2d1700abca0fa060ae6b7d37880bcb0065588590345117",
         "story": "36bb12e7fb663f023784c1716cb4710915efa5e38f8247c3f8f25c486ee78446",
         "notes": "3eec383551e56182f3196d7580033133c2bfd413d95645d3741c14293e8df16b",
+        // A book is keyed by `BookKeyComponents` (format 2); it may change, being local and free.
+        "tale": "a41dc20727792aa3f60f43e7ca314ac3d890d9c8637f85c549ee45075b250639",
         "tale.story": "c685750eac62ce1f111ce573bfb046c61750e98734414aa9faf63afc857d4db9",
         "tale.pictures": "2e630e1011c6d6a0146f627d6a648fe1c4778c466fa6bcbb6701c27bcd2dc500",
     ]
