@@ -71,9 +71,8 @@ struct GlobalOptions: ParsableArguments {
     /// Every target's name when the last full build's no-op stamp still holds (nothing to do).
     func upToDateTargets() throws -> [String]? {
         try enterDirectory()
-        let (cache, build) = Workspace.paths(manifestPath: file, cacheDirectory: cacheDirectory,
-                                             buildDirectory: buildDir)
-        return NoopStamp(manifestPath: file, cacheDirectory: cache, buildRoot: build, providerOverride: provider?.rawValue)
+        let paths = StatePaths(manifestPath: file, cacheDirectory: cacheDirectory, buildDirectory: buildDir)
+        return NoopStamp(manifestPath: file, paths: paths, providerOverride: provider?.rawValue)
             .checkTargets()
     }
 

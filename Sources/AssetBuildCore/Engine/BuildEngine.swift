@@ -64,15 +64,24 @@ public final class BuildEngine: Sendable {
     let clock: any BuildClock
     /// Downloads `pin: true` URLs (once; again with `--repin`).
     let fetcher: any URLFetcher
+    /// The kinds of action it builds targets with.
+    let kinds: ActionRegistry
 
-    public init(workspace: Workspace, images: any ImageProvider, text: any TextProvider,
-                reporter: any BuildReporter, clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil) {
+    public convenience init(workspace: Workspace, images: any ImageProvider, text: any TextProvider,
+                            reporter: any BuildReporter, clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil) {
+        self.init(workspace: workspace, images: images, text: text, reporter: reporter, clock: clock, fetcher: fetcher,
+                  kinds: .standard)
+    }
+
+    init(workspace: Workspace, images: any ImageProvider, text: any TextProvider, reporter: any BuildReporter,
+         clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil, kinds: ActionRegistry) {
         self.workspace = workspace
         self.images = images
         self.text = text
         self.reporter = reporter
         self.clock = clock
         self.fetcher = fetcher ?? CurlURLFetcher(clock: clock)
+        self.kinds = kinds
     }
 
     var manifest: Manifest { workspace.manifest }
@@ -85,10 +94,11 @@ public final class BuildEngine: Sendable {
             throw DiagnosticsError(problems, sources: [problems.first?.location?.file ?? "": manifest.source])
         }
         let fingerprinter = Fingerprinter(provider: images.name, directory: manifest.directory, inputs: inputs)
-        var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, cache: cache, buildRoot: workspace.buildRoot,
+        var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, actions: kinds.planned, cache: cache,
+                              buildRoot: workspace.buildRoot,
                               targetStates: try cache.targetStates(project: workspace.project),
                               materialized: try cache.materialized(buildRoot: workspace.buildRoot))
-        planner.lock = lock ?? LazyLockFile(path: manifest.directory + "/assetbuild.lock")
+        planner.lock = lock ?? LazyLockFile(path: workspace.paths.lockFile)
         try planner.prefetchActions()
         return (inputs, planner)
     }
@@ -102,7 +112,14 @@ public final class BuildEngine: Sendable {
         return PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
     }
 
+    /// The settings a build with `options` runs with, decided once.
+    func context(_ options: BuildOptions) -> BuildContext {
+        BuildContext(workspace: workspace, images: images, text: text, clock: clock, reporter: reporter, kinds: kinds,
+                     options: options)
+    }
+
     public func build(_ options: BuildOptions) async throws -> BuildSummary {
+        let context = context(options)
         let started = clock.now()
         let order = try workspace.selection(options.targets)
         let cache = try BuildCache.open(directory: workspace.cacheDirectory)
@@ -112,10 +129,11 @@ public final class BuildEngine: Sendable {
         defer { lock.release() }
         // Pinned URLs first: their bytes are inputs. A download is not a paid request, but a dry
         // run sends nothing at all.
-        let lockFile = LazyLockFile(path: manifest.directory + "/assetbuild.lock")
+        let lockFile = LazyLockFile(path: context.paths.lockFile)
         var pinFailures: [String: String] = [:]
-        if !options.dryRun, !URLPinner.pinnedURLs(manifest).isEmpty {
-            pinFailures = try await URLPinner(fetcher: fetcher).pin(manifest, cache: cache, repin: options.repin,
+        let pinned = URLPinner.pinnedURLs(context.actions)
+        if !options.dryRun, !pinned.isEmpty {
+            pinFailures = try await URLPinner(fetcher: fetcher).pin(pinned, cache: cache, repin: options.repin,
                                                                     locked: lockFile.lockFile.pins, reporter: reporter)
         }
         var (inputs, planner) = try prepare(cache: cache, pinFailures: pinFailures, lock: lockFile)
@@ -126,15 +144,13 @@ public final class BuildEngine: Sendable {
         let toRun = plan.targets.filter { $0.status == .run || $0.status == .pending }.count
         let toRestore = plan.targets.filter { $0.status == .restore }.count
         // Drafts cost nothing: `plan` shows what Ark would charge, the build what it will spend.
-        let isFree = images.name == DraftProvider().name
         reporter.report(.planned(targets: order.count, toRun: toRun, toRestore: toRestore,
-                                 images: plan.imagesToGenerate, estimatedCost: isFree ? 0 : plan.estimatedCost))
+                                 images: plan.imagesToGenerate, estimatedCost: context.isFree ? 0 : plan.estimatedCost))
         for p in plan.targets where p.status != .upToDate {
             reporter.report(.decided(target: p.target, status: p.status, reasons: p.reasons, detail: p.detail))
         }
         // Drafts are made locally and cost nothing: only a paid provider is held to the budget.
-        if images.name != DraftProvider().name, let budget = options.budget ?? manifest.provider.budget,
-           plan.estimatedCost > budget + 1e-9 {
+        if let budget = context.planBudget, plan.estimatedCost > budget + 1e-9 {
             throw DiagnosticsError([.error(String(format: "the plan's estimated cost is $%.2f, over the budget of $%.2f; nothing was sent", plan.estimatedCost, budget)
                                            + " (raise --budget or provider.budget, or build fewer targets)", at: nil)])
         }
@@ -167,7 +183,7 @@ public final class BuildEngine: Sendable {
             summary.upToDate = order.count
             processed = Set(order.map { manifest.targets[$0].name })
         } else {
-            let run = BuildRun(engine: self, cache: cache, planner: planner, options: options)
+            let run = BuildRun(context: context, cache: cache, planner: planner)
             summary = await run.execute(order: order, plan: plan)
             processed = run.processedTargets
             failureMessages = run.failureMessages
@@ -176,12 +192,12 @@ public final class BuildEngine: Sendable {
         try? cache.recordFileDigests(inputs.newRecords)
         // The plan's components by action key: a state of the same key has the same components,
         // so the build record need not decode them again from the state's JSON.
-        var known: [String: ActionKeyComponents] = [:]
+        var known: [String: any KeyComponents] = [:]
         for p in plan.targets { if let fp = p.fingerprint { known[fp.key] = fp.components } }
-        try finalize(cache: cache, selection: order, processed: processed, summary: &summary,
+        try finalize(context, cache: cache, selection: order, processed: processed, summary: &summary,
                      changed: !nothingToDo || !inputs.newRecords.isEmpty, knownComponents: known, failed: failedRequests)
         if fullBuild, summary.failed == 0, summary.skipped == 0, !summary.interrupted {
-            try? writeStamp(stamp, cache: cache)
+            try? writeStamp(stamp, context: context, cache: cache)
         }
         summary.seconds = seconds(since: started)
         reporter.report(.finished(summary))
@@ -189,100 +205,6 @@ public final class BuildEngine: Sendable {
             throw BuildFailed(summary: summary, failures: failureMessages)
         }
         return summary
-    }
-
-    /// Removes outputs no longer declared, then writes the build record and lock file when they changed.
-    /// `knownComponents`: action keys' components already in memory (see `BuildRecord.make`).
-    /// `failed`: targets whose request was sent and failed; the record describes that attempt.
-    func finalize(cache: BuildCache, selection: [Int], processed: Set<String>, summary: inout BuildSummary,
-                  changed: Bool, knownComponents: [String: ActionKeyComponents] = [:],
-                  failed: [String: FailedAttempt] = [:]) throws {
-        let recordPath = workspace.buildRoot + "/assetbuild.json"
-        let lockPath = manifest.directory + "/assetbuild.lock"
-        let project = workspace.project
-        let states = try cache.targetStates(project: project)
-        // States from before projects were told apart become this project's where it agrees with them.
-        let legacy = states.values.filter { $0.project == BuildCache.legacyProject && manifest[$0.target] != nil }
-        if !legacy.isEmpty {
-            let agreed = legacy.filter { processed.contains($0.target) && knownComponents[$0.actionKey] != nil }
-            try cache.claimLegacyStates(project: project, keys: Dictionary(agreed.map { ($0.target, $0.actionKey) }) { a, _ in a })
-        }
-        let gone = states.values.filter { $0.project == project && manifest[$0.target] == nil }.map(\.target)
-        // Nothing ran, nothing was restored, and the records are in place: nothing to write.
-        if !changed, FileOps.exists(recordPath), FileOps.exists(lockPath), gone.isEmpty {
-            return
-        }
-        let records = try cache.materialized(buildRoot: workspace.buildRoot)
-        let actions = try cache.actions(forKeys: Set(states.values.map(\.actionKey)))
-        // Declared: every output a current target produced (or may produce, if it was not processed).
-        var declared = Set<String>()
-        for t in manifest.targets {
-            if processed.contains(t.name), let state = states[t.name], let action = actions[state.actionKey] {
-                for image in action.images { declared.insert(t.outputPath(imageNumber: image.index + 1)) }
-            } else {
-                declared.formUnion(records.values.filter { $0.target == t.name }.map(\.path))
-            }
-        }
-        let materializer = Materializer(cache: cache, buildRoot: workspace.buildRoot)
-        let removed = materializer.removeStale(keeping: declared, records: records) { reporter.report(.warning($0)) }
-        if !removed.isEmpty {
-            try cache.removeMaterialized(paths: removed, buildRoot: workspace.buildRoot)
-            for path in removed { reporter.report(.outputRemoved(path: path)) }
-        }
-        // A build killed while writing an output may have left a temp file beside it.
-        for dir in Set(declared.map { (workspace.buildRoot + "/" + $0 as NSString).deletingLastPathComponent } + [workspace.buildRoot]) {
-            FileOps.sweepTempFiles(in: dir)
-        }
-        if !gone.isEmpty { try cache.removeTargetStates(gone, project: project) }
-
-        var record = BuildRecord.make(manifest: manifest, states: states.filter { manifest[$0.key] != nil }, actions: actions,
-                                      knownComponents: knownComponents)
-        // A target this cache has no state for (a fresh clone whose build failed or skipped it)
-        // keeps what the record said of it: its committed outputs are still assetbuild's, and the
-        // lock still names them. The old record is decoded only when there is such a target
-        // (~0.1 s for 10,000 entries, and usually every target has a state).
-        // A target that failed in an earlier build and was not built now keeps its failure entry
-        // there too (a build of other targets must not hide it).
-        let stateless = manifest.targets.filter { record.targets[$0.name] == nil && states[$0.name] == nil }
-        let unprocessed = manifest.targets.filter { !processed.contains($0.name) }
-        var stillFailed: [String: BuildRecord.Entry] = [:]
-        if !stateless.isEmpty || !unprocessed.isEmpty, let data = FileManager.default.contents(atPath: recordPath),
-           let old = try? JSONDecoder().decode(BuildRecord.self, from: data) {
-            for t in stateless {
-                if let entry = old.targets[t.name], entry.status == nil { record.targets[t.name] = entry }
-            }
-            for t in unprocessed {
-                if let entry = old.targets[t.name], entry.status != nil { stillFailed[t.name] = entry }
-            }
-        }
-        // The lock lists results only; the record also says what failed, with its per-image errors.
-        let lockText = record.lockFile(pins: try cache.pins().filter { Set(URLPinner.pinnedURLs(manifest)).contains($0.key) }
-            .mapValues(\.object.hex))
-        record.targets.merge(stillFailed) { _, failure in failure }
-        let attempts = try cache.actions(forKeys: Set(failed.values.map(\.actionKey)))
-        for (name, attempt) in failed {
-            guard let t = manifest[name], let action = attempts[attempt.actionKey],
-                  var entry = BuildRecord.entry(t, actionKey: attempt.actionKey, action: action,
-                                                components: knownComponents[attempt.actionKey]) else { continue }
-            // Only the outputs this attempt wrote into the build directory.
-            entry.outputs.removeAll { o in records[o.path]?.object.hex != o.sha256 || removed.contains(o.path) }
-            entry.status = "failed"
-            entry.error = attempt.message
-            record.targets[name] = entry
-        }
-        if !record.targets.isEmpty || FileOps.exists(workspace.buildRoot) {
-            try BuildRecord.writeIfChanged(record.encoded(), to: recordPath)
-        }
-        try BuildRecord.writeIfChanged(Data(lockText.utf8), to: lockPath)
-    }
-
-    /// Everything a full build read or wrote, for the next no-op check.
-    func writeStamp(_ stamp: NoopStamp, cache: BuildCache) throws {
-        let outputs = try cache.materialized(buildRoot: workspace.buildRoot).keys.map { workspace.buildRoot + "/" + $0 }
-        let files = manifest.inputFiles + outputs
-            + [workspace.buildRoot + "/assetbuild.json", manifest.directory + "/assetbuild.lock"]
-        let names = workspace.graph.topologicalOrder.map { manifest.targets[$0].name }
-        try stamp.write(manifestBytes: try FileOps.read(manifest.path), targets: names, files: files)
     }
 
     func seconds(since start: Duration) -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A target whose request was sent in this build and that failed.
 struct FailedAttempt: Sendable {
@@ -8,61 +9,58 @@ struct FailedAttempt: Sendable {
 
 /// One build's execution: runs targets in dependency order, deciding each again once its upstream
 /// outputs are real (an upstream rebuild with identical bytes makes the downstream up to date).
-final class BuildRun: @unchecked Sendable {
-    let engine: BuildEngine
+/// It knows the build only through its context: never the engine that made it.
+final class BuildRun: Sendable {
+    let context: BuildContext
     let cache: BuildCache
     let planner: Planner
-    let options: BuildOptions
     let gate: RequestGate
-    let runner: ActionRunner
+    let environment: ActionEnvironment
     let materializer: Materializer
     let stats = BuildStats()
     let spend: SpendMeter
 
-    private let lock = NSLock()
-    private var outputs: [String: TargetOutput] = [:]
-    private var materialized: [String: MaterializedRecord]
-    private var processed = Set<String>()
-    private var failures: [String] = []
-    /// Targets that failed after their request was sent: the action key of that attempt and the
-    /// failure, so `build/assetbuild.json` records them (per-image errors, usage).
-    private var failedAttempts: [String: FailedAttempt] = [:]
-    /// What the plan said about each target, so a decision is reported again only when it changed
-    /// (a target that waited for its upstream gets its real reasons under --explain and --json).
-    private var planned: [String: (status: TargetStatus, reasons: [RebuildReason])] = [:]
-    private var built = 0, restored = 0, upToDate = 0
-
-    init(engine: BuildEngine, cache: BuildCache, planner: Planner, options: BuildOptions) {
-        self.engine = engine
-        self.cache = cache
-        self.planner = planner
-        self.options = options
-        let provider = engine.manifest.provider
-        let isFree = engine.images.name == DraftProvider().name
-        self.spend = SpendMeter(budget: options.budget ?? provider.budget) { isFree ? 0 : provider.price(for: $0) }
-        // Only a real service has a rate limit; drafts are made locally as fast as they render.
-        let limiter = isFree ? nil
-            : RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: engine.clock)
-        self.gate = RequestGate(concurrency: options.jobs ?? provider.concurrency, limiter: limiter,
-                                stopOnFailure: !options.keepGoing)
-        self.runner = ActionRunner(
-            cache: cache, images: engine.images, text: engine.text, gate: gate,
-            retry: RetryPolicy(maxAttempts: provider.maxAttempts, maxTotal: .seconds(provider.maxRetrySeconds)),
-            clock: engine.clock, reporter: engine.reporter, stats: stats, spend: spend)
-        self.materializer = Materializer(cache: cache, buildRoot: engine.workspace.buildRoot)
-        self.materialized = planner.materialized
+    private struct State {
+        var outputs: [String: TargetOutput] = [:]
+        var materialized: [String: MaterializedRecord]
+        var processed = Set<String>()
+        var failures: [String] = []
+        /// Targets that failed after their request was sent: the action key of that attempt and
+        /// the failure, so `build/assetbuild.json` records them (per-image errors, usage).
+        var failedAttempts: [String: FailedAttempt] = [:]
+        /// What the plan said about each target, so a decision is reported again only when it
+        /// changed (a target that waited for its upstream gets its real reasons under --explain
+        /// and --json).
+        var planned: [String: (status: TargetStatus, reasons: [RebuildReason])] = [:]
+        var built = 0, restored = 0, upToDate = 0
     }
 
-    var processedTargets: Set<String> { lock.withLock { processed } }
-    var failureMessages: [String] { lock.withLock { failures } }
-    var failedRequests: [String: FailedAttempt] { lock.withLock { failedAttempts } }
+    private let state: Mutex<State>
+
+    init(context: BuildContext, cache: BuildCache, planner: Planner) {
+        self.context = context
+        self.cache = cache
+        self.planner = planner
+        self.spend = SpendMeter(budget: context.budget) { [context] in context.price($0) }
+        self.gate = context.makeGate()
+        let admission = RequestAdmission(gate: gate, retry: context.retry, clock: context.clock, reporter: context.reporter,
+                                         stats: stats, spend: spend)
+        self.environment = ActionEnvironment(cache: cache, images: context.images, text: context.text, admission: admission,
+                                             reporter: context.reporter, stats: stats, spend: spend, paths: context.paths)
+        self.materializer = Materializer(cache: cache, buildRoot: context.paths.buildRoot)
+        self.state = Mutex(State(materialized: planner.materialized))
+    }
+
+    var processedTargets: Set<String> { state.withLock { $0.processed } }
+    var failureMessages: [String] { state.withLock { $0.failures } }
+    var failedRequests: [String: FailedAttempt] { state.withLock { $0.failedAttempts } }
 
     func execute(order: [Int], plan: PlanReport) async -> BuildSummary {
-        let manifest = engine.manifest
-        let graph = engine.workspace.graph
-        let scheduler = Scheduler(keepGoing: options.keepGoing)
+        let manifest = context.manifest
+        let graph = context.workspace.graph
+        let scheduler = Scheduler(keepGoing: !context.stopOnFailure)
         let names = manifest.targets.map(\.name)
-        lock.withLock { for p in plan.targets { planned[p.target] = (p.status, p.reasons) } }
+        state.withLock { s in for p in plan.targets { s.planned[p.target] = (p.status, p.reasons) } }
         // The plan's "up to date" is final: it is decided only once every upstream output is
         // known. Those targets need no task: their outputs go straight to what depends on them,
         // and a build that stops early never calls them skipped.
@@ -71,10 +69,10 @@ final class BuildRun: @unchecked Sendable {
             guard let t = manifest[p.target], let output = p.output,
                   let withText = try? planner.withText(output, target: t) else { continue }
             settled.insert(p.target)
-            lock.withLock {
-                outputs[p.target] = withText
-                processed.insert(p.target)
-                upToDate += 1
+            state.withLock { s in
+                s.outputs[p.target] = withText
+                s.processed.insert(p.target)
+                s.upToDate += 1
             }
         }
         let nodes = order.filter { !settled.contains(names[$0]) }
@@ -92,15 +90,15 @@ final class BuildRun: @unchecked Sendable {
             case .failed: summary.failed += 1
             case .skipped(let because):
                 summary.skipped += 1
-                engine.reporter.report(.targetSkipped(target: names[i], because: because.map { "upstream '\($0)' failed" } ?? "the build stopped"))
+                context.reporter.report(.targetSkipped(target: names[i], because: because.map { "upstream '\($0)' failed" } ?? "the build stopped"))
             case .cancelled: summary.interrupted = true
             case .succeeded: break
             }
         }
-        lock.withLock {
-            summary.built = built
-            summary.restored = restored
-            summary.upToDate = upToDate
+        state.withLock { s in
+            summary.built = s.built
+            summary.restored = s.restored
+            summary.upToDate = s.upToDate
         }
         summary.requests = stats.requests
         summary.retries = stats.retries
@@ -112,26 +110,27 @@ final class BuildRun: @unchecked Sendable {
     private func buildTarget(_ target: Target) async throws {
         // Only this target's upstream outputs: copying the whole map per target would make a
         // build quadratic in the number of targets.
-        let upstream: [String: TargetOutput] = lock.withLock {
+        let upstream: [String: TargetOutput] = state.withLock { s in
             var mine: [String: TargetOutput] = [:]
-            for d in target.dependencies { mine[d.value] = outputs[d.value] }
+            for d in target.dependencies { mine[d.value] = s.outputs[d.value] }
             return mine
         }
+        let action = context.kinds.action(for: target)
         var sentKey: String?
         do {
             var decision = try planner.decide(target, upstream: { upstream[$0] })
             if decision.status == .pending {
                 throw InputError(target: target.name, message: "an upstream output is missing")
             }
-            let records: [String: MaterializedRecord] = lock.withLock {
+            let records: [String: MaterializedRecord] = state.withLock { s in
                 var mine: [String: MaterializedRecord] = [:]
-                for path in target.possibleOutputPaths { mine[path] = materialized[path] }
+                for path in target.possibleOutputPaths { mine[path] = s.materialized[path] }
                 return mine
             }
-            let before = lock.withLock { planned[target.name] }
+            let before = state.withLock { $0.planned[target.name] }
             let status: TargetStatus = decision.status == .pending ? .run : decision.status
             if before?.status != status || before?.reasons != decision.reasons, before != nil || status != .upToDate {
-                engine.reporter.report(.decided(target: target.name, status: status, reasons: decision.reasons,
+                context.reporter.report(.decided(target: target.name, status: status, reasons: decision.reasons,
                                                 detail: decision.detail))
             }
             var output: TargetOutput
@@ -141,7 +140,7 @@ final class BuildRun: @unchecked Sendable {
                 if decision.adoptsLockedOutputs {
                     try record(target, fingerprint: decision.fingerprint!, written: try adopt(target, decision: decision))
                 }
-                lock.withLock { upToDate += 1 }
+                state.withLock { $0.upToDate += 1 }
             case .restore:
                 output = decision.output!
                 // Re-indexed from assetbuild.lock: the files already in place are recorded as they are.
@@ -149,32 +148,35 @@ final class BuildRun: @unchecked Sendable {
                 let existing = records.merging(inPlace.map { ($0.path, $0) }) { _, adopted in adopted }
                 let written = try materializer.materialize(target, output: output, existing: existing) + inPlace
                 try record(target, fingerprint: decision.fingerprint!, written: written)
-                engine.reporter.report(.targetRestored(target: target.name, files: written.count))
-                lock.withLock { restored += 1 }
+                context.reporter.report(.targetRestored(target: target.name, files: written.count))
+                state.withLock { $0.restored += 1 }
             case .run, .pending:
                 decision.status = .run
                 // A file of the user's where an output goes: refuse before paying, not after.
-                if target.book == nil, let refusal = materializer.refusalBeforeSending(
-                    target, count: max(1, decision.inputs?.images ?? 1), existing: records) {
+                if action.sendsRequest, let refusal = materializer.refusalBeforeSending(
+                    target, count: max(1, decision.resolved?.outputs ?? 1), existing: records) {
                     throw InputError(target: target.name, message: refusal)
                 }
-                sentKey = decision.fingerprint?.key
-                let result = try await runner.run(target, plan: decision)
+                guard let resolved = decision.resolved else {
+                    throw InputError(target: target.name, message: "internal error: no inputs resolved")
+                }
+                sentKey = resolved.fingerprint.key
+                let result = try await action.run(decision, resolved: resolved, in: environment)
                 output = result.output
                 let written = try materializer.materialize(target, output: output, existing: records)
                 if let shortfall = result.shortfall {
-                    try cache.recordMaterialized(written, buildRoot: engine.workspace.buildRoot)
+                    try cache.recordMaterialized(written, buildRoot: context.paths.buildRoot)
                     throw InputError(target: target.name, message: shortfall)
                 }
                 try record(target, fingerprint: decision.fingerprint!, written: written)
-                lock.withLock { built += 1 }
+                state.withLock { $0.built += 1 }
             }
-            if target.text != nil, output.text == nil, let obj = output.images.first?.object {
+            if action.outputIsText, output.text == nil, let obj = output.images.first?.object {
                 output.text = String(decoding: try cache.objects.read(obj), as: UTF8.self)
             }
-            lock.withLock {
-                outputs[target.name] = output
-                processed.insert(target.name)
+            state.withLock { s in
+                s.outputs[target.name] = output
+                s.processed.insert(target.name)
             }
         } catch is CancellationError {
             throw CancellationError()
@@ -182,14 +184,14 @@ final class BuildRun: @unchecked Sendable {
             // Never sent: another target failed and the build does not keep going.
             throw stopped
         } catch {
-            if !options.keepGoing { await gate.close() }
+            if context.stopOnFailure { await gate.close() }
             let message = "\(error)"
-            lock.withLock {
-                failures.append(message)
-                processed.insert(target.name)
-                if let sentKey { failedAttempts[target.name] = FailedAttempt(actionKey: sentKey, message: message) }
+            state.withLock { s in
+                s.failures.append(message)
+                s.processed.insert(target.name)
+                if let sentKey { s.failedAttempts[target.name] = FailedAttempt(actionKey: sentKey, message: message) }
             }
-            engine.reporter.report(.targetFailed(target: target.name, message: message))
+            context.reporter.report(.targetFailed(target: target.name, message: message))
             throw error
         }
     }
@@ -204,7 +206,7 @@ final class BuildRun: @unchecked Sendable {
         var inPlace: [MaterializedRecord] = []
         for image in action.images {
             let rel = target.outputPath(imageNumber: image.index + 1)
-            let path = engine.workspace.buildRoot + "/" + rel
+            let path = context.paths.buildRoot + "/" + rel
             if let st = FileOps.stat(path), !st.isDirectory,
                (try? SHA256.hash(fileAt: path).hex) == image.object.hex {
                 let id = try cache.objects.put(fileAt: URL(fileURLWithPath: path))
@@ -225,10 +227,10 @@ final class BuildRun: @unchecked Sendable {
     /// Records the target's new state and what was written for it, each in one short transaction.
     private func record(_ target: Target, fingerprint: Fingerprint, written: [MaterializedRecord]) throws {
         if !written.isEmpty {
-            try cache.recordMaterialized(written, buildRoot: engine.workspace.buildRoot)
-            lock.withLock { for r in written { materialized[r.path] = r } }
+            try cache.recordMaterialized(written, buildRoot: context.paths.buildRoot)
+            state.withLock { s in for r in written { s.materialized[r.path] = r } }
         }
-        let project = engine.workspace.project
+        let project = context.workspace.project
         if let state = planner.targetStates[target.name], state.actionKey == fingerprint.key, state.project == project { return }
         try cache.recordTargetState(TargetStateRecord(target: target.name, actionKey: fingerprint.key,
                                                       componentsJSON: fingerprint.recordJSON, builtAt: Date(), project: project))

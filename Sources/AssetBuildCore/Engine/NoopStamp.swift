@@ -16,23 +16,23 @@ public struct NoopStamp: Sendable {
     static let header = "assetbuild-noop-stamp 1"
 
     public var manifestPath: String
-    public var cacheDirectory: URL
-    public var buildRoot: String
+    public var paths: StatePaths
+    public var cacheDirectory: URL { paths.cacheDirectory }
+    public var buildRoot: String { paths.buildRoot }
     /// `--provider`, or "-" when the manifest's own choice applies.
     public var providerOverride: String
     /// Where the stamp, the manifest and the files it vouches for are read and written.
     public var fileSystem: any FileSystem
 
-    public init(manifestPath: String, cacheDirectory: URL, buildRoot: String, providerOverride: String?,
+    public init(manifestPath: String, paths: StatePaths, providerOverride: String?,
                 fileSystem: any FileSystem = LocalFileSystem()) {
         self.manifestPath = URL(fileURLWithPath: manifestPath).standardizedFileURL.path
-        self.cacheDirectory = cacheDirectory
-        self.buildRoot = buildRoot
+        self.paths = paths
         self.providerOverride = providerOverride ?? "-"
         self.fileSystem = fileSystem
     }
 
-    var path: String { cacheDirectory.appendingPathComponent(Self.fileName).path }
+    var path: String { paths.noopStamp }
 
     /// The version and the running executable's stat: a rebuilt binary of the same version
     /// (a developer's, or a patched package) may decide differently, so it does not trust the stamp.

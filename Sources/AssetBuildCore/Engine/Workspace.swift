@@ -5,9 +5,11 @@ import Foundation
 public struct Workspace: Sendable {
     public var manifest: Manifest
     public var graph: BuildGraph
-    public var cacheDirectory: URL
+    /// Where its state lives: cache, build directory, lock file, record, stamp.
+    public var paths: StatePaths
+    public var cacheDirectory: URL { paths.cacheDirectory }
     /// Absolute path of the build directory.
-    public var buildRoot: String
+    public var buildRoot: String { paths.buildRoot }
     /// Who this workspace is to a cache that several projects may share (`ASSETBUILD_CACHE_DIR`):
     /// the manifest's canonical path (absolute, symbolic links resolved). Target states are kept
     /// per project.
@@ -17,17 +19,9 @@ public struct Workspace: Sendable {
         self.manifest = manifest
         self.graph = try BuildGraph(manifest: manifest)
         self.project = Self.project(manifestPath: manifest.path)
-        (self.cacheDirectory, self.buildRoot) = Self.paths(manifestPath: manifest.path, cacheDirectory: cacheDirectory,
-                                                           buildDirectory: buildDirectory)
-    }
-
-    /// The cache and build directories for a manifest, before (or without) reading it.
-    public static func paths(manifestPath: String, cacheDirectory: String?, buildDirectory: String?) -> (cache: URL, build: String) {
-        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p }
-        let dir = URL(fileURLWithPath: absolute(manifestPath)).standardizedFileURL.deletingLastPathComponent().path
-        let cache = URL(fileURLWithPath: cacheDirectory.map(absolute) ?? dir + "/.assetbuild")
-        let build = URL(fileURLWithPath: buildDirectory.map(absolute) ?? dir + "/build").standardizedFileURL.path
-        return (cache, build)
+        paths = StatePaths(manifestPath: manifest.path, cacheDirectory: cacheDirectory, buildDirectory: buildDirectory)
+        // Relative paths in the manifest resolve against the folder it was loaded from.
+        paths.manifestDirectory = manifest.directory
     }
 
     /// The project id of a manifest: its canonical path.
@@ -76,8 +70,7 @@ public struct Workspace: Sendable {
 
     /// The no-op stamp of full builds of this workspace.
     public func noopStamp(providerOverride: String?) -> NoopStamp {
-        NoopStamp(manifestPath: manifest.path, cacheDirectory: cacheDirectory, buildRoot: buildRoot,
-                  providerOverride: providerOverride)
+        NoopStamp(manifestPath: manifest.path, paths: paths, providerOverride: providerOverride)
     }
 
     /// The declaration indices of the named targets plus everything they need, in build order;

@@ -8,7 +8,7 @@ import Foundation
 /// Not here on purpose: `stream`, `response_format`, `min_images`, base URL, concurrency, output
 /// paths and reference spellings (a renamed file with the same bytes changes nothing). Which
 /// generation options are here, and under which field, `OptionTable` says (`key`).
-public struct ActionKeyComponents: Codable, Hashable, Sendable {
+public struct ActionKeyComponents: KeyComponents, Hashable {
     /// Bumped when the meaning of a key changes, which invalidates every cached action.
     public var format: Int = 1
     public var kind: String
@@ -130,49 +130,142 @@ public struct ActionKeyComponents: Codable, Hashable, Sendable {
         CanonicalJSONWriter.write(self) ?? encodedCanonicalJSON
     }
 
+    public static func decode(_ json: String) -> ActionKeyComponents? {
+        try? JSONDecoder().decode(ActionKeyComponents.self, from: Data(json.utf8))
+    }
+
+    public var summary: KeySummary {
+        KeySummary(kind: kind, provider: provider, model: model, prompt: prompt, size: size, images: images)
+    }
+
+    public func changes(since old: ActionKeyComponents, oldLabels: [String], newLabels: [String]) -> [RebuildReason] {
+        RebuildReason.generationDiff(old: old, oldLabels: oldLabels, new: self, newLabels: newLabels)
+    }
+}
+
+/// The inputs one kind of action hashes into its key, and nothing else. Each kind has its own
+/// type (image and text generation share `ActionKeyComponents`; a book has `BookKeyComponents`):
+/// the key is the SHA-256 of the canonical JSON, stored beside the key so the next build can say
+/// field by field what changed.
+public protocol KeyComponents: Codable, Sendable {
+    /// `image`, `text`, `book`: which kind of action the key belongs to.
+    var kind: String { get }
+    /// Bumped when the meaning of a key of this kind changes.
+    var format: Int { get }
+    /// Sorted keys, no spaces, slashes unescaped: what is hashed.
+    var canonicalJSON: String { get }
+    /// What `build/assetbuild.json` says about an action of this key.
+    var summary: KeySummary { get }
+    /// Why the key is not `old`'s, in words.
+    func changes(since old: Self, oldLabels: [String], newLabels: [String]) -> [RebuildReason]
+}
+
+extension KeyComponents {
+    public var canonicalJSON: String { encodedCanonicalJSON }
+
     /// The definition of the canonical form: `JSONEncoder` with sorted keys and unescaped slashes.
-    var encodedCanonicalJSON: String {
+    var encodedCanonicalJSON: String { Self.canonicalEncoding(self) }
+
+    /// Any value as the canonical form writes it. Encoding a plain Codable struct of strings and
+    /// numbers cannot fail.
+    static func canonicalEncoding(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a plain Codable struct of strings and numbers cannot fail.
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 
     public var key: String { SHA256.hash(canonicalJSON).hex }
+}
 
-    public static func decode(_ json: String) -> ActionKeyComponents? {
-        try? JSONDecoder().decode(ActionKeyComponents.self, from: Data(json.utf8))
+/// The components types a stored record may hold, tried in turn when one is read back without
+/// knowing its kind (`build/assetbuild.json` of targets not planned in this build). A kind with a
+/// components type of its own lists it here.
+enum StoredKeyComponents {
+    static let types: [any KeyComponents.Type] = [BookKeyComponents.self, ActionKeyComponents.self]
+}
+
+/// An action as `build/assetbuild.json` describes it.
+public struct KeySummary: Sendable, Hashable {
+    public var kind: String
+    public var provider: String
+    public var model: String
+    public var prompt: String
+    public var size: String?
+    public var images: Int?
+
+    public init(kind: String, provider: String, model: String, prompt: String, size: String? = nil, images: Int? = nil) {
+        self.kind = kind
+        self.provider = provider
+        self.model = model
+        self.prompt = prompt
+        self.size = size
+        self.images = images
     }
 }
 
 /// What was hashed, plus what helps explain it: the spelling of each reference.
 public struct Fingerprint: Sendable, Hashable {
-    public var components: ActionKeyComponents
-    /// How each reference was written (`poses[2]`, `refs/a.png`), parallel to `components.references`.
+    public var components: any KeyComponents
+    /// How each reference was written (`poses[2]`, `refs/a.png`), parallel to the components' references.
     public var referenceLabels: [String]
     public var key: String
 
-    public init(components: ActionKeyComponents, referenceLabels: [String]) {
+    public init(components: any KeyComponents, referenceLabels: [String]) {
         self.components = components
         self.referenceLabels = referenceLabels
         self.key = components.key
     }
 
+    public static func == (a: Fingerprint, b: Fingerprint) -> Bool { a.key == b.key && a.referenceLabels == b.referenceLabels }
+    public func hash(into h: inout Hasher) { h.combine(key) }
+
     /// Stored with the target's state so the next build can say what changed.
     public var recordJSON: String {
-        let record = StoredFingerprint(components: components, referenceLabels: referenceLabels)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(record)) ?? Data(), as: UTF8.self)
+        func encode<C: KeyComponents>(_ c: C) -> String {
+            C.canonicalEncoding(StoredFingerprint(components: c, referenceLabels: referenceLabels))
+        }
+        return encode(components)
     }
 
-    public static func decode(recordJSON: String) -> (ActionKeyComponents, [String])? {
-        guard let r = try? JSONDecoder().decode(StoredFingerprint.self, from: Data(recordJSON.utf8)) else { return nil }
+    /// The components and labels of a stored record, of whichever kind it is.
+    public static func decode(recordJSON: String) -> (any KeyComponents, [String])? {
+        for type in StoredKeyComponents.types {
+            if let found = decode(recordJSON, as: type) { return (found.0, found.1) }
+        }
+        return nil
+    }
+
+    static func decode<C: KeyComponents>(_ json: String, as: C.Type) -> (C, [String])? {
+        guard let r = try? JSONDecoder().decode(StoredFingerprint<C>.self, from: Data(json.utf8)) else { return nil }
         return (r.components, r.referenceLabels)
     }
 
-    struct StoredFingerprint: Codable {
-        var components: ActionKeyComponents
+    /// Why this key differs from the one recorded in `recordJSON`; nil when the record cannot be read.
+    /// A record of the same kind but another key format says so.
+    public func changes(sinceRecord json: String) -> [RebuildReason]? {
+        func diff<C: KeyComponents>(_ new: C) -> [RebuildReason]? {
+            if let (old, labels) = Self.decode(json, as: C.self) {
+                return new.changes(since: old, oldLabels: labels, newLabels: referenceLabels)
+            }
+            guard let stored = try? JSONDecoder().decode(StoredKind.self, from: Data(json.utf8)),
+                  stored.components.kind == new.kind, case let old = stored.components.format ?? 1, old != new.format
+            else { return nil }
+            return [.optionChanged(name: "key format", old: "\(old)", new: "\(new.format)")]
+        }
+        return diff(components)
+    }
+
+    struct StoredFingerprint<C: KeyComponents>: Codable {
+        var components: C
         var referenceLabels: [String]
+    }
+
+    /// The kind and format of any stored record.
+    struct StoredKind: Decodable {
+        struct Head: Decodable {
+            var kind: String
+            var format: Int?
+        }
+        var components: Head
     }
 }

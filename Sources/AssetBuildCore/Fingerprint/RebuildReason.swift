@@ -78,10 +78,22 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Field-by-field comparison of the last recorded inputs with the current ones.
-    public static func diff(old: ActionKeyComponents, oldLabels: [String],
-                            new: ActionKeyComponents, newLabels: [String]) -> [RebuildReason] {
-        if old.kind == "book", new.kind == "book" { return bookDiff(old: old, new: new) }
+    /// Caused by what an upstream target produced, not by the target's own inputs.
+    public var comesFromUpstream: Bool {
+        switch self {
+        case .upstreamRebuilt, .storyChanged, .pictureChanged: return true
+        default: return false
+        }
+    }
+
+    /// Field-by-field comparison of the last recorded inputs with the current ones, for any kind.
+    public static func diff<C: KeyComponents>(old: C, oldLabels: [String], new: C, newLabels: [String]) -> [RebuildReason] {
+        new.changes(since: old, oldLabels: oldLabels, newLabels: newLabels)
+    }
+
+    /// Image and text generation: field by field.
+    static func generationDiff(old: ActionKeyComponents, oldLabels: [String],
+                               new: ActionKeyComponents, newLabels: [String]) -> [RebuildReason] {
         var reasons: [RebuildReason] = []
         if old.provider != new.provider { reasons.append(.providerChanged(old: old.provider, new: new.provider)) }
         if old.prompt != new.prompt { reasons.append(.promptChanged) }
@@ -108,27 +120,6 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if reasons.isEmpty, old.format != new.format { reasons.append(.optionChanged(name: "key format", old: "\(old.format)", new: "\(new.format)")) }
-        return reasons
-    }
-
-    /// A book's key holds hashes, not words: the story's (as the prompt), the layout and page
-    /// text's (as the system prompt) and `index:hash` per picture (as references). Say what they mean.
-    static func bookDiff(old: ActionKeyComponents, new: ActionKeyComponents) -> [RebuildReason] {
-        var reasons: [RebuildReason] = []
-        if old.model != new.model { reasons.append(.optionChanged(name: "book format", old: old.model, new: new.model)) }
-        if old.prompt != new.prompt { reasons.append(.storyChanged) }
-        if old.system != new.system { reasons.append(.bookLayoutChanged) }
-        func byIndex(_ refs: [String]?) -> [Int: String] {
-            var out: [Int: String] = [:]
-            for r in refs ?? [] {
-                guard let colon = r.firstIndex(of: ":"), let i = Int(r[..<colon]) else { continue }
-                out[i, default: ""] += String(r[colon...])
-            }
-            return out
-        }
-        let a = byIndex(old.references), b = byIndex(new.references)
-        for i in Set(a.keys).union(b.keys).sorted() where a[i] != b[i] { reasons.append(.pictureChanged(i + 1)) }
-        if reasons.isEmpty, old != new { reasons.append(.optionChanged(name: "key format", old: "\(old.format)", new: "\(new.format)")) }
         return reasons
     }
 }

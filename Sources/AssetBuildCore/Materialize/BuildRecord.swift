@@ -54,7 +54,7 @@ public struct BuildRecord: Codable, Sendable {
     /// very components, and decoding its JSON (~60 ms at 10,000 targets) would give them again.
     public static func make(manifest: Manifest, states: [String: TargetStateRecord],
                             actions: [String: ActionRecord],
-                            knownComponents: [String: ActionKeyComponents] = [:]) -> BuildRecord {
+                            knownComponents: [String: any KeyComponents] = [:]) -> BuildRecord {
         var entries: [String: Entry] = [:]
         let iso = ISO8601DateFormatter()
         for t in manifest.targets {
@@ -69,9 +69,10 @@ public struct BuildRecord: Codable, Sendable {
 
     /// The entry of `t` for one action; `components` when the caller has them, else decoded from
     /// `componentsJSON` (the action's own when not given).
-    static func entry(_ t: Target, actionKey: String, action: ActionRecord, components known: ActionKeyComponents?,
+    static func entry(_ t: Target, actionKey: String, action: ActionRecord, components known: (any KeyComponents)?,
                       componentsJSON: String? = nil, iso: ISO8601DateFormatter = ISO8601DateFormatter()) -> Entry? {
-        guard let components = known ?? Fingerprint.decode(recordJSON: componentsJSON ?? action.componentsJSON)?.0 else { return nil }
+        guard let components = (known ?? Fingerprint.decode(recordJSON: componentsJSON ?? action.componentsJSON)?.0)?.summary
+        else { return nil }
         let outputs = action.images.map { img in
             Output(path: t.outputPath(imageNumber: img.index + 1), sha256: img.object.hex,
                    width: action.kind == .text ? nil : img.width, height: action.kind == .text ? nil : img.height,

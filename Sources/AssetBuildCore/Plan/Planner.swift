@@ -28,7 +28,8 @@ public struct TargetPlan: Sendable {
     public var status: TargetStatus
     public var reasons: [RebuildReason]
     public var fingerprint: Fingerprint?
-    public var inputs: ResolvedInputs?
+    /// The key and the inputs its kind of action resolved, once every upstream output is known.
+    public var resolved: ResolvedAction?
     /// The cached action for this key, if any (complete, partial or interrupted).
     public var action: ActionRecord?
     /// Images the next request will ask for (the group's size, less what an interrupted run kept).
@@ -57,6 +58,8 @@ public struct TargetPlan: Sendable {
 public struct Planner: Sendable {
     public var manifest: Manifest
     public var fingerprinter: Fingerprinter
+    /// Each target's action: what its kind keys, reports and counts.
+    public var actions: @Sendable (Target) -> any PlannedAction
     public var cache: BuildCache
     public var buildRoot: String
     public var targetStates: [String: TargetStateRecord]
@@ -68,10 +71,12 @@ public struct Planner: Sendable {
     /// `assetbuild.lock`: on a fresh clone, committed outputs that match it need no request.
     public var lock = LazyLockFile(LockFile(targets: [:]))
 
-    public init(manifest: Manifest, fingerprinter: Fingerprinter, cache: BuildCache, buildRoot: String,
+    public init(manifest: Manifest, fingerprinter: Fingerprinter, actions: @escaping @Sendable (Target) -> any PlannedAction,
+                cache: BuildCache, buildRoot: String,
                 targetStates: [String: TargetStateRecord], materialized: [String: MaterializedRecord]) {
         self.manifest = manifest
         self.fingerprinter = fingerprinter
+        self.actions = actions
         self.cache = cache
         self.buildRoot = buildRoot
         self.targetStates = targetStates
@@ -121,13 +126,8 @@ public struct Planner: Sendable {
     /// shows its own edits in `plan` and `status`, not only once the upstream has run.
     func ownChanges(_ t: Target, upstream: (String) -> TargetOutput?) -> [RebuildReason] {
         guard targetStates[t.name] != nil else { return [.neverBuilt] }
-        guard let fingerprinted = try? fingerprinter.fingerprint(t, upstream: upstream) else { return [] }
-        return changeReasons(t, fp: fingerprinted.0).filter {
-            switch $0 {
-            case .upstreamRebuilt, .storyChanged, .pictureChanged: return false
-            default: return true
-            }
-        }
+        guard let resolved = try? fingerprinter.fingerprint(actions(t), upstream: upstream) else { return [] }
+        return changeReasons(t, fp: resolved.fingerprint).filter { !$0.comesFromUpstream }
     }
 
     /// A target's output as the last build left it (its recorded action), or nil.
@@ -141,7 +141,7 @@ public struct Planner: Sendable {
 
     /// Text outputs carry their reply, read from the object store (small JSON).
     func withText(_ o: TargetOutput, target: Target) throws -> TargetOutput {
-        guard target.text != nil, let obj = o.images.first?.object else { return o }
+        guard actions(target).outputIsText, let obj = o.images.first?.object else { return o }
         var copy = o
         // An output adopted from assetbuild.lock is not in the object store yet: read the file.
         let bytes = cache.objects.contains(obj) ? try cache.objects.read(obj) : try FileOps.read(buildRoot + "/" + target.outputPath())
@@ -150,29 +150,28 @@ public struct Planner: Sendable {
     }
 
     func pendingPlan(_ t: Target, reason: RebuildReason) -> TargetPlan {
-        // A storybook's pictures ask for at most one per scene and a cover (the story decides).
-        let images = t.requestedImages
-        let model = t.image?.modelInfo.id ?? t.text?.model.value
-        return TargetPlan(target: t.name, status: .pending, reasons: [reason], fingerprint: nil, inputs: nil, action: nil,
-                          imagesToGenerate: images, requests: t.book == nil ? 1 : 0, model: model,
-                          estimatedCost: Double(images) * price(t),
-                          detail: t.image?.storybook.map { $0.sizing(scenes: $0.scenes.upperBound).description(upTo: true) })
+        let action = actions(t)
+        let figures = action.pendingFigures
+        return TargetPlan(target: t.name, status: .pending, reasons: [reason], fingerprint: nil, resolved: nil, action: nil,
+                          imagesToGenerate: figures.images, requests: action.sendsRequest ? 1 : 0, model: figures.model,
+                          estimatedCost: Double(figures.images) * action.pricePerImage(manifest.provider), detail: figures.detail)
     }
 
     /// The decision for one target whose upstream outputs are all known.
     public func decide(_ t: Target, upstream: (String) -> TargetOutput?) throws -> TargetPlan {
-        guard let (fp, inputs) = try fingerprinter.fingerprint(t, upstream: upstream) else {
+        let kind = actions(t)
+        guard let resolved = try fingerprinter.fingerprint(kind, upstream: upstream) else {
             return pendingPlan(t, reason: .upstreamPending(t.dependencies.first?.value ?? "?"))
         }
+        let fp = resolved.fingerprint
         let action = try knownActions[fp.key] ?? cache.actions(forKeys: [fp.key])[fp.key]
-        let model = t.image?.modelInfo.id ?? t.text?.model.value ?? (t.book != nil ? "local" : nil)
-        let wanted = t.image != nil ? max(1, inputs.images) : 1
-        let minimum = t.image?.minImages ?? 1
-        var plan = TargetPlan(target: t.name, status: .run, reasons: [], fingerprint: fp, inputs: inputs, action: action,
-                              imagesToGenerate: t.image != nil ? wanted : 0, requests: t.book == nil ? 1 : 0,
-                              model: model, estimatedCost: 0, detail: inputs.storybook?.description())
+        let wanted = kind.makesImages ? max(1, resolved.outputs) : 1
+        let minimum = kind.minimumImages
+        var plan = TargetPlan(target: t.name, status: .run, reasons: [], fingerprint: fp, resolved: resolved, action: action,
+                              imagesToGenerate: kind.makesImages ? wanted : 0, requests: kind.sendsRequest ? 1 : 0,
+                              model: kind.model, estimatedCost: 0, detail: resolved.detail)
 
-        if action == nil, !forced.contains(t.name), let (adopted, inPlace) = adoptable(t, key: fp.key) {
+        if action == nil, !forced.contains(t.name), let (adopted, inPlace) = adoptable(kind, key: fp.key) {
             plan.requests = 0
             plan.imagesToGenerate = 0
             plan.action = adopted
@@ -214,7 +213,7 @@ public struct Planner: Sendable {
             // Forced: a whole new result, not a resume; its images replace the recorded ones.
             plan.reasons.append(.forced)
             plan.action = nil
-        } else if let action, have > 0, t.image != nil {
+        } else if let action, have > 0, kind.makesImages {
             // Resume: ask only for what did not arrive; what did is kept and never paid for again.
             plan.reasons.append(action.status == .running ? .interrupted(received: have, wanted: wanted) : .failedBefore)
             plan.imagesToGenerate = max(1, wanted - have)
@@ -226,26 +225,21 @@ public struct Planner: Sendable {
         if !plan.reasons.isEmpty { changes.removeAll { $0 == .neverBuilt } }
         plan.reasons = changes + plan.reasons
         if plan.reasons.isEmpty { plan.reasons = [.neverBuilt] }
-        plan.estimatedCost = Double(plan.imagesToGenerate) * price(t)
+        plan.estimatedCost = Double(plan.imagesToGenerate) * kind.pricePerImage(manifest.provider)
         return plan
-    }
-
-    /// Price of one image of `t` (text targets are not priced).
-    func price(_ t: Target) -> Double {
-        guard let spec = t.image else { return 0 }
-        return manifest.provider.price(for: spec.model.value)
     }
 
     /// The outputs `assetbuild.lock` records for this target and key, when every one of them is at
     /// hand with exactly those bytes: in the build directory (a fresh clone with committed outputs)
     /// or in the object store (the index `cache.db` was lost or truncated, the objects were not).
     /// `inPlace`: all of them are in the build directory already.
-    func adoptable(_ t: Target, key: String) -> (action: ActionRecord, inPlace: Bool)? {
+    func adoptable(_ kind: any PlannedAction, key: String) -> (action: ActionRecord, inPlace: Bool)? {
+        let t = kind.target
         guard let entry = lock.lockFile.targets[t.name], entry.key == key, !entry.outputs.isEmpty else { return nil }
         var images: [ActionImage] = []
         var inPlace = true
+        let count = max(1, kind.pendingFigures.images)
         for (path, sha) in entry.outputs {
-            let count = max(1, t.requestedImages)
             guard let n = (1...count).first(where: { t.outputPath(imageNumber: $0) == path }),
                   let id = ObjectID(hex: sha) else { return nil }
             // The object's bytes are checked when it is copied into the build directory.
@@ -261,12 +255,12 @@ public struct Planner: Sendable {
             }
             guard let st = FileOps.stat(source) else { return nil }
             var width = 0, height = 0
-            if t.image != nil, let data = try? FileOps.read(source), let info = try? ImageProbe.probe(data) {
+            if kind.makesImages, let data = try? FileOps.read(source), let info = try? ImageProbe.probe(data) {
                 (width, height) = (info.width, info.height)
             }
             images.append(ActionImage(index: n - 1, object: id, width: width, height: height, byteCount: Int(st.size)))
         }
-        let action = ActionRecord(key: key, target: t.name, componentsJSON: "", kind: t.image != nil ? .images : .text,
+        let action = ActionRecord(key: key, target: t.name, componentsJSON: "", kind: kind.recordKind,
                                   status: .complete, images: images.sorted { $0.index < $1.index }, failures: [], usage: nil,
                                   requestIDs: [], model: nil, createdAt: Date(), finishedAt: Date())
         return (action, inPlace)
@@ -276,11 +270,11 @@ public struct Planner: Sendable {
     func changeReasons(_ t: Target, fp: Fingerprint) -> [RebuildReason] {
         guard let state = targetStates[t.name] else { return [.neverBuilt] }
         guard state.actionKey != fp.key else { return [] }
-        guard let (old, oldLabels) = Fingerprint.decode(recordJSON: state.componentsJSON) else {
+        guard let reasons = fp.changes(sinceRecord: state.componentsJSON) else {
             return [.optionChanged(name: "inputs", old: "unknown", new: "current")]
         }
         let targetNames = Set(manifest.targetNames)
-        return RebuildReason.diff(old: old, oldLabels: oldLabels, new: fp.components, newLabels: fp.referenceLabels).map {
+        return reasons.map {
             if case .referenceChanged(let label) = $0 {
                 let base = label.split(separator: "[").first.map(String.init) ?? label
                 if targetNames.contains(base) { return .upstreamRebuilt(base) }

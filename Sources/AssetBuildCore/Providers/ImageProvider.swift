@@ -151,7 +151,14 @@ public struct GenerationSummary: Sendable {
 /// arrives and throws `ProviderError` on failure, after reporting whatever did arrive.
 public protocol ImageProvider: Sendable {
     var name: String { get }
+    /// Whether its images cost nothing (drafts made locally): a free provider is not priced,
+    /// rate-limited or held to the budget. A provider is paid unless it says otherwise.
+    var isFree: Bool { get }
     func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary
+}
+
+extension ImageProvider {
+    public var isFree: Bool { false }
 }
 
 /// `response_format` of a chat completion.

@@ -21,7 +21,7 @@ struct Clean: ParsableCommand {
             FileHandle.standardError.write(Data("warning: \($0)\n".utf8))
         }
         try cache.removeMaterialized(paths: removed, buildRoot: workspace.buildRoot)
-        let recordPath = workspace.buildRoot + "/assetbuild.json"
+        let recordPath = workspace.paths.buildRecord
         if FileOps.exists(recordPath) { try FileOps.remove(recordPath) }
         // `assetbuild gallery` writes here by default; it is assetbuild's output too (a file of
         // the user's by the same name does not carry the gallery's title, and stays).
@@ -115,7 +115,7 @@ struct Cache: ParsableCommand {
 
         func run() throws {
             let workspace = try global.workspace()
-            let lock = LockFile.read(workspace.manifest.directory + "/assetbuild.lock")
+            let lock = LockFile.read(workspace.paths.lockFile)
             let problems = try BuildCache.verify(directory: workspace.cacheDirectory, lock: lock)
             for p in problems { print(p) }
             print(problems.isEmpty ? "cache ok" : "\(problems.count) problem(s)")
@@ -137,7 +137,7 @@ struct GalleryCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try global.workspace()
-        let recordPath = workspace.buildRoot + "/assetbuild.json"
+        let recordPath = workspace.paths.buildRecord
         guard let data = FileManager.default.contents(atPath: recordPath),
               let record = try? JSONDecoder().decode(BuildRecord.self, from: data) else {
             throw DiagnosticsError([.error("nothing built yet: \(recordPath) does not exist; run 'assetbuild build' first", at: nil)])

@@ -85,17 +85,19 @@ import Testing
         }
     }
 
-    static func fingerprints() throws -> [String: (Fingerprint, ResolvedInputs)] {
+    static func fingerprints() throws -> [String: (Target, ResolvedAction)] {
         let m = try ManifestLoader.parse(text: manifest, file: "assetbuild.yaml", path: "/m/assetbuild.yaml", directory: "/m")
         let fp = Fingerprinter(provider: "ark", directory: "/m", inputs: InputFiles(memo: [:]))
-        var out: [String: (Fingerprint, ResolvedInputs)] = [:]
-        for t in m.targets { out[t.name] = try #require(try fp.fingerprint(t, upstream: upstream)) }
+        var out: [String: (Target, ResolvedAction)] = [:]
+        for t in m.targets {
+            out[t.name] = (t, try #require(try fp.fingerprint(ActionRegistry.standard.action(for: t), upstream: upstream)))
+        }
         return out
     }
 
     static let keys = [
         "all45": "019a3cd0d9a41c0eede393628e811d595509a040eaf8ff8af3b075b42b1db841",
-        "book": "400b4d51cf637e40286e7b7d0e15309db71ab776bb2a6636e98168df1bf94ae4",
+        "book": "c313274ec7c4202baa9d4cafd35d15aa5e9f273d0947cbab14c0af777987dd69", // book key format 2 (own components)
         "book.pictures": "19c7b1f7e347d3bc1d7c81b1949385f23c3259bb596c3aff17e02c3363379ab0",
         "book.story": "1000d2ce672e0bfd81b87ada512a99832bb1fd29bae7d2b3b84e7cd021d6789c",
         "edit": "765eda63cc4b69f228733dfe8805f82792141c10f70dda44d6423f768a43e92a",
@@ -110,31 +112,32 @@ import Testing
     @Test func keys_stay_the_same() throws {
         let fps = try Self.fingerprints()
         #expect(Set(fps.keys) == Set(Self.keys.keys))
-        for (name, (fp, _)) in fps.sorted(by: { $0.key < $1.key }) {
+        for (name, (_, resolved)) in fps.sorted(by: { $0.key < $1.key }) {
+            let fp = resolved.fingerprint
             #expect(fp.key == Self.keys[name], "\(name): \(fp.components.canonicalJSON)")
-            #expect(fp.components.canonicalJSON == fp.components.encodedCanonicalJSON)
+            if let c = fp.components as? ActionKeyComponents { #expect(c.canonicalJSON == c.encodedCanonicalJSON) }
         }
     }
 
     /// The request each target sends, built as the action runner builds it; references are
     /// stand-in bytes (or the URL).
-    static func body(_ target: Target, _ inputs: ResolvedInputs) -> String {
-        let refs: [ReferenceInput] = inputs.references.map {
-            if case .url(let u) = $0.source { return .url(u) }
-            return .bytes(Data($0.label.utf8), format: "png")
-        }
-        switch target.kind {
-        case .image(let spec):
-            let total = inputs.images
-            let request = ImageRequest(target: target.name, spec: spec, prompt: inputs.prompt, references: refs,
-                                       maxImages: total > 1 ? total : 1)
+    static func body(_ target: Target, _ resolved: ResolvedAction) throws -> String {
+        if let action = ImageAction(target) {
+            let inputs = try resolved.inputs(as: ImageAction.Inputs.self, target: target.name)
+            let refs: [ReferenceInput] = inputs.references.map {
+                if case .url(let u) = $0.source { return .url(u) }
+                return .bytes(Data($0.label.utf8), format: "png")
+            }
+            let request = action.request(prompt: inputs.prompt, references: refs, labels: inputs.references.map(\.label),
+                                         maxImages: inputs.images > 1 ? inputs.images : 1)
             return (request.stream ? "stream " : "") + String(decoding: ArkWire.imageBody(request).encoded(), as: UTF8.self)
-        case .text(let spec):
-            let request = TextRequest(target: target.name, spec: spec, system: inputs.system, prompt: inputs.prompt)
-            return String(decoding: ArkWire.chatBody(request)?.encoded() ?? Data(), as: UTF8.self)
-        case .book:
-            return ""
         }
+        if let action = TextAction(target) {
+            let inputs = try resolved.inputs(as: TextAction.Inputs.self, target: target.name)
+            let request = action.request(prompt: inputs.prompt, system: inputs.system)
+            return String(decoding: ArkWire.chatBody(request)?.encoded() ?? Data(), as: UTF8.self)
+        }
+        return ""
     }
 
     /// SHA-256 of each body (with "stream " in front of a streamed one): a failure prints the body.
@@ -155,7 +158,7 @@ import Testing
         let m = try ManifestLoader.parse(text: Self.manifest, file: "assetbuild.yaml", path: "/m/assetbuild.yaml", directory: "/m")
         let fps = try Self.fingerprints()
         for t in m.targets where t.book == nil {
-            let body = Self.body(t, try #require(fps[t.name]).1)
+            let body = try Self.body(t, try #require(fps[t.name]).1)
             #expect(SHA256.hash(body).hex == Self.bodies[t.name], "\(t.name): \(body)")
         }
     }

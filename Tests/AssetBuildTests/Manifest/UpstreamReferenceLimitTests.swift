@@ -10,6 +10,7 @@ import Testing
     /// Answers every request with one image of a fixed shape, as a preset may come out.
     final class ShapedProvider: ImageProvider {
         let name = "draft"
+        let isFree = true
         let width: Int, height: Int
         private let sent = Mutex<[String]>([])
         var targets: [String] { sent.withLock { $0 } }

@@ -12,7 +12,7 @@ import Testing
         let cache = try BuildCache.open(directory: engine.workspace.cacheDirectory)
         let (_, planner) = try engine.prepare(cache: cache)
         let plan = try planner.plan(engine.workspace.graph.topologicalOrder, graph: engine.workspace.graph)
-        var known: [String: ActionKeyComponents] = [:]
+        var known: [String: any KeyComponents] = [:]
         for p in plan { if let fp = p.fingerprint { known[fp.key] = fp.components } }
         #expect(known.count == engine.manifest.targets.count)
 

@@ -87,8 +87,9 @@ import Testing
         fs.add(Data("version: 1\n".utf8), at: "/p/assetbuild.yaml")
         fs.add(Data("x".utf8), at: "/p/.assetbuild/cache.db")
         fs.add(Data("image".utf8), at: "/p/build/a.png")
-        let stamp = NoopStamp(manifestPath: "/p/assetbuild.yaml", cacheDirectory: URL(fileURLWithPath: "/p/.assetbuild"),
-                              buildRoot: "/p/build", providerOverride: nil, fileSystem: fs)
+        let stamp = NoopStamp(manifestPath: "/p/assetbuild.yaml",
+                              paths: StatePaths(manifestPath: "/p/assetbuild.yaml", cacheDirectory: "/p/.assetbuild", buildDirectory: "/p/build"),
+                              providerOverride: nil, fileSystem: fs)
         try stamp.write(manifestBytes: Data("version: 1\n".utf8), targets: ["a"], files: ["/p/build/a.png"])
         #expect(stamp.checkTargets() == ["a"])
         fs.add(Data("image, edited".utf8), at: "/p/build/a.png")

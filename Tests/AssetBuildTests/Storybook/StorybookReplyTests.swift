@@ -56,8 +56,8 @@ import Testing
     }
 
     @Test func a_book_says_what_changed_in_words() {
-        func book(story: String = "s1", layout: String = "l1", pictures: [String] = ["0:aa", "1:bb", "2:cc"]) -> ActionKeyComponents {
-            ActionKeyComponents(kind: "book", provider: "local", model: "book-3", prompt: story, references: pictures, system: layout)
+        func book(story: String = "s1", layout: String = "l1", pictures: [String] = ["0:aa", "1:bb", "2:cc"]) -> BookKeyComponents {
+            BookKeyComponents(assembler: 3, story: story, layout: layout, pictures: pictures)
         }
         #expect(RebuildReason.diff(old: book(), oldLabels: [], new: book(layout: "l2"), newLabels: [])
             .map(\.description) == ["book layout or page text changed"])

@@ -25,6 +25,8 @@ final class RecordingProvider: ImageProvider, TextProvider {
     }
 
     let name: String
+    /// A provider named like the draft one is free, as the draft is.
+    var isFree: Bool { name == "draft" }
     let rendering: Rendering
     private let state = Mutex(State())
 

@@ -5,6 +5,7 @@ import Foundation
 /// so a person reviewing drafts can tell them apart.
 public struct DraftProvider: ImageProvider, TextProvider {
     public let name = "draft"
+    public var isFree: Bool { true }
 
     public init() {}
 

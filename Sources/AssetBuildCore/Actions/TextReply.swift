@@ -14,7 +14,8 @@ public enum TextReply {
     }
 
     /// The reply to store: for JSON targets, the JSON text without any surrounding code fence.
-    static func validate(_ reply: String, spec: TextSpec, target: String, cache: BuildCache) throws -> String {
+    /// A rejected reply is saved in `rejectedDirectory` as `<target>.txt`.
+    static func validate(_ reply: String, spec: TextSpec, target: String, rejectedDirectory: String) throws -> String {
         // An empty reply is no result, whatever the format (nothing is saved: there is nothing to see).
         guard !reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Rejected(target: target, problem: "it is empty")
@@ -30,8 +31,7 @@ public enum TextReply {
             }
             return json
         } catch var rejected as Rejected {
-            let dir = cache.directory.appendingPathComponent("rejected").path
-            let path = dir + "/\(target).txt"
+            let path = rejectedDirectory + "/\(target).txt"
             if (try? FileOps.writeAtomically(Data(reply.utf8), to: path)) != nil { rejected.savedAt = path }
             throw rejected
         }
@@ -53,24 +53,9 @@ public enum TextReply {
     }
 }
 
-/// The storybook story's shape: a title, a summary of at most 30 characters, 5–10 scenes (or the
-/// storybook's own bounds) and as many picture descriptions as scenes.
-public enum StorybookShape {
+extension StorybookShape {
+    /// Throws the reply's rejection when the story lacks the storybook shape.
     static func check(_ object: Any, target: String, scenes bounds: ClosedRange<Int> = 5...10) throws {
-        func reject(_ p: String) -> TextReply.Rejected { TextReply.Rejected(target: target, problem: p) }
-        guard let story = object as? [String: Any] else { throw reject("it is not a JSON object") }
-        guard let title = story["title"] as? String, !title.isEmpty else { throw reject("'title' is missing or empty") }
-        guard let summary = story["summary"] as? String, !summary.isEmpty else { throw reject("'summary' is missing or empty") }
-        if summary.count > 30 { throw reject("'summary' has \(summary.count) characters; at most 30") }
-        guard let scenes = story["scenes"] as? [String] else { throw reject("'scenes' is missing or not a list of strings") }
-        guard let details = story["scenes_detail"] as? [String] else {
-            throw reject("'scenes_detail' is missing or not a list of strings")
-        }
-        if !bounds.contains(scenes.count) {
-            throw reject("\(scenes.count) scenes; this story needs \(bounds.lowerBound) to \(bounds.upperBound)")
-        }
-        if details.count != scenes.count {
-            throw reject("\(scenes.count) scenes but \(details.count) picture descriptions; they must match one to one")
-        }
+        if let problem = problem(object, scenes: bounds) { throw TextReply.Rejected(target: target, problem: problem) }
     }
 }

@@ -54,13 +54,11 @@ public struct URLPinner: Sendable {
         self.fetcher = fetcher
     }
 
-    /// The pinned URLs of `manifest`, in declaration order, once each.
-    public static func pinnedURLs(_ manifest: Manifest) -> [String] {
+    /// The pinned URLs of `actions`' inputs, in declaration order, once each.
+    public static func pinnedURLs(_ actions: [any PlannedAction]) -> [String] {
         var seen = Set<String>(), out: [String] = []
-        for t in manifest.targets {
-            for r in t.image?.references ?? [] {
-                if case .url(let url, pin: true) = r.value.source, seen.insert(url).inserted { out.append(url) }
-            }
+        for action in actions {
+            for url in action.pinnedURLs where seen.insert(url).inserted { out.append(url) }
         }
         return out
     }
@@ -70,11 +68,11 @@ public struct URLPinner: Sendable {
     /// `locked`: the pins `assetbuild.lock` records. A URL pinned there (a fresh clone, another
     /// machine's cache) must answer those very bytes, or its targets fail: accepting other bytes
     /// would pay for new images behind the user's back. `repin` accepts whatever it answers.
-    public func pin(_ manifest: Manifest, cache: BuildCache, repin: Bool, locked: [String: String] = [:],
+    public func pin(_ urls: [String], cache: BuildCache, repin: Bool, locked: [String: String] = [:],
                     reporter: any BuildReporter) async throws -> [String: String] {
         let known = try cache.pins()
         var failures: [String: String] = [:]
-        for url in Self.pinnedURLs(manifest) where repin || known[url] == nil {
+        for url in urls where repin || known[url] == nil {
             try Task.checkCancellation()
             do {
                 let data = try await fetcher.fetch(url)
