@@ -25,6 +25,8 @@ struct ActionEnvironment: Sendable {
     var stats: BuildStats
     var spend: SpendMeter
     var paths: StatePaths
+    /// Reference files and saved replies are read and written through it.
+    var fileSystem: any FileSystem
 }
 
 /// The kinds of action a build knows, asked in order which one builds a target.

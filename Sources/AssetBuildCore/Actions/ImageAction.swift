@@ -83,7 +83,7 @@ struct ImageAction: BuildAction {
         var references: [ReferenceInput] = []
         for ref in inputs.references {
             switch ref.source {
-            case .file(let path, let format): references.append(.bytes(try FileOps.read(path), format: format.rawValue))
+            case .file(let path, let format): references.append(.bytes(try env.fileSystem.read(path), format: format.rawValue))
             case .object(let id, let format): references.append(.bytes(try cache.objects.read(id), format: format.rawValue))
             case .url(let url): references.append(.url(url))
             }

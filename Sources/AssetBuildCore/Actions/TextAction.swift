@@ -57,7 +57,7 @@ struct TextAction: BuildAction {
             throw error
         }
         let content = try TextReply.validate(completion.content, spec: spec, target: target.name,
-                                             rejectedDirectory: env.paths.rejectedReplies)
+                                             rejectedDirectory: env.paths.rejectedReplies, fileSystem: env.fileSystem)
         let object = try cache.recordText(actionKey: key, content: content)
         try cache.recordRequest(actionKey: key, requestID: completion.requestID, usage: nil, model: spec.model.value)
         try cache.finishAction(key: key, status: .complete)

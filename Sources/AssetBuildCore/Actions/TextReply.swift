@@ -15,7 +15,8 @@ public enum TextReply {
 
     /// The reply to store: for JSON targets, the JSON text without any surrounding code fence.
     /// A rejected reply is saved in `rejectedDirectory` as `<target>.txt`.
-    static func validate(_ reply: String, spec: TextSpec, target: String, rejectedDirectory: String) throws -> String {
+    static func validate(_ reply: String, spec: TextSpec, target: String, rejectedDirectory: String,
+                         fileSystem: any FileSystem = LocalFileSystem()) throws -> String {
         // An empty reply is no result, whatever the format (nothing is saved: there is nothing to see).
         guard !reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw Rejected(target: target, problem: "it is empty")
@@ -32,7 +33,7 @@ public enum TextReply {
             return json
         } catch var rejected as Rejected {
             let path = rejectedDirectory + "/\(target).txt"
-            if (try? FileOps.writeAtomically(Data(reply.utf8), to: path)) != nil { rejected.savedAt = path }
+            if (try? fileSystem.writeAtomically(Data(reply.utf8), to: path)) != nil { rejected.savedAt = path }
             throw rejected
         }
     }

@@ -17,11 +17,13 @@ struct BuildContext: Sendable {
     let concurrency: Int
     let retry: RetryPolicy
     let clock: any BuildClock
+    /// Every file the build reads or writes outside the object store goes through it.
+    let fileSystem: any FileSystem
     let reporter: any BuildReporter
     let kinds: ActionRegistry
 
     init(workspace: Workspace, images: any ImageProvider, text: any TextProvider, clock: any BuildClock,
-         reporter: any BuildReporter, kinds: ActionRegistry, options: BuildOptions) {
+         fileSystem: any FileSystem, reporter: any BuildReporter, kinds: ActionRegistry, options: BuildOptions) {
         let provider = workspace.manifest.provider
         self.workspace = workspace
         self.images = images
@@ -32,6 +34,7 @@ struct BuildContext: Sendable {
         self.concurrency = options.jobs ?? provider.concurrency
         self.retry = RetryPolicy(maxAttempts: provider.maxAttempts, maxTotal: .seconds(provider.maxRetrySeconds))
         self.clock = clock
+        self.fileSystem = fileSystem
         self.reporter = reporter
         self.kinds = kinds
     }

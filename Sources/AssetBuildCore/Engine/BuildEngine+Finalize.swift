@@ -20,7 +20,7 @@ extension BuildEngine {
         }
         let gone = states.values.filter { $0.project == project && manifest[$0.target] == nil }.map(\.target)
         // Nothing ran, nothing was restored, and the records are in place: nothing to write.
-        if !changed, FileOps.exists(recordPath), FileOps.exists(lockPath), gone.isEmpty {
+        if !changed, context.fileSystem.exists(recordPath), context.fileSystem.exists(lockPath), gone.isEmpty {
             return
         }
         let records = try cache.materialized(buildRoot: workspace.buildRoot)
@@ -34,7 +34,7 @@ extension BuildEngine {
                 declared.formUnion(records.values.filter { $0.target == t.name }.map(\.path))
             }
         }
-        let materializer = Materializer(cache: cache, buildRoot: workspace.buildRoot)
+        let materializer = Materializer(cache: cache, buildRoot: workspace.buildRoot, fileSystem: context.fileSystem)
         let removed = materializer.removeStale(keeping: declared, records: records) { reporter.report(.warning($0)) }
         if !removed.isEmpty {
             try cache.removeMaterialized(paths: removed, buildRoot: workspace.buildRoot)
@@ -81,10 +81,10 @@ extension BuildEngine {
             entry.error = attempt.message
             record.targets[name] = entry
         }
-        if !record.targets.isEmpty || FileOps.exists(workspace.buildRoot) {
-            try BuildRecord.writeIfChanged(record.encoded(), to: recordPath)
+        if !record.targets.isEmpty || context.fileSystem.exists(workspace.buildRoot) {
+            try BuildRecord.writeIfChanged(record.encoded(), to: recordPath, fileSystem: context.fileSystem)
         }
-        try BuildRecord.writeIfChanged(Data(lockText.utf8), to: lockPath)
+        try BuildRecord.writeIfChanged(Data(lockText.utf8), to: lockPath, fileSystem: context.fileSystem)
     }
 
     /// Everything a full build read or wrote, for the next no-op check.
@@ -94,6 +94,6 @@ extension BuildEngine {
         let files = manifest.inputFiles + outputs
             + [context.paths.buildRecord, context.paths.lockFile]
         let names = workspace.graph.topologicalOrder.map { manifest.targets[$0].name }
-        try stamp.write(manifestBytes: try FileOps.read(manifest.path), targets: names, files: files)
+        try stamp.write(manifestBytes: try context.fileSystem.read(manifest.path), targets: names, files: files)
     }
 }

@@ -66,15 +66,19 @@ public final class BuildEngine: Sendable {
     let fetcher: any URLFetcher
     /// The kinds of action it builds targets with.
     let kinds: ActionRegistry
+    /// The build's files (outputs, records, reference files, the lock file) go through it.
+    let fileSystem: any FileSystem
 
     public convenience init(workspace: Workspace, images: any ImageProvider, text: any TextProvider,
-                            reporter: any BuildReporter, clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil) {
+                            reporter: any BuildReporter, clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil,
+                            fileSystem: any FileSystem = LocalFileSystem()) {
         self.init(workspace: workspace, images: images, text: text, reporter: reporter, clock: clock, fetcher: fetcher,
-                  kinds: .standard)
+                  kinds: .standard, fileSystem: fileSystem)
     }
 
     init(workspace: Workspace, images: any ImageProvider, text: any TextProvider, reporter: any BuildReporter,
-         clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil, kinds: ActionRegistry) {
+         clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil, kinds: ActionRegistry,
+         fileSystem: any FileSystem = LocalFileSystem()) {
         self.workspace = workspace
         self.images = images
         self.text = text
@@ -82,13 +86,15 @@ public final class BuildEngine: Sendable {
         self.clock = clock
         self.fetcher = fetcher ?? CurlURLFetcher(clock: clock)
         self.kinds = kinds
+        self.fileSystem = fileSystem
     }
 
     var manifest: Manifest { workspace.manifest }
 
     /// Opens the cache and checks reference files; throws diagnostics (exit 2) before anything runs.
     func prepare(cache: BuildCache, pinFailures: [String: String] = [:], lock: LazyLockFile? = nil) throws -> (InputFiles, Planner) {
-        let inputs = InputFiles(memo: try cache.fileDigests(), pins: try cache.pins(), pinFailures: pinFailures)
+        let inputs = InputFiles(memo: try cache.fileDigests(), pins: try cache.pins(), pinFailures: pinFailures,
+                                fileSystem: fileSystem)
         let problems = ManifestLoader.sorted(inputs.check(manifest))
         if problems.contains(where: { $0.severity == .error }) {
             throw DiagnosticsError(problems, sources: [problems.first?.location?.file ?? "": manifest.source])
@@ -98,7 +104,9 @@ public final class BuildEngine: Sendable {
                               buildRoot: workspace.buildRoot,
                               targetStates: try cache.targetStates(project: workspace.project),
                               materialized: try cache.materialized(buildRoot: workspace.buildRoot))
-        planner.lock = lock ?? LazyLockFile(path: workspace.paths.lockFile)
+        planner.lock = lock ?? LazyLockFile(path: workspace.paths.lockFile, fileSystem: fileSystem)
+        planner.fileSystem = fileSystem
+        planner.clock = clock
         try planner.prefetchActions()
         return (inputs, planner)
     }
@@ -106,7 +114,7 @@ public final class BuildEngine: Sendable {
     /// What a build would do, with reasons. Sends nothing and writes nothing.
     public func plan(targets names: [String] = [], force: Bool = false) throws -> PlanReport {
         let order = try workspace.selection(names)
-        let cache = try BuildCache.open(directory: workspace.cacheDirectory)
+        let cache = try BuildCache.open(directory: workspace.cacheDirectory, clock: clock)
         var (_, planner) = try prepare(cache: cache)
         if force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
         return PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
@@ -114,7 +122,8 @@ public final class BuildEngine: Sendable {
 
     /// The settings a build with `options` runs with, decided once.
     func context(_ options: BuildOptions) -> BuildContext {
-        BuildContext(workspace: workspace, images: images, text: text, clock: clock, reporter: reporter, kinds: kinds,
+        BuildContext(workspace: workspace, images: images, text: text, clock: clock, fileSystem: fileSystem,
+                     reporter: reporter, kinds: kinds,
                      options: options)
     }
 
@@ -122,14 +131,14 @@ public final class BuildEngine: Sendable {
         let context = context(options)
         let started = clock.now()
         let order = try workspace.selection(options.targets)
-        let cache = try BuildCache.open(directory: workspace.cacheDirectory)
+        let cache = try BuildCache.open(directory: workspace.cacheDirectory, clock: clock)
         let lock = try await cache.acquireBuildLock(command: options.command, wait: options.waitForLock, clock: clock) { holder in
             reporter.report(.waitingForLock(holder.waitingMessage(cacheDirectory: workspace.cacheDirectory)))
         }
         defer { lock.release() }
         // Pinned URLs first: their bytes are inputs. A download is not a paid request, but a dry
         // run sends nothing at all.
-        let lockFile = LazyLockFile(path: context.paths.lockFile)
+        let lockFile = LazyLockFile(path: context.paths.lockFile, fileSystem: fileSystem)
         var pinFailures: [String: String] = [:]
         let pinned = URLPinner.pinnedURLs(context.actions)
         if !options.dryRun, !pinned.isEmpty {

@@ -46,8 +46,9 @@ final class BuildRun: Sendable {
         let admission = RequestAdmission(gate: gate, retry: context.retry, clock: context.clock, reporter: context.reporter,
                                          stats: stats, spend: spend)
         self.environment = ActionEnvironment(cache: cache, images: context.images, text: context.text, admission: admission,
-                                             reporter: context.reporter, stats: stats, spend: spend, paths: context.paths)
-        self.materializer = Materializer(cache: cache, buildRoot: context.paths.buildRoot)
+                                             reporter: context.reporter, stats: stats, spend: spend, paths: context.paths,
+                                             fileSystem: context.fileSystem)
+        self.materializer = Materializer(cache: cache, buildRoot: context.paths.buildRoot, fileSystem: context.fileSystem)
         self.state = Mutex(State(materialized: planner.materialized))
     }
 
@@ -207,10 +208,10 @@ final class BuildRun: Sendable {
         for image in action.images {
             let rel = target.outputPath(imageNumber: image.index + 1)
             let path = context.paths.buildRoot + "/" + rel
-            if let st = FileOps.stat(path), !st.isDirectory,
-               (try? SHA256.hash(fileAt: path).hex) == image.object.hex {
-                let id = try cache.objects.put(fileAt: URL(fileURLWithPath: path))
-                guard id == image.object, let after = FileOps.stat(path) else {
+            let fs = context.fileSystem
+            if let st = fs.stat(path), !st.isDirectory, (try? fs.sha256(ofFileAt: path).hex) == image.object.hex {
+                let id = try cache.objects.put(try fs.read(path))
+                guard id == image.object, let after = fs.stat(path) else {
                     throw InputError(target: target.name, message: "'\(rel)' changed while it was being adopted from assetbuild.lock")
                 }
                 inPlace.append(MaterializedRecord(path: rel, target: target.name, object: id, size: after.size,
@@ -233,6 +234,6 @@ final class BuildRun: Sendable {
         let project = context.workspace.project
         if let state = planner.targetStates[target.name], state.actionKey == fingerprint.key, state.project == project { return }
         try cache.recordTargetState(TargetStateRecord(target: target.name, actionKey: fingerprint.key,
-                                                      componentsJSON: fingerprint.recordJSON, builtAt: Date(), project: project))
+                                                      componentsJSON: fingerprint.recordJSON, builtAt: context.clock.wallNow(), project: project))
     }
 }

@@ -25,7 +25,8 @@ public struct CurlURLFetcher: URLFetcher {
                                                            ("Accept", "image/*;q=0.9, */*;q=0.1")],
                                        connectTimeout: .seconds(15), stallTimeout: .seconds(60))
         do {
-            return try await ImageDownload.fetch(request, over: transport, retry: retry, sleep: { [clock] in try await clock.sleep(for: $0) })
+            return try await ImageDownload.fetch(request, over: transport, retry: retry, sleep: { [clock] in try await clock.sleep(for: $0) },
+                                                 now: { [clock] in clock.wallNow() })
         } catch let failure as ImageDownload.Failure {
             if failure.notImage { throw PinError("the answer is not a usable image: \(failure.reason)") }
             throw PinError(failure.reason + (failure.attempts > 1 ? " (after \(failure.attempts) attempts)" : ""))

@@ -70,6 +70,10 @@ public struct Planner: Sendable {
     public var knownActions: [String: ActionRecord] = [:]
     /// `assetbuild.lock`: on a fresh clone, committed outputs that match it need no request.
     public var lock = LazyLockFile(LockFile(targets: [:]))
+    /// Reads the build directory's files (outputs adopted from `assetbuild.lock`).
+    public var fileSystem: any FileSystem = LocalFileSystem()
+    /// Dates the actions adopted from `assetbuild.lock`.
+    public var clock: any BuildClock = SystemClock()
 
     public init(manifest: Manifest, fingerprinter: Fingerprinter, actions: @escaping @Sendable (Target) -> any PlannedAction,
                 cache: BuildCache, buildRoot: String,
@@ -144,7 +148,7 @@ public struct Planner: Sendable {
         guard actions(target).outputIsText, let obj = o.images.first?.object else { return o }
         var copy = o
         // An output adopted from assetbuild.lock is not in the object store yet: read the file.
-        let bytes = cache.objects.contains(obj) ? try cache.objects.read(obj) : try FileOps.read(buildRoot + "/" + target.outputPath())
+        let bytes = cache.objects.contains(obj) ? try cache.objects.read(obj) : try fileSystem.read(buildRoot + "/" + target.outputPath())
         copy.text = String(decoding: bytes, as: UTF8.self)
         return copy
     }
@@ -245,7 +249,7 @@ public struct Planner: Sendable {
             // The object's bytes are checked when it is copied into the build directory.
             let full = buildRoot + "/" + path
             let source: String
-            if let st = FileOps.stat(full), !st.isDirectory, (try? SHA256.hash(fileAt: full).hex) == sha {
+            if let st = fileSystem.stat(full), !st.isDirectory, (try? fileSystem.sha256(ofFileAt: full).hex) == sha {
                 source = full
             } else if cache.objects.contains(id) {
                 source = cache.objects.path(for: id)
@@ -253,16 +257,16 @@ public struct Planner: Sendable {
             } else {
                 return nil
             }
-            guard let st = FileOps.stat(source) else { return nil }
+            guard let st = fileSystem.stat(source) else { return nil }
             var width = 0, height = 0
-            if kind.makesImages, let data = try? FileOps.read(source), let info = try? ImageProbe.probe(data) {
+            if kind.makesImages, let data = try? fileSystem.read(source), let info = try? ImageProbe.probe(data) {
                 (width, height) = (info.width, info.height)
             }
             images.append(ActionImage(index: n - 1, object: id, width: width, height: height, byteCount: Int(st.size)))
         }
         let action = ActionRecord(key: key, target: t.name, componentsJSON: "", kind: kind.recordKind,
                                   status: .complete, images: images.sorted { $0.index < $1.index }, failures: [], usage: nil,
-                                  requestIDs: [], model: nil, createdAt: Date(), finishedAt: Date())
+                                  requestIDs: [], model: nil, createdAt: clock.wallNow(), finishedAt: clock.wallNow())
         return (action, inPlace)
     }
 
@@ -291,7 +295,7 @@ public struct Planner: Sendable {
         for image in action.images {
             let rel = t.outputPath(imageNumber: image.index + 1)
             let path = buildRoot + "/" + rel
-            guard let st = FileOps.stat(path) else {
+            guard let st = fileSystem.stat(path) else {
                 problems.append(.outputMissing(rel))
                 continue
             }
@@ -303,7 +307,7 @@ public struct Planner: Sendable {
             let untouched = st.size == rec.size && st.mtimeNs == rec.mtimeNs && st.inode == rec.inode
             if rec.object == image.object, rec.target == t.name {
                 // Touched: compare bytes before calling it modified.
-                if !untouched, (try? SHA256.hash(fileAt: path).hex) != image.object.hex {
+                if !untouched, (try? fileSystem.sha256(ofFileAt: path).hex) != image.object.hex {
                     problems.append(.outputModified(rel))
                 }
             } else if untouched {

@@ -35,7 +35,8 @@ public enum ImageDownload {
 
     /// The image at `request.url`; throws `Failure`, or `CancellationError` from `sleep`.
     public static func fetch(_ request: TransportRequest, over transport: any HTTPTransport, retry: Retry,
-                             sleep: @Sendable (Duration) async throws -> Void) async throws -> Data {
+                             sleep: @Sendable (Duration) async throws -> Void,
+                             now: @Sendable () -> Date = { Date() }) async throws -> Data {
         var attempt = 1
         while true {
             var why = ""
@@ -57,7 +58,7 @@ public enum ImageDownload {
                     guard answer.status == 408 || answer.status == 429 || answer.status >= 500 else {
                         throw Failure(notImage: false, reason: why, attempts: attempt)
                     }
-                    retryAfter = ArkWire.parseRetryAfter(answer.headers["Retry-After"])
+                    retryAfter = ArkWire.parseRetryAfter(answer.headers["Retry-After"], now: now())
                 }
             } catch let error as TransportError {
                 why = "curl \(error.code): \(ServerText(error.message))"

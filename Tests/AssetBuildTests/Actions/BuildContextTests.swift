@@ -19,7 +19,7 @@ import Testing
         let dir = try TestDirectory("context")
         try dir.write(Self.manifest, to: "assetbuild.yaml")
         let workspace = try Workspace(manifest: try ManifestLoader.load(path: dir.url("assetbuild.yaml")))
-        return BuildContext(workspace: workspace, images: provider, text: provider, clock: ManualClock(),
+        return BuildContext(workspace: workspace, images: provider, text: provider, clock: ManualClock(), fileSystem: LocalFileSystem(),
                             reporter: RecordingReporter(), kinds: .standard, options: options)
     }
 

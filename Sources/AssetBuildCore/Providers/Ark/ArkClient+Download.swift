@@ -18,7 +18,7 @@ extension ArkClient {
                           requestID: run.requestID)
         }
         do {
-            return try await ImageDownload.fetch(get, over: transport, retry: downloadRetry, sleep: sleep)
+            return try await ImageDownload.fetch(get, over: transport, retry: downloadRetry, sleep: sleep, now: { [clock] in clock.wallNow() })
         } catch let failure as ImageDownload.Failure {
             throw failed(failure.reason, attempts: failure.attempts)
         }

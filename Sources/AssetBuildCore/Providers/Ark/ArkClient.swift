@@ -20,6 +20,8 @@ public final class ArkClient: ImageProvider, TextProvider {
     let timeouts: Timeouts
     let downloadRetry: DownloadRetry
     let sleep: @Sendable (Duration) async throws -> Void
+    /// Reads the wall clock for request ids and `Retry-After` dates.
+    let clock: any BuildClock
 
     /// How long each phase may take.
     public struct Timeouts: Sendable {
@@ -47,7 +49,8 @@ public final class ArkClient: ImageProvider, TextProvider {
     public init(baseURL: String, apiKey: String, transport: any HTTPTransport,
                 userAgent: String = "assetbuild/\(AssetBuildVersion.current)", timeouts: Timeouts = Timeouts(),
                 downloadRetry: DownloadRetry = DownloadRetry(),
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+                clock: any BuildClock = SystemClock()) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -58,12 +61,13 @@ public final class ArkClient: ImageProvider, TextProvider {
         self.timeouts = timeouts
         self.downloadRetry = downloadRetry
         self.sleep = sleep
+        self.clock = clock
     }
 
     // MARK: images
 
     public func generate(_ request: ImageRequest, into sink: any ImageSink) async throws -> GenerationSummary {
-        let clientID = ArkWire.makeClientRequestID()
+        let clientID = ArkWire.makeClientRequestID(now: clock.wallNow())
         let images = max(1, request.maxImages)
         let post = TransportRequest(
             method: "POST", url: baseURL + "/images/generations",
@@ -305,7 +309,7 @@ public final class ArkClient: ImageProvider, TextProvider {
         guard let body = ArkWire.chatBody(request) else {
             throw ProviderError(.protocolViolation, target: request.target, message: "the JSON schema is not valid JSON")
         }
-        let clientID = ArkWire.makeClientRequestID()
+        let clientID = ArkWire.makeClientRequestID(now: clock.wallNow())
         let post = TransportRequest(method: "POST", url: baseURL + "/chat/completions",
                                     headers: headers(clientID, accept: "application/json"), body: body.encoded(),
                                     connectTimeout: timeouts.connect, stallTimeout: timeouts.generationStall)
@@ -353,7 +357,7 @@ public final class ArkClient: ImageProvider, TextProvider {
         return ProviderError(.http(status: answer.status), target: target, code: body.code?.nonEmpty,
                              message: body.message?.text ?? ArkWire.reasonPhrase(answer.status),
                              param: body.param?.nonEmpty, requestID: ArkWire.requestID(answer.headers, sent: sentID).text,
-                             retryAfter: ArkWire.parseRetryAfter(answer.headers["Retry-After"]))
+                             retryAfter: ArkWire.parseRetryAfter(answer.headers["Retry-After"], now: clock.wallNow()))
     }
 
     /// Maps transport failures and cancellation to `ProviderError`; other errors (the sink's) pass.
