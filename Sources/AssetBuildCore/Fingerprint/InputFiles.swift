@@ -152,33 +152,16 @@ public final class InputFiles: Sendable {
         }
     }
 
-    /// Why another target's output of `width x height` (and `byteCount` bytes, once it exists)
-    /// cannot be sent as a reference to `model`: the limits files have (ark-api.md §4), worded
-    /// as fragments such as "aspect ratio 16:1; seededit takes references from 1:3 to 3:1".
-    public static func outputProblems(width: Int, height: Int, byteCount: Int?, model m: ImageModel) -> [String] {
-        guard width > 0, height > 0 else { return [] }
-        var out: [String] = []
-        if !m.referenceAspectRange.contains(Double(width) / Double(height)) {
-            let range = m.referenceAspectRange.lowerBound < 0.1 ? "1:16 to 16:1" : "1:3 to 3:1"
-            out.append("aspect ratio \(SizeSpec.describeRatio(width, height)); \(m.id) takes references from \(range)")
-        }
-        if width <= ModelCatalog.minReferenceSide || height <= ModelCatalog.minReferenceSide {
-            out.append("a side of 14 pixels or less; references must be wider and taller than 14")
-        }
-        if pixelCount(width, height) > ModelCatalog.maxReferencePixels {
-            out.append("\(pixelCount(width, height)) pixels; references may have at most 6000x6000")
-        }
-        if let byteCount, byteCount > ModelCatalog.maxReferenceBytes {
-            out.append(String(format: "%.1f MB; references may have at most 10 MB", Double(byteCount) / 1_048_576))
-        }
-        return out
+    static func tooLarge(label: String, bytes: Int64, at location: SourceLocation?) -> Diagnostic {
+        let mb = String(format: "%.1f", Double(bytes) / 1_048_576)
+        return .error("reference '\(label)' is \(mb) MB; the service takes at most 10 MB; recompress or scale it down", at: location)
     }
 
     /// Checks an upstream target's real output before it is sent (a preset's pixels are known
     /// only once the image exists): a message for `InputError`, or nil when it may be sent.
     public static func checkUpstreamImage(_ image: ActionImage, label: String, upstream: String,
                                           model: ImageModel) -> String? {
-        let problems = outputProblems(width: image.width, height: image.height, byteCount: image.byteCount, model: model)
+        let problems = ImageModel.outputProblems(width: image.width, height: image.height, byteCount: image.byteCount, model: model)
         guard !problems.isEmpty else { return nil }
         return "reference '\(label)' is \(image.width)x\(image.height) (as '\(upstream)' came out): "
             + problems.joined(separator: "; ")
@@ -196,17 +179,6 @@ public final class InputFiles: Sendable {
         return "; did you mean '\(folder.isEmpty ? match : folder + "/" + match)'?"
     }
 
-    /// `width × height`, or `Int.max` when that overflows (a TIFF header can claim 2³² × 2³²).
-    static func pixelCount(_ width: Int, _ height: Int) -> Int {
-        let (product, overflow) = width.multipliedReportingOverflow(by: height)
-        return overflow ? Int.max : product
-    }
-
-    static func tooLarge(label: String, bytes: Int64, at location: SourceLocation?) -> Diagnostic {
-        let mb = String(format: "%.1f", Double(bytes) / 1_048_576)
-        return .error("reference '\(label)' is \(mb) MB; the service takes at most 10 MB; recompress or scale it down", at: location)
-    }
-
     /// The service's limits for one reference image; with no `model` (its id is unknown) only
     /// the limits every model shares.
     static func limits(_ f: InputFile, label: String, model m: ImageModel?, at location: SourceLocation) -> [Diagnostic] {
@@ -220,14 +192,14 @@ public final class InputFiles: Sendable {
             out.append(.error("reference '\(label)' is \(f.width)x\(f.height) pixels; width and height must each be more than 14; use a larger image",
                               at: location))
         }
-        if pixelCount(f.width, f.height) > ModelCatalog.maxReferencePixels {
-            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) = \(pixelCount(f.width, f.height)) pixels; the service takes at most 6000x6000 = 36000000; scale it down",
+        if ImageModel.pixelCount(f.width, f.height) > ModelCatalog.maxReferencePixels {
+            out.append(.error("reference '\(label)' is \(f.width)x\(f.height) = \(ImageModel.pixelCount(f.width, f.height)) pixels; the service takes at most 6000x6000 = 36000000; scale it down",
                               at: location))
         }
         let ratio = Double(f.width) / Double(max(1, f.height))
         if let m, f.width > 0, f.height > 0, !m.referenceAspectRange.contains(ratio) {
             let range = m.referenceAspectRange.lowerBound < 0.1 ? "1:16 to 16:1" : "1:3 to 3:1"
-            out.append(.error("reference '\(label)' has aspect ratio \(SizeSpec.describeRatio(f.width, f.height)); \(m.id) takes \(range); crop it",
+            out.append(.error("reference '\(label)' has aspect ratio \(ImageModel.describeRatio(f.width, f.height)); \(m.id) takes \(range); crop it",
                               at: location))
         }
         return out

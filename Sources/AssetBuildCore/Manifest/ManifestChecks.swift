@@ -62,7 +62,7 @@ struct ManifestChecks {
             }
             // A `WxH` upstream's shape is known now; a preset's is checked when the image exists.
             if spec.modelIsKnown, let (w, h) = SizeSpec.parsePixels(otherSpec.size.value) {
-                let problems = InputFiles.outputProblems(width: w, height: h, byteCount: nil, model: spec.modelInfo)
+                let problems = ImageModel.outputProblems(width: w, height: h, byteCount: nil, model: spec.modelInfo)
                 if !problems.isEmpty {
                     tree.error("reference '\(r.value.spelling)' is \(w)x\(h) (the size of '\(name)'): \(problems.joined(separator: "; "))",
                                at: r.location,

@@ -1,6 +1,9 @@
 import Foundation
 import Yams
 
+/// Checks a manifest's reference files, reading only those `mayRead` allows.
+public typealias ReferenceFileChecks = (Manifest, _ mayRead: (String) -> Bool) -> [Diagnostic]
+
 /// Reads `assetbuild.yaml` into a checked `Manifest`. Every problem is collected (not just the
 /// first) with its position; nothing is sent anywhere until the manifest is clean.
 public enum ManifestLoader {
@@ -11,8 +14,10 @@ public enum ManifestLoader {
 
     /// Loads and checks the manifest at `path`; `displayName` is how diagnostics name the file.
     /// `allowOutside` lets references and text files come from anywhere (`--allow-outside`).
-    public static func load(path: String, displayName: String? = nil,
-                            allowOutside: Bool = false) throws(DiagnosticsError) -> Manifest {
+    /// `fileChecks` checks the reference files of a manifest that has errors, so every problem is
+    /// reported in one pass; the plan layer supplies it (`load(path:displayName:allowOutside:)`).
+    public static func load(path: String, displayName: String? = nil, allowOutside: Bool = false,
+                            fileChecks: ReferenceFileChecks?) throws(DiagnosticsError) -> Manifest {
         let name = displayName ?? path
         let text: String
         do {
@@ -39,15 +44,15 @@ public enum ManifestLoader {
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let directory = URL(fileURLWithPath: absolute).deletingLastPathComponent().path
-        return try parse(text: text, file: name, path: absolute, directory: directory, checkFiles: true,
+        return try parse(text: text, file: name, path: absolute, directory: directory, fileChecks: fileChecks,
                          allowOutside: allowOutside)
     }
 
-    /// Parses and checks manifest text; `directory` anchors relative paths. With `checkFiles`, a
+    /// Parses and checks manifest text; `directory` anchors relative paths. With `fileChecks`, a
     /// manifest that has errors also gets its reference files checked, so every problem is
     /// reported in one pass (`load` does this; a clean manifest's files are checked by the build).
     public static func parse(text: String, file: String, path: String, directory: String,
-                             checkFiles: Bool = false, allowOutside: Bool = false) throws(DiagnosticsError) -> Manifest {
+                             fileChecks: ReferenceFileChecks? = nil, allowOutside: Bool = false) throws(DiagnosticsError) -> Manifest {
         var tree = YAMLTree(file: file)
         // A key written into the manifest by mistake must not be echoed into terminals and CI logs.
         let fail = { (tree: YAMLTree) in DiagnosticsError(sorted(tree.diagnostics), sources: [file: redactingSecrets(text)]) }
@@ -149,8 +154,8 @@ public enum ManifestLoader {
             // Report everything in one pass: cycles among the targets that did load, and their
             // reference files (reading them is fine here: nothing will be built).
             var extra = BuildGraph.cycles(in: manifest)
-            if checkFiles {
-                extra += InputFiles(memo: [:]).check(manifest) { files.refusal($0, directory: directory, what: "") == nil }
+            if let fileChecks {
+                extra += fileChecks(manifest) { files.refusal($0, directory: directory, what: "") == nil }
             }
             throw DiagnosticsError(sorted(tree.diagnostics + extra), sources: [file: redactingSecrets(text)])
         }

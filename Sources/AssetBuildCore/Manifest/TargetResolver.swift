@@ -164,7 +164,7 @@ struct TargetResolver {
                        at: size.location)
         }
         if !shapeFits {
-            tree.error("size '\(raw)' has aspect ratio \(SizeSpec.describeRatio(w, h)); \(m) takes 1:16 to 16:1\(fit())", at: size.location)
+            tree.error("size '\(raw)' has aspect ratio \(ImageModel.describeRatio(w, h)); \(m) takes 1:16 to 16:1\(fit())", at: size.location)
         }
         return normalized
     }
@@ -381,11 +381,5 @@ public enum SizeSpec {
             }
         }
         return best.map { ($0.w, $0.h, ratio != shape) }
-    }
-
-    static func describeRatio(_ w: Int, _ h: Int) -> String {
-        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
-        let g = gcd(w, h)
-        return "\(w / g):\(h / g)"
     }
 }

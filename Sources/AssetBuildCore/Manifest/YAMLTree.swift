@@ -236,7 +236,3 @@ struct YAMLTree {
         }
     }
 }
-
-func format(_ v: Double) -> String {
-    v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
-}

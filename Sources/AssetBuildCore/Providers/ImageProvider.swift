@@ -7,11 +7,6 @@ public enum ReferenceInput: Sendable, Hashable {
     case url(String)
 }
 
-public enum ResponseFormat: String, Sendable, Hashable, Codable {
-    case url
-    case b64Json = "b64_json"
-}
-
 /// Exactly what one image-generation request means (ark-api.md §2). Fields a model does not
 /// support are nil; the manifest validator guarantees that.
 public struct ImageRequest: Sendable, Hashable {
@@ -73,50 +68,6 @@ public struct ReceivedImage: Sendable {
     }
 }
 
-/// A per-image failure inside a group (`partial_failed`, or `data[].error`).
-public struct ImageFailure: Sendable, Hashable, Codable {
-    public var index: Int
-    public var code: String
-    public var message: String
-
-    public init(index: Int, code: String, message: String) {
-        self.index = index
-        self.code = code
-        self.message = message
-    }
-
-    /// Moderation failures let the rest of a group go on; internal errors stop it.
-    public var isModeration: Bool { code.contains("SensitiveContent") || code.contains("Moderation") }
-
-    /// What to do about it, for the console and `--json` (ark-api.md §5: moderation lets the
-    /// group go on, an internal error stops the images after it).
-    public var advice: String {
-        if isModeration { return "refused by moderation; the rest of the group went on: reword the prompt, then build again for the missing image" }
-        if code == "InternalServiceError" {
-            return "the service failed at this image and stopped the group there; building again asks only for the missing images"
-        }
-        return "building again asks only for the missing images"
-    }
-}
-
-public struct Usage: Sendable, Hashable, Codable {
-    public var generatedImages: Int
-    public var outputTokens: Int
-    public var totalTokens: Int
-
-    public init(generatedImages: Int, outputTokens: Int, totalTokens: Int) {
-        self.generatedImages = generatedImages
-        self.outputTokens = outputTokens
-        self.totalTokens = totalTokens
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case generatedImages = "generated_images"
-        case outputTokens = "output_tokens"
-        case totalTokens = "total_tokens"
-    }
-}
-
 /// Where a provider hands each image the moment it has it. The engine makes the image durable
 /// (object store + SQLite) before this returns, so nothing received is lost if the build dies.
 public protocol ImageSink: Sendable {
@@ -159,14 +110,6 @@ public protocol ImageProvider: Sendable {
 
 extension ImageProvider {
     public var isFree: Bool { false }
-}
-
-/// `response_format` of a chat completion.
-public enum TextResponseFormat: Sendable, Hashable {
-    case text
-    case jsonObject
-    /// A JSON Schema (as JSON text) with its name and strictness.
-    case jsonSchema(name: String, schema: String, strict: Bool)
 }
 
 public struct TextRequest: Sendable, Hashable {
