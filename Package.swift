@@ -24,11 +24,22 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
 
-        // The engine: manifest → graph → fingerprint → cache → plan → scheduler → providers → materialize.
-        .target(name: "AssetBuildCore", dependencies: [
-            "CCurl", "CSQLite3", "COpenSSLCrypto", "CTurboJPEG", "CPNG", "CFreeType",
-            .product(name: "Yams", package: "Yams"),
+        // The pipeline, one target per layer, lowest first. A layer imports only the layers below
+        // it, so the compiler holds the direction manifest → plan → run → report
+        // (docs/architecture.md has the picture). Declarations shared across layers are `package`.
+        .target(name: "AssetBuildSupport", dependencies: ["CCurl", "COpenSSLCrypto"]),
+        .target(name: "AssetBuildCatalog", dependencies: ["AssetBuildSupport"]),
+        .target(name: "AssetBuildImaging", dependencies: ["AssetBuildCatalog", "CTurboJPEG", "CPNG", "CFreeType"]),
+        .target(name: "AssetBuildStorybook", dependencies: ["AssetBuildCatalog"]),
+        .target(name: "AssetBuildManifest", dependencies: [
+            "AssetBuildImaging", "AssetBuildStorybook", .product(name: "Yams", package: "Yams"),
         ]),
+        .target(name: "AssetBuildPlan", dependencies: ["AssetBuildManifest", "CSQLite3"]),
+        .target(name: "AssetBuildProviders", dependencies: ["AssetBuildManifest"]),
+        .target(name: "AssetBuildRun", dependencies: ["AssetBuildPlan", "AssetBuildProviders"]),
+        .target(name: "AssetBuildReport", dependencies: ["AssetBuildRun"]),
+        // Every layer under one import, for the command-line tool, the fake server and the tests.
+        .target(name: "AssetBuildCore", dependencies: ["AssetBuildReport"]),
         // The thin command-line front end.
         .executableTarget(name: "assetbuild", dependencies: [
             "AssetBuildCore",

@@ -2,6 +2,15 @@ import FakeArk
 import Foundation
 import Testing
 @testable import AssetBuildCore
+@testable import AssetBuildSupport
+@testable import AssetBuildCatalog
+@testable import AssetBuildImaging
+@testable import AssetBuildStorybook
+@testable import AssetBuildManifest
+@testable import AssetBuildPlan
+@testable import AssetBuildProviders
+@testable import AssetBuildRun
+@testable import AssetBuildReport
 
 /// The real binary against the fake's hostile modes (issue 14 items 6–9, 14, 17): every mode ends
 /// in a clear exit status and message, and the fake's request log shows that no paid image is
@@ -115,7 +124,10 @@ import Testing
             #expect(r.stderr.contains("after the request was sent"), "\(r)")
             #expect(r.stderr.contains("may still have generated and billed it, so it was not sent again"), "\(r)")
             #expect(!r.output.contains("retry:"), "\(r)")
-            #expect(s.fake.generationRequests.count == 1)
+            // Never sent twice. (Once the client has sent the body it gives up after the 1 s stall;
+            // on a loaded machine the fake may not have read the whole body by then, and a request
+            // it never read whole is not recorded, so the count may be 0 but never more than 1.)
+            #expect(s.fake.generationRequests.count <= 1)
         }
     }
 

@@ -2,6 +2,15 @@ import Foundation
 import Synchronization
 import Testing
 @testable import AssetBuildCore
+@testable import AssetBuildSupport
+@testable import AssetBuildCatalog
+@testable import AssetBuildImaging
+@testable import AssetBuildStorybook
+@testable import AssetBuildManifest
+@testable import AssetBuildPlan
+@testable import AssetBuildProviders
+@testable import AssetBuildRun
+@testable import AssetBuildReport
 
 /// docs/events.md and the JSON Lines reporter describe the same events with the same fields.
 @Suite("CLI events doc")
@@ -28,7 +37,7 @@ struct CLIEventsDocTests {
     /// event name → fields, from the reporter's source: each `o["event"] = "name"` case and the
     /// `o["field"]` keys it sets (`time` and `event` are common to all).
     static func emitted() throws -> [String: Set<String>] {
-        let source = try String(contentsOfFile: PackageRoot.path + "/Sources/AssetBuildCore/Reporting/JSONLinesReporter.swift", encoding: .utf8)
+        let source = try String(contentsOfFile: PackageRoot.path + "/Sources/AssetBuildReport/Reporting/JSONLinesReporter.swift", encoding: .utf8)
         var out: [String: Set<String>] = [:]
         for block in source.components(separatedBy: "        case .").dropFirst() {
             let keys = block.matches(of: /o\["([a-z_]+)"\]/).map { String($0.1) }

@@ -1,0 +1,32 @@
+import Synchronization
+import AssetBuildSupport
+import AssetBuildCatalog
+import AssetBuildImaging
+import AssetBuildStorybook
+import AssetBuildManifest
+import AssetBuildPlan
+import AssetBuildProviders
+
+/// Counts Ctrl-C (SIGINT/SIGTERM) arrivals for the CLI's signal handlers, which run on a
+/// concurrent queue: the first arrival cancels the build, every later one quits at once. Exactly
+/// one arrival is ever told to cancel, however the handlers interleave.
+public final class InterruptCounter: Sendable {
+    public enum Action: Sendable, Equatable {
+        /// The first interrupt: cancel the build, keeping what arrived.
+        case cancel
+        /// A later interrupt: exit now.
+        case exit
+    }
+
+    private let count = Mutex(0)
+
+    public init() {}
+
+    /// Records one interrupt and says what to do about it.
+    public func record() -> Action {
+        count.withLock { n in
+            n += 1
+            return n == 1 ? .cancel : .exit
+        }
+    }
+}
