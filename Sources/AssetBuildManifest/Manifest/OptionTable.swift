@@ -3,9 +3,9 @@ import AssetBuildCatalog
 import AssetBuildImaging
 import AssetBuildStorybook
 /// Every generation option, described once (ark-api.md §2, §6; the vendor guide). A new option is
-/// one row here plus its entry in `schemas/assetbuild.schema.json` (which `OptionTableTests`
-/// checks against this table): parsing, defaults, the model checks, the action key, the request
-/// body and the draft provider follow from the row.
+/// one row here: parsing, defaults, the model checks, the action key, the request body, the draft
+/// provider and its parts of `schemas/assetbuild.schema.json` (`OptionTable+Schema.swift`; write
+/// them with `RECORD_SCHEMA=1 swift test --filter OptionTableTests`) follow from the row.
 ///
 /// Not here: the keys that shape a target rather than pass through to the request (`model`,
 /// `prompt`, `references`, `size`, `images`, `min_images`, `response_format`, `system`,

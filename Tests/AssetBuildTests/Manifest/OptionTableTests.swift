@@ -18,31 +18,26 @@ import Testing
     // MARK: The schema
 
     static func schema() throws -> [String: Any] {
+        try recordIfAsked()
         let data = try Data(contentsOf: ManifestSchemaTests.schema)
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    /// What `$defs.<name>` must say: the table's type, bounds or choices, and description.
+    /// What `$defs.<name>` must say: the table's type, bounds or choices, and description
+    /// (`GenerationOption.schemaEntry`, which `scripts/update-schema` writes).
     static func schemaEntry(_ o: GenerationOption) -> NSDictionary {
-        var e: [String: Any] = ["description": o.description]
-        switch o.type {
-        case .bool: e["type"] = "boolean"
-        case .int(let r): e["type"] = "integer"; e["minimum"] = r.lowerBound; e["maximum"] = r.upperBound
-        case .number(let r): e["type"] = "number"; e["minimum"] = r.lowerBound; e["maximum"] = r.upperBound
-        case .choice(let c): e["enum"] = c
-        }
-        return e as NSDictionary
+        foundation(o.schemaEntry) as? NSDictionary ?? [:]
     }
 
     /// What a per-model block of the schema must say about `o` for `model`: nothing when the
-    /// model takes every value, else the values it takes.
-    static func restriction(_ o: GenerationOption, _ model: ImageModel) -> NSObject? {
-        if !o.takes(model) {
-            if case .flag = o.request { return ["const": false] as NSDictionary }
-            return false as NSNumber
-        }
-        guard case .choice(let all) = o.type, let taken = o.choices(for: model), taken != all else { return nil }
-        return (taken.count == 1 ? ["const": taken[0]] : ["enum": taken]) as NSDictionary
+    /// model takes every value, else the values it takes (`GenerationOption.schemaRestriction`).
+    static func restriction(_ o: GenerationOption, _ model: ImageModel) -> Any? {
+        o.schemaRestriction(for: model).map(foundation)
+    }
+
+    /// The value as JSONSerialization reads it.
+    static func foundation(_ v: SchemaJSON) -> Any {
+        (try? JSONSerialization.jsonObject(with: Data(v.text.utf8), options: .fragmentsAllowed)) ?? NSNull()
     }
 
     static func json(_ v: Any?) -> String {
@@ -89,22 +84,22 @@ import Testing
         for o in OptionTable.all {
             let entry = Self.dig(schema, "$defs", o.name) as? NSDictionary
             #expect(entry == Self.schemaEntry(o),
-                    "$defs.\(o.name) should be \(Self.json(Self.schemaEntry(o))), is \(Self.json(entry))")
+                    "$defs.\(o.name) should be \(Self.json(Self.schemaEntry(o))), is \(Self.json(entry)); run \(Self.fixCommand)")
             let ref = ["$ref": "#/$defs/\(o.name)"] as NSDictionary
             for place in ["defaults", "target"] {
                 let written = Self.dig(schema, "$defs", place, "properties", o.name) as? NSDictionary
-                #expect(written == ref, "$defs.\(place).properties.\(o.name) should be \(Self.json(ref))")
+                #expect(written == ref, "$defs.\(place).properties.\(o.name) should be \(Self.json(ref)); run \(Self.fixCommand)")
             }
             // The other kind of target refuses it.
             let refusing = o.target == .image ? textBranch : imageBranch
             #expect(refusing[o.name] as? Bool == false,
-                    "the \(o.target == .image ? "text" : "image") branch of $defs.target should say \"\(o.name)\": false")
+                    "the \(o.target == .image ? "text" : "image") branch of $defs.target should say \"\(o.name)\": false; run \(Self.fixCommand)")
             guard o.target == .image else { continue }
             for (id, props) in blocks {
                 let model = try #require(ModelCatalog.model(id: id))
                 let expected = Self.restriction(o, model)
                 #expect(Self.json(props[o.name]) == Self.json(expected),
-                        "the schema's rules for \(id) should say \(o.name): \(Self.json(expected))")
+                        "the schema's rules for \(id) should say \(o.name): \(Self.json(expected)); run \(Self.fixCommand)")
             }
         }
     }
