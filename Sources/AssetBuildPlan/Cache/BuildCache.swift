@@ -110,17 +110,17 @@ public final class BuildCache: Sendable {
         try withDatabase { db in try db.transaction { try body(db) } }
     }
 
-    /// Takes the build lock (`<cache>/lock`). Without `wait`, a held lock throws
-    /// `CacheError.lockHeld` naming the holder; with it, `onWait` hears who holds it
-    /// (see `LockHolder.waitingMessage`) and the call blocks until the lock is free.
-    public func acquireBuildLock(command: String, wait: Bool, onWait: (LockHolder) -> Void = { _ in }) throws -> BuildLock {
+    /// Takes the build lock (`<cache>/lock`) if it is free; a held lock throws
+    /// `CacheError.lockHeld` naming the holder. To wait for it, use the async form.
+    public func acquireBuildLock(command: String) throws -> BuildLock {
         try BuildLock.acquire(path: directory.appendingPathComponent("lock").path, cacheDirectory: directory.path,
-                              command: command, wait: wait, now: now, onWait: onWait)
+                              command: command, now: now)
     }
 
-    /// Takes the build lock like `acquireBuildLock(command:wait:onWait:)`, but a wait for another
-    /// holder polls through `clock` instead of blocking a thread: cancelling the task (Ctrl-C)
-    /// ends the wait at once with `CancellationError`.
+    /// Takes the build lock (`<cache>/lock`). Without `wait`, a held lock throws
+    /// `CacheError.lockHeld` naming the holder; with it, `onWait` hears who holds it (see
+    /// `LockHolder.waitingMessage`) and the call waits, polling through `clock` rather than
+    /// blocking a thread: cancelling the task (Ctrl-C) ends the wait at once with `CancellationError`.
     public func acquireBuildLock(command: String, wait: Bool, clock: any BuildClock,
                                  poll: Duration = .milliseconds(100),
                                  onWait: (LockHolder) -> Void = { _ in }) async throws -> BuildLock {

@@ -82,27 +82,22 @@ public final class BuildLock: Sendable {
         }
     }
 
-    /// Takes the lock at `path`: a non-blocking attempt first; if another holder has it, either
-    /// fails naming the holder or tells `onWait` who it is and blocks this thread until it is free.
-    /// For command-line tools that take no Ctrl-C handler of their own (`clean`, `cache gc`).
-    package static func acquire(path: String, cacheDirectory: String, command: String, wait: Bool,
-                        now: () -> Date, onWait: (LockHolder) -> Void) throws -> BuildLock {
+    /// Takes the lock at `path` if it is free; if another holder has it, throws
+    /// `CacheError.lockHeld` naming the holder. Never waits: a wait is the async `acquire`, which
+    /// Ctrl-C can end.
+    package static func acquire(path: String, cacheDirectory: String, command: String,
+                                now: () -> Date) throws -> BuildLock {
         let fd = try openLockFile(path)
         if try !tryLock(fd, path: path) {
-            try heldElsewhere(fd, cacheDirectory: cacheDirectory, wait: wait, onWait: onWait)
-            while flock(fd, LOCK_EX) != 0 {
-                if errno == EINTR { continue }
-                let error = CacheError.posix(path, "flock")
-                close(fd)
-                throw error
-            }
+            try heldElsewhere(fd, cacheDirectory: cacheDirectory, wait: false, onWait: { _ in })
         }
         return taken(fd, path: path, command: command, at: now())
     }
 
-    /// Takes the lock at `path` like `acquire`, but waits without blocking a thread: it tries
-    /// again every `poll` through `clock`, so cancelling the task (Ctrl-C) ends the wait at once
-    /// with `CancellationError`.
+    /// Takes the lock at `path`: a non-blocking attempt first; if another holder has it, either
+    /// fails naming the holder or tells `onWait` who it is and waits without blocking a thread:
+    /// it tries again every `poll` through `clock`, so cancelling the task (Ctrl-C) ends the wait
+    /// at once with `CancellationError`.
     package static func acquire(path: String, cacheDirectory: String, command: String, wait: Bool,
                         clock: any BuildClock, poll: Duration,
                         onWait: (LockHolder) -> Void) async throws -> BuildLock {

@@ -77,11 +77,12 @@ struct Build: AsyncParsableCommand {
 }
 
 /// First Ctrl-C cancels the build (what arrived is kept, in-flight requests are abandoned);
-/// a second one exits at once.
+/// a second one exits at once. `notice` is printed on the first (none when nil).
 final class InterruptHandler: Sendable {
     private let sources: Mutex<[any DispatchSourceSignal]>
 
-    init(onInterrupt: @escaping @Sendable () -> Void) {
+    init(notice: String? = "\nassetbuild: interrupted; keeping what arrived (Ctrl-C again to quit now)\n",
+         onInterrupt: @escaping @Sendable () -> Void) {
         let counter = InterruptCounter()
         var made: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
@@ -92,7 +93,7 @@ final class InterruptHandler: Sendable {
                 case .exit:
                     _exit(130)
                 case .cancel:
-                    FileHandle.standardError.write(Data("\nassetbuild: interrupted; keeping what arrived (Ctrl-C again to quit now)\n".utf8))
+                    if let notice { FileHandle.standardError.write(Data(notice.utf8)) }
                     onInterrupt()
                 }
             }

@@ -2,18 +2,16 @@ import ArgumentParser
 import AssetBuildCore
 import Foundation
 
-struct Clean: ParsableCommand {
+struct Clean: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove the outputs assetbuild wrote into the build directory. The cache stays, so the next build restores them with no request.")
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
+    func run() async throws {
         let workspace = try global.workspace()
         let cache = try BuildCache.open(directory: workspace.cacheDirectory)
-        let lock = try cache.acquireBuildLock(command: "assetbuild clean", wait: true) { holder in
-            FileHandle.standardError.write(Data((holder.waitingMessage(cacheDirectory: workspace.cacheDirectory) + "\n").utf8))
-        }
+        let lock = try await takeBuildLock(cache, command: "assetbuild clean", untouched: "nothing was removed")
         defer { lock.release() }
         let records = try cache.materialized(buildRoot: workspace.buildRoot)
         let materializer = Materializer(cache: cache, buildRoot: workspace.buildRoot)
@@ -35,6 +33,36 @@ struct Clean: ParsableCommand {
     }
 }
 
+/// Takes the cache's build lock for `clean` or `cache gc`, saying who holds it while it waits. The
+/// wait polls (it blocks no thread), so Ctrl-C ends it at once: exit 1, saying `untouched` (what was
+/// left alone); a second Ctrl-C quits outright.
+func takeBuildLock(_ cache: BuildCache, command: String, untouched: String) async throws -> BuildLock {
+    let directory = cache.directory
+    // The wait starts once Ctrl-C is handled, so a Ctrl-C after the "waiting" line always cancels it.
+    let (handled, start) = AsyncStream<Never>.makeStream()
+    let waiting = Task {
+        for await _ in handled {}
+        return try await cache.acquireBuildLock(command: command, wait: true, clock: SystemClock()) { holder in
+            FileHandle.standardError.write(Data((holder.waitingMessage(cacheDirectory: directory) + "\n").utf8))
+        }
+    }
+    let interrupts = InterruptHandler(notice: nil) { waiting.cancel() }
+    defer { interrupts.stop() }
+    start.finish()
+    do {
+        let lock = try await waiting.value
+        // Ctrl-C just as the lock came free: stop all the same.
+        guard !waiting.isCancelled else {
+            lock.release()
+            throw CancellationError()
+        }
+        return lock
+    } catch is CancellationError {
+        FileHandle.standardError.write(Data("assetbuild: interrupted while waiting for the build lock; \(untouched)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect and maintain the cache.",
@@ -52,7 +80,7 @@ struct Cache: ParsableCommand {
         }
     }
 
-    struct GC: ParsableCommand {
+    struct GC: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
             abstract: "Delete cached images no current target uses (and, with options, old or excess ones).",
@@ -74,10 +102,10 @@ struct Cache: ParsableCommand {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             let workspace = try global.workspace()
             let cache = try BuildCache.open(directory: workspace.cacheDirectory)
-            let lock = try cache.acquireBuildLock(command: "assetbuild cache gc", wait: true) { _ in }
+            let lock = try await takeBuildLock(cache, command: "assetbuild cache gc", untouched: "nothing was deleted")
             defer { lock.release() }
             // This project's current targets; gc also keeps every other project's states.
             let keep = Set(try cache.targetStates(project: workspace.project).filter { workspace.manifest[$0.key] != nil }

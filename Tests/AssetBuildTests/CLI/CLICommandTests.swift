@@ -231,7 +231,7 @@ struct CLICommandTests {
     func waitsForLockHolder() async throws {
         let ws = try CLIWorkspace(example: "brand-kit")
         let cache = try BuildCache.open(directory: URL(fileURLWithPath: ws.dir.url(".assetbuild")))
-        let lock = try cache.acquireBuildLock(command: "assetbuild test-holder", wait: false)
+        let lock = try cache.acquireBuildLock(command: "assetbuild test-holder")
         let child = try startAssetbuild(["build", "--provider", "draft"], in: ws.path)
         let deadline = ContinuousClock.now + .seconds(30)
         let message = "waiting for the build lock held by pid \(getpid()) (assetbuild test-holder, started "

@@ -18,11 +18,11 @@ import Testing
         let dir = try CacheTemporaryDirectory()
         let first = try BuildCache.open(directory: dir.url)
         let second = try BuildCache.open(directory: dir.url)
-        let lock = try first.acquireBuildLock(command: "assetbuild build", wait: false)
+        let lock = try first.acquireBuildLock(command: "assetbuild build")
         defer { lock.release() }
 
         let error = #expect(throws: CacheError.self) {
-            try second.acquireBuildLock(command: "assetbuild build hero", wait: false)
+            try second.acquireBuildLock(command: "assetbuild build hero")
         }
 
         guard case .lockHeld(let holder, let directory)? = error else {
@@ -37,55 +37,47 @@ import Testing
         #expect(message.hasSuffix(") on \(dir.path)"))
     }
 
-    @Test func waiting_blocks_until_the_holder_releases() throws {
+    @Test func waiting_blocks_until_the_holder_releases() async throws {
         let dir = try CacheTemporaryDirectory()
         let first = try BuildCache.open(directory: dir.url)
         let second = try BuildCache.open(directory: dir.url)
-        let held = try first.acquireBuildLock(command: "assetbuild build", wait: false)
-        let told = DispatchSemaphore(value: 0)
-        let acquired = DispatchSemaphore(value: 0)
-        let message = Mutex<String?>(nil)
-        let outcome = Mutex<String?>(nil)
+        let held = try first.acquireBuildLock(command: "assetbuild build")
+        let (told, tell) = AsyncStream<String>.makeStream()
 
-        let waiter = Thread {
-            do {
-                let lock = try second.acquireBuildLock(command: "assetbuild build", wait: true) { holder in
-                    message.withLock { $0 = holder.waitingMessage(cacheDirectory: dir.url) }
-                    told.signal()
-                }
-                outcome.withLock { $0 = lock.isHeld ? "held" : "not held" }
-                lock.release()
-            } catch {
-                outcome.withLock { $0 = "\(error)" }
+        let waiter = Task {
+            let lock = try await second.acquireBuildLock(command: "assetbuild build waiter", wait: true, clock: SystemClock(),
+                                                         poll: .milliseconds(5)) { holder in
+                tell.yield(holder.waitingMessage(cacheDirectory: dir.url))
             }
-            acquired.signal()
+            defer { lock.release() }
+            return lock.isHeld ? "held" : "not held"
         }
-        waiter.start()
 
-        #expect(told.wait(timeout: .now() + 10) == .success)
-        let text = message.withLock { $0 } ?? ""
+        var messages = told.makeAsyncIterator()
+        let text = await messages.next() ?? ""
         #expect(text.hasPrefix("waiting for the build lock held by pid \(getpid()) (assetbuild build, started "))
         #expect(text.hasSuffix(") on \(dir.path)"))
-        #expect(acquired.wait(timeout: .now() + .milliseconds(100)) == .timedOut)  // still blocked
+        // Still blocked: the lock file names the first holder, and a third party cannot take it.
+        #expect(try String(contentsOfFile: dir.path + "/lock", encoding: .utf8).contains("\"command\":\"assetbuild build\""))
+        #expect(throws: CacheError.self) { try BuildCache.open(directory: dir.url).acquireBuildLock(command: "third") }
 
         held.release()
 
-        #expect(acquired.wait(timeout: .now() + 10) == .success)
-        #expect(outcome.withLock { $0 } == "held")
+        #expect(try await waiter.value == "held")
     }
 
     @Test func release_and_deinit_free_the_lock() throws {
         let dir = try CacheTemporaryDirectory()
         let cache = try BuildCache.open(directory: dir.url)
 
-        let lock = try cache.acquireBuildLock(command: "one", wait: false)
+        let lock = try cache.acquireBuildLock(command: "one")
         lock.release()
         lock.release()  // idempotent
         #expect(!lock.isHeld)
         do {
-            _ = try cache.acquireBuildLock(command: "two", wait: false)
+            _ = try cache.acquireBuildLock(command: "two")
         }  // dropped: released by deinit
-        let again = try cache.acquireBuildLock(command: "three", wait: false)
+        let again = try cache.acquireBuildLock(command: "three")
         #expect(again.isHeld)
         let contents = try String(contentsOfFile: dir.path + "/lock", encoding: .utf8)
         #expect(contents.contains("\"command\":\"three\""))
@@ -116,7 +108,7 @@ import Testing
         let dir = try CacheTemporaryDirectory()
         let first = try BuildCache.open(directory: dir.url)
         let second = try BuildCache.open(directory: dir.url)
-        let held = try first.acquireBuildLock(command: "assetbuild build", wait: false)
+        let held = try first.acquireBuildLock(command: "assetbuild build")
         let watchdog = Task { try await Task.sleep(for: .seconds(60)); held.release() }
         defer { watchdog.cancel() }
         let (waiting, tell) = AsyncStream<LockHolder>.makeStream()
@@ -135,7 +127,7 @@ import Testing
         #expect(held.isHeld)
         // The abandoned wait closed its descriptor: once the holder lets go, anyone can take it.
         held.release()
-        let again = try second.acquireBuildLock(command: "assetbuild build", wait: false)
+        let again = try second.acquireBuildLock(command: "assetbuild build")
         #expect(again.isHeld)
     }
 
@@ -143,7 +135,7 @@ import Testing
         let dir = try CacheTemporaryDirectory()
         let first = try BuildCache.open(directory: dir.url)
         let second = try BuildCache.open(directory: dir.url)
-        let held = try first.acquireBuildLock(command: "assetbuild build", wait: false)
+        let held = try first.acquireBuildLock(command: "assetbuild build")
         let (waiting, tell) = AsyncStream<Void>.makeStream()
 
         let waiter = Task {
@@ -157,7 +149,7 @@ import Testing
         held.release()
         let lock = try await waiter.value
         #expect(lock.isHeld)
-        #expect(throws: CacheError.self) { try first.acquireBuildLock(command: "x", wait: false) }
+        #expect(throws: CacheError.self) { try first.acquireBuildLock(command: "x") }
     }
 
     @Test func a_build_waiting_for_the_lock_ends_with_cancellation_error() async throws {
@@ -165,7 +157,7 @@ import Testing
         let manifest = try ManifestLoader.load(path: fixture.dir.url("assetbuild.yaml"))
         let workspace = try Workspace(manifest: manifest)
         let other = try BuildCache.open(directory: workspace.cacheDirectory)
-        let held = try other.acquireBuildLock(command: "assetbuild build", wait: false)
+        let held = try other.acquireBuildLock(command: "assetbuild build")
         let watchdog = Task { try await Task.sleep(for: .seconds(60)); held.release() }
         defer { watchdog.cancel() }
         let reporter = SignallingReporter()

@@ -113,7 +113,7 @@ import Testing
         let id = try cache.objects.put(cacheImageBytes(1))
         try cache.recordPin(PinRecord(url: "https://example.com/a.png", object: id, format: .jpeg, width: 1, height: 1, byteCount: 1))
         #expect(try cache.pins()["https://example.com/a.png"]?.fetchedAt == Date(timeIntervalSince1970: 1_704_067_260))
-        let lock = try cache.acquireBuildLock(command: "assetbuild build", wait: false)
+        let lock = try cache.acquireBuildLock(command: "assetbuild build")
         defer { lock.release() }
         let holder = try String(contentsOfFile: dir.url.path + "/lock", encoding: .utf8)
         #expect(holder.contains("\"started_at\":1704067260"), "\(holder)")
