@@ -23,10 +23,12 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+        // libvips for derived images (resize, smart crop, overlays, text through Pango, every format).
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
 
         // The engine: manifest → graph → fingerprint → cache → plan → scheduler → providers → materialize.
         .target(name: "AssetBuildCore", dependencies: [
-            "CCurl", "CSQLite3", "COpenSSLCrypto", "CTurboJPEG", "CPNG", "CFreeType",
+            "CCurl", "CSQLite3", "COpenSSLCrypto", "CTurboJPEG", "CPNG", "CFreeType", "CVips",
             .product(name: "Yams", package: "Yams"),
         ]),
         // The thin command-line front end.
