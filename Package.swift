@@ -44,6 +44,8 @@ let package = Package(
         .executableTarget(name: "fake-ark", dependencies: [
             "FakeArk", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // bench/derive.py's Swift runner: ImageDeriver over the five variants, N at a time.
+        .executableTarget(name: "derive-bench", dependencies: ["AssetBuildCore"], path: "bench/derive-bench"),
         .testTarget(name: "AssetBuildTests", dependencies: [
             "AssetBuildCore", "FakeArk",
         ], exclude: [
