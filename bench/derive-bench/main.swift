@@ -4,7 +4,8 @@
 //       writes DIR/photo-001.jpg … : deterministic photo-like JPEGs (gradient, shapes, noise)
 //   derive-bench derive --out DIR --logo LOGO.png [--workers 2] SOURCE.jpg …
 //       derives the five channel variants of every source through ImageDeriver,
-//       `workers` derivations at a time, and prints one line: "derived N files in S s"
+//       `workers` derivations at a time, and prints one line: "derived N files in S s";
+//       --variants ig,og limits it to some variants (for profiling one of them)
 import AssetBuildCore
 import Foundation
 
@@ -101,11 +102,13 @@ func derive(_ options: [String: String], sources: [String]) async throws {
     guard let out = options["out"], let logoPath = options["logo"] else { fail("derive needs --out DIR and --logo FILE") }
     let workers = max(1, Int(options["workers"] ?? "2") ?? 2)
     let logo = try Data(contentsOf: URL(fileURLWithPath: logoPath))
+    let only = options["variants"].map { Set($0.split(separator: ",").map(String.init)) }
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
     var jobs: [(source: String, output: String, spec: DeriveSpec)] = []
     for source in sources {
         let stem = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-        for v in variants(logo: logo, headline: "A headline for \(stem) on the card") {
+        for v in variants(logo: logo, headline: "A headline for \(stem) on the card")
+        where only?.contains(String(v.suffix.prefix { $0 != "." })) ?? true {
             jobs.append((source, "\(out)/\(stem).\(v.suffix)", v.spec))
         }
     }
