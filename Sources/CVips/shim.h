@@ -2,6 +2,8 @@
 // Fixed-arity wrappers over libvips' variadic C API (Swift cannot call a C variadic function),
 // plus the few Pango and fontconfig calls that resolve a font name the way vips_text will.
 // Every wrapper returns 0 on success and -1 on failure, with the reason in vips' error buffer.
+// SwiftPM does not recompile Swift files when this header changes: after editing it, touch a
+// file in Sources/AssetBuildCore/Derive/ (or `swift package clean`), or the old code stays.
 #include <vips/vips.h>
 #include <pango/pango-font.h>
 #include <fontconfig/fontconfig.h>

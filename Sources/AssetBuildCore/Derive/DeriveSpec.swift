@@ -185,7 +185,8 @@ public struct DeriveColor: Sendable, Hashable, CustomStringConvertible {
         guard text.hasPrefix("#") else { return nil }
         var digits = Array(text.dropFirst())
         if digits.count == 3 { digits = digits.flatMap { [$0, $0] } }
-        guard digits.count == 6 || digits.count == 8, let v = UInt32(String(digits), radix: 16) else { return nil }
+        guard digits.count == 6 || digits.count == 8, digits.allSatisfy(\.isHexDigit),
+              let v = UInt32(String(digits), radix: 16) else { return nil }
         let value = digits.count == 6 ? v << 8 | 0xFF : v
         self.init(UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF))
     }

@@ -7,7 +7,8 @@ import Foundation
 /// exactly once under `swift_once` however many threads reach it first, so `VIPS_INIT` runs once
 /// and every caller sees its result; after init libvips' operations are thread-safe. Images are
 /// never shared between derivations (`VipsImageRef` is not Sendable), and the error buffer is
-/// read and cleared in one locked step by `vips_error_buffer_copy`.
+/// read and cleared in one locked step by `vips_error_buffer_copy` (the buffer is process-wide:
+/// two operations failing at the same instant can each see both messages, never a crash).
 public enum Vips {
     private static let started: Result<Void, DeriveError> = {
         if cvips_init() != 0 { return .failure(.libraryUnavailable(takeError())) }
@@ -96,11 +97,10 @@ final class VipsImageRef {
 
     /// The loader libvips picked, e.g. "jpegload_buffer" (nil when the image was not loaded).
     var loader: String? {
+        // Checked first: a failed get would write to the error buffer another thread may be reading.
         var value: UnsafePointer<CChar>?
-        guard vips_image_get_string(pointer, "vips-loader", &value) == 0, let value else {
-            vips_error_clear()
-            return nil
-        }
+        guard vips_image_get_typeof(pointer, "vips-loader") != 0,
+              vips_image_get_string(pointer, "vips-loader", &value) == 0, let value else { return nil }
         return String(cString: value)
     }
 

@@ -10,6 +10,14 @@ import Testing
         #expect(parts.count == 3 && parts.allSatisfy { Int($0) != nil }, "\(Vips.version)")
     }
 
+    @Test func colours_parse_from_hex() {
+        #expect(DeriveColor(hex: "#0FB5AE") == DeriveColor(0x0F, 0xB5, 0xAE))
+        #expect(DeriveColor(hex: "#fff") == .white)
+        #expect(DeriveColor(hex: "#ff000080") == DeriveColor(255, 0, 0, 128))
+        #expect(DeriveColor(hex: "#ff000080")?.description == "#ff000080")
+        for bad in ["0FB5AE", "#0FB5A", "#+12345", "#GGGGGG", "#"] { #expect(DeriveColor(hex: bad) == nil, "\(bad)") }
+    }
+
     @Test func canonical_json_is_pinned() {
         let logo = Data("<svg/>".utf8)
         let spec = DeriveSpec(size: .exact(width: 1200, height: 630), format: .jpeg, overlays: [
