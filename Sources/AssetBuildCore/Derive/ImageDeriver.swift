@@ -32,7 +32,8 @@ public enum ImageDeriver {
     }
 
     /// Rejects values no encoder or resize could honour, with the value and the allowed range.
-    static func validate(_ spec: DeriveSpec) throws(DeriveError) {
+    /// Cheap and pixel-free: the engine can call it (and `DeriveFonts.resolve`) before paying.
+    public static func validate(_ spec: DeriveSpec) throws(DeriveError) {
         func side(_ value: Int, _ name: String) throws(DeriveError) {
             guard (1...DeriveSize.maxSide).contains(value) else {
                 throw .invalidSpec("the \(name) \(value) is out of range; give 1 to \(DeriveSize.maxSide) pixels")
