@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+        // libvips for derived images (resize, smart crop, overlays, text through Pango, every format).
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
 
         // The pipeline, one target per layer, lowest first. A layer imports only the layers below
         // it, so the compiler holds the direction manifest → plan → run → report
@@ -31,8 +33,10 @@ let package = Package(
         .target(name: "AssetBuildCatalog", dependencies: ["AssetBuildSupport"]),
         .target(name: "AssetBuildImaging", dependencies: ["AssetBuildCatalog", "CTurboJPEG", "CPNG", "CFreeType"]),
         .target(name: "AssetBuildStorybook", dependencies: ["AssetBuildCatalog"]),
+        // Derived images (channel sizes, crops, formats, overlays): every pixel through libvips.
+        .target(name: "AssetBuildDerive", dependencies: ["AssetBuildSupport", "CVips"]),
         .target(name: "AssetBuildManifest", dependencies: [
-            "AssetBuildImaging", "AssetBuildStorybook", .product(name: "Yams", package: "Yams"),
+            "AssetBuildImaging", "AssetBuildStorybook", "AssetBuildDerive", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "AssetBuildPlan", dependencies: ["AssetBuildManifest", "CSQLite3"]),
         .target(name: "AssetBuildProviders", dependencies: ["AssetBuildManifest"]),
@@ -53,6 +57,8 @@ let package = Package(
         .executableTarget(name: "fake-ark", dependencies: [
             "FakeArk", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // bench/derive.py's Swift runner: ImageDeriver over the five variants, N at a time.
+        .executableTarget(name: "derive-bench", dependencies: ["AssetBuildCore"], path: "bench/derive-bench"),
         .testTarget(name: "AssetBuildTests", dependencies: [
             "AssetBuildCore", "FakeArk",
         ], exclude: [

@@ -2,6 +2,15 @@ import Foundation
 import Synchronization
 import Testing
 @testable import AssetBuildCore
+@testable import AssetBuildSupport
+@testable import AssetBuildCatalog
+@testable import AssetBuildImaging
+@testable import AssetBuildStorybook
+@testable import AssetBuildManifest
+@testable import AssetBuildPlan
+@testable import AssetBuildProviders
+@testable import AssetBuildRun
+@testable import AssetBuildReport
 @testable import AssetBuildPlan
 
 /// `clean` and `cache gc` wait for the build lock the way `build` does: saying who holds it, and
