@@ -69,10 +69,24 @@ struct Build: AsyncParsableCommand {
         options.reportManifestWarnings = json
         options.command = (["assetbuild"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let opts = options
-        let task = Task { try await engine.build(opts) }
+        // The build starts once Ctrl-C is handled, so a Ctrl-C after its first line (say, "waiting
+        // for the build lock") always cancels it rather than killing the process or being lost.
+        let (handled, start) = AsyncStream<Never>.makeStream()
+        let task = Task {
+            for await _ in handled {}
+            return try await engine.build(opts)
+        }
         let interrupts = InterruptHandler { task.cancel() }
         defer { interrupts.stop() }
-        _ = try await task.value
+        start.finish()
+        do {
+            _ = try await task.value
+        } catch is CancellationError {
+            // Ctrl-C before any target ran (waiting for the build lock, or downloading pinned URLs):
+            // an interrupted build once targets run reports what arrived through `BuildFailed`.
+            FileHandle.standardError.write(Data("assetbuild: interrupted before the build started; nothing was built\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
 

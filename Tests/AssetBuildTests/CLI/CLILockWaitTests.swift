@@ -11,7 +11,6 @@ import Testing
 @testable import AssetBuildProviders
 @testable import AssetBuildRun
 @testable import AssetBuildReport
-@testable import AssetBuildPlan
 
 /// `clean` and `cache gc` wait for the build lock the way `build` does: saying who holds it, and
 /// Ctrl-C ends the wait at once. The real binary runs while this process holds the lock; each
@@ -85,6 +84,22 @@ import Testing
         #expect(cleaned.stdout.hasPrefix("removed 2 output file(s); the cache in "), "\(cleaned)")
         #expect(!ws.dir.exists("build"), "\(cleaned)")
     }
+
+    @Test("Ctrl-C while a build waits for the build lock exits at once, saying nothing was built")
+    func buildInterruptedWhileWaiting() async throws {
+        let (ws, lock) = try await Self.builtAndLocked()
+        defer { lock.release() }
+        try ws.dir.edit("assetbuild.yaml", replacing: "A small boat", with: "A small red boat")
+        let before = ws.writeStamps()
+        let child = try WatchedCLI(["build"], in: ws.path)
+        try await child.waitForStderr(containing: Self.waiting)
+        child.interrupt()
+        let r = try await child.finish(timeout: .seconds(60))
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.hasSuffix("assetbuild: interrupted before the build started; nothing was built\n"), "\(r)")
+        #expect(!r.stderr.contains("CancellationError"), "\(r)")
+        #expect(ws.writeStamps() == before, "nothing in build/, assetbuild.lock or the cache changed")
+    }
 }
 
 /// The real binary with its stderr on a pipe, so a test can wait for what it says.
@@ -132,10 +147,34 @@ final class WatchedCLI: Sendable {
         try process.run()
     }
 
-    /// Returns once stderr holds `text`; throws when the child closes stderr without saying it.
-    func waitForStderr(containing text: String) async throws {
-        for await soFar in said where soFar.contains(text) { return }
-        throw TestSupportError("assetbuild \(process.arguments ?? []) never said '\(text)'; stderr:\n\(stderr.text.withLock { $0 })")
+    /// Returns once stderr holds `text`; throws when the child closes stderr without saying it, or
+    /// has not said it after `timeout` (then the child is killed, so nothing is left waiting).
+    func waitForStderr(containing text: String, timeout: Duration = .seconds(120)) async throws {
+        let said = self.said
+        let heard = await Self.within(timeout) {
+            for await soFar in said where soFar.contains(text) { return true }
+            return false
+        }
+        guard heard == true else {
+            if heard == nil, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            throw TestSupportError("assetbuild \(process.arguments ?? []) never said '\(text)'"
+                                   + (heard == nil ? " within \(timeout)" : "") + "; stderr:\n\(stderr.text.withLock { $0 })")
+        }
+    }
+
+    /// `body`'s result, or nil when `timeout` passes first (`body` is cancelled then; an
+    /// `AsyncStream` loop ends at cancellation).
+    static func within<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async -> T) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await body() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     /// Ctrl-C.
@@ -150,8 +189,10 @@ final class WatchedCLI: Sendable {
         defer { killer.cancel() }
         var status: Int32 = -1
         for await s in exited { status = s; break }
-        // The rest of stderr: the pipe closes when the child exits.
-        for await _ in said {}
+        // The rest of stderr: the pipe closes when the child exits (later if another test's child
+        // inherited its write end, hence the bound).
+        let said = self.said
+        _ = await Self.within(.seconds(30)) { for await _ in said {} }
         defer { try? FileManager.default.removeItem(atPath: stdoutPath) }
         let out = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
         let err = stderr.text.withLock { $0 }
@@ -160,4 +201,5 @@ final class WatchedCLI: Sendable {
         }
         return CLIResult(status: status, stdout: out, stderr: err)
     }
+
 }

@@ -10,8 +10,6 @@ import Testing
 @testable import AssetBuildProviders
 @testable import AssetBuildRun
 @testable import AssetBuildReport
-@testable import AssetBuildCatalog
-@testable import AssetBuildManifest
 
 /// The option parts of `schemas/assetbuild.schema.json` are written from `OptionTable` by
 /// `scripts/update-schema`; `RECORD_SCHEMA=1 swift test --filter OptionTableTests` rewrites them
