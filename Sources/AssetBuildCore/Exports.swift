@@ -3,7 +3,6 @@
 @_exported import AssetBuildSupport
 @_exported import AssetBuildCatalog
 @_exported import AssetBuildImaging
-@_exported import AssetBuildDerive
 @_exported import AssetBuildStorybook
 @_exported import AssetBuildManifest
 @_exported import AssetBuildPlan

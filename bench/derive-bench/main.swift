@@ -6,7 +6,8 @@
 //       derives the five channel variants of every source through ImageDeriver,
 //       `workers` derivations at a time, and prints one line: "derived N files in S s";
 //       --variants ig,og limits it to some variants (for profiling one of them)
-import AssetBuildCore
+import AssetBuildDerive
+import AssetBuildImaging
 import Foundation
 
 func fail(_ message: String) -> Never {

@@ -3,6 +3,7 @@ import Foundation
 @testable import AssetBuildSupport
 @testable import AssetBuildCatalog
 @testable import AssetBuildImaging
+@testable import AssetBuildDerive
 @testable import AssetBuildStorybook
 @testable import AssetBuildManifest
 @testable import AssetBuildPlan
