@@ -1,14 +1,5 @@
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 @Suite struct SpellCheckTests {
     @Test func suggests_the_closest_key() {

@@ -14,6 +14,16 @@ public struct InputFile: Sendable, Hashable {
     public var format: ImageFormat?
     public var width: Int
     public var height: Int
+
+    /// Memberwise, spelled out so the other targets of the package can call it.
+    package init(path: String, sha256: String, size: Int64, format: ImageFormat? = nil, width: Int, height: Int) {
+        self.path = path
+        self.sha256 = sha256
+        self.size = size
+        self.format = format
+        self.width = width
+        self.height = height
+    }
 }
 
 /// Reference files, hashed by content and memoized by (path, size, mtime_ns, inode), so a build

@@ -19,6 +19,12 @@ public struct LockFile: Sendable {
         }
 
         public func hash(into h: inout Hasher) { h.combine(key) }
+
+        /// Memberwise, spelled out so the other targets of the package can call it.
+        package init(key: String, outputs: [(path: String, sha256: String)]) {
+            self.key = key
+            self.outputs = outputs
+        }
     }
 
     public var targets: [String: Entry]

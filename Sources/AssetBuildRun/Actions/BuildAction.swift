@@ -18,6 +18,12 @@ package struct ActionResult: Sendable {
     package var output: TargetOutput
     /// Set when fewer images arrived than `min_images`: the target fails, what arrived is kept.
     package var shortfall: String?
+
+    /// Memberwise, spelled out so the other targets of the package can call it.
+    package init(output: TargetOutput, shortfall: String? = nil) {
+        self.output = output
+        self.shortfall = shortfall
+    }
 }
 
 /// What an action runs with: the cache, the providers, the one admission path for requests, and
@@ -55,4 +61,9 @@ package struct ActionRegistry: Sendable {
 
     /// The same, as the planner asks it.
     package var planned: @Sendable (Target) -> any PlannedAction { { action(for: $0) } }
+
+    /// Memberwise, spelled out so the other targets of the package can call it.
+    package init(kinds: [@Sendable (Target) -> (any BuildAction)?]) {
+        self.kinds = kinds
+    }
 }

@@ -95,4 +95,14 @@ package struct RequestAdmission: Sendable {
             }
         }
     }
+
+    /// Memberwise, spelled out so the other targets of the package can call it.
+    package init(gate: RequestGate, retry: RetryPolicy, clock: any BuildClock, reporter: any BuildReporter, stats: BuildStats, spend: SpendMeter) {
+        self.gate = gate
+        self.retry = retry
+        self.clock = clock
+        self.reporter = reporter
+        self.stats = stats
+        self.spend = spend
+    }
 }

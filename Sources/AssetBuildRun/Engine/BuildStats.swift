@@ -11,6 +11,7 @@ import AssetBuildProviders
 package final class BuildStats: Sendable {
     private struct Counts { var requests = 0, retries = 0, images = 0 }
     private let counts = Mutex(Counts())
+    package init() {}
     package var requests: Int { counts.withLock { $0.requests } }
     package var retries: Int { counts.withLock { $0.retries } }
     package var images: Int { counts.withLock { $0.images } }

@@ -13,6 +13,16 @@ public struct FileStat: Sendable, Hashable {
     public var isRegular: Bool = false
     /// What the path is when it is not a regular file ("a folder", "a FIFO", "a character device"...).
     public var kind: String = "a file"
+
+    /// Memberwise, spelled out so the other targets of the package can call it.
+    package init(size: Int64, mtimeNs: Int64, inode: UInt64, isDirectory: Bool, isRegular: Bool = false, kind: String = "a file") {
+        self.size = size
+        self.mtimeNs = mtimeNs
+        self.inode = inode
+        self.isDirectory = isDirectory
+        self.isRegular = isRegular
+        self.kind = kind
+    }
 }
 
 /// The engine's file-system operations in one place: stat, atomic writes, removal.
@@ -72,6 +82,12 @@ public enum FileOps {
         public var path: String
         public var limit: Int
         public var description: String { "\(path) is larger than \(limit) bytes" }
+
+        /// Memberwise, spelled out so the other targets of the package can call it.
+        package init(path: String, limit: Int) {
+            self.path = path
+            self.limit = limit
+        }
     }
 
     /// `path` without its last component, lexically: `a/b` → `a`, `b` → ``, `/b` → `/`, `.` → ``.

@@ -2,15 +2,6 @@ import Foundation
 import Synchronization
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// A kind of action is a type and a line where kinds are listed: this one, known only to this
 /// test, draws "local derived images" (a solid tile whose colour comes from the prompt) without

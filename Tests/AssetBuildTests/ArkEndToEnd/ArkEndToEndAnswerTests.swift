@@ -2,15 +2,6 @@ import FakeArk
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The real binary against the fake Ark server: what it makes of the answers: partial groups,
 /// URLs to download, and errors.

@@ -2,15 +2,6 @@ import FakeArk
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The real binary against the fake Ark server: paid images whose download fails, answers with
 /// more images than asked, caps that retrying cannot lift, and streams in the SSE spec's other shapes.

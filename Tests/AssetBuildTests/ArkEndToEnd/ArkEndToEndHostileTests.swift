@@ -2,15 +2,6 @@ import FakeArk
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The real binary against the fake's hostile modes (issue 14 items 6–9, 14, 17): every mode ends
 /// in a clear exit status and message, and the fake's request log shows that no paid image is

@@ -2,15 +2,6 @@ import FakeArk
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The manifest does not decide where the key goes (`KeyDestination`): https, or http only to
 /// this machine; a manifest's own server needs the user's consent from outside the repository.

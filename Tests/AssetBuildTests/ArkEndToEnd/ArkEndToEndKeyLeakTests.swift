@@ -2,15 +2,6 @@ import FakeArk
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The real binary against a hostile fake (FakeArk+Hostile.swift): a server or gateway that echoes
 /// the API key into every field it has, or fills them with terminal escapes. One target per kind

@@ -1,15 +1,6 @@
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// Issue 14 items 12 and 13, through the real binary with the draft provider: what goes into
 /// build/ is checked against its name, and a file the person changed there is theirs.

@@ -1,15 +1,6 @@
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// Issue 14 item 11: one `ASSETBUILD_CACHE_DIR` serving two projects that both have a target
 /// called `hero`. Each keeps its own state, and `cache gc` in one keeps what the other needs.

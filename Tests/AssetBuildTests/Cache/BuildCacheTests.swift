@@ -1,15 +1,6 @@
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 @Suite struct BuildCacheTests {
     @Test func open_creates_the_directory_database_and_object_store() throws {

@@ -1,15 +1,6 @@
 import Foundation
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
 @testable import AssetBuildDerive
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// Source images for derivation tests, made in code with the project's own codecs, and pixel
 /// access to outputs decoded by libvips (never read from the spec).

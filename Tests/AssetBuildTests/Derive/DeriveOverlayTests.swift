@@ -1,16 +1,7 @@
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
 @testable import AssetBuildDerive
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// Overlays land at their gravity and margin: pixel checks at known coordinates of the decoded output.
 @Suite struct DeriveOverlayTests {

@@ -1,15 +1,6 @@
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The action keys and request bodies of representative targets, as assetbuild computed them
 /// before the option table: every option set, defaults, references of each kind, an endpoint,

@@ -2,15 +2,6 @@ import Foundation
 import Synchronization
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The engine reads and writes the build's files through the file system its context holds
 /// (Ninja's `DiskInterface`): a recording file system over the real disk sees every output, the

@@ -1,14 +1,5 @@
 import Foundation
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// Image bytes built in code: real files from our encoders, hand-made headers for the rest.
 enum ImageFixtures {

@@ -1,15 +1,6 @@
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// Every `Fixtures/manifests/bad/<name>.yaml` must fail to load (or to form a graph) with exactly
 /// the text in `<name>.expected`: `file:line:col: error: message`, the source line, a caret, notes.

@@ -1,14 +1,5 @@
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// Cycle detection reports one cycle per strongly connected component, not just the first.
 @Suite struct ManifestGraphCycleTests {

@@ -2,15 +2,6 @@ import Foundation
 import Testing
 import Yams
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// `schemas/assetbuild.schema.json` agrees with the loader: every example and good fixture is
 /// valid, and typical mistakes are not. The documents are validated after YAML merge keys are

@@ -1,15 +1,6 @@
 import Foundation
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// Fast paths in target resolution must count and trim exactly as the Foundation/grapheme
 /// versions they stand in for.

@@ -2,15 +2,6 @@ import Foundation
 import Testing
 import Yams
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// `YAMLTree.compose` first composes with `Resolver.basic` (no regex per key); the tree it
 /// returns, or the diagnostic it records, must be the one Yams' default resolver gives.

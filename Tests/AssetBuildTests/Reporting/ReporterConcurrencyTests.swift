@@ -2,15 +2,6 @@ import Foundation
 import Synchronization
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The reporters are shared by every task of a build: many tasks reporting at once must give
 /// whole lines, none lost, none torn. Elapsed time comes from the injected clock.

@@ -1,14 +1,5 @@
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// A request waiting for a slot handles its own cancellation: it leaves the queue at once with
 /// `CancellationError`, without waiting for a slot to free and without taking one.

@@ -1,14 +1,5 @@
 import Foundation
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// A manifest in a temporary directory, built in-process by `BuildEngine` with a
 /// `RecordingProvider`, so tests see exactly which actions ran (no subprocess, no network).

@@ -1,15 +1,6 @@
 import Foundation
 import Synchronization
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// A disk in memory (Ninja's `VirtualFileSystem`), with faults on demand: a write that fails
 /// midway (`failWrites(to:afterBytes:)`). Keeps the `FileSystem` contract: an atomic write goes

@@ -2,15 +2,6 @@ import Foundation
 import Synchronization
 import Testing
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// The types that guard their state with `Mutex<State>` (no lock boxes, no `@unchecked
 /// Sendable`), driven from many tasks at once: every answer is whole and nothing is lost.

@@ -1,15 +1,6 @@
 import Foundation
 import Synchronization
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// A provider test double in the spirit of Ninja's `commands_ran_`: it records every request and
 /// answers with real JPEGs, either rendered by `DraftProvider` or (by default, for speed) tiny

@@ -1,14 +1,5 @@
 import Foundation
 @testable import AssetBuildCore
-@testable import AssetBuildSupport
-@testable import AssetBuildCatalog
-@testable import AssetBuildImaging
-@testable import AssetBuildStorybook
-@testable import AssetBuildManifest
-@testable import AssetBuildPlan
-@testable import AssetBuildProviders
-@testable import AssetBuildRun
-@testable import AssetBuildReport
 
 /// A fresh directory under the system temporary directory, removed when the value goes away.
 /// Each test gets its own, so tests run in parallel without sharing a cache or a build directory.

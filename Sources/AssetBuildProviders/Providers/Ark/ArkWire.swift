@@ -175,6 +175,14 @@ package enum ArkWire {
         package var message: ServerText?
         package var param: ServerText?
         package var type: ServerText?
+
+        /// Memberwise, spelled out so the other targets of the package can call it.
+        package init(code: ServerText? = nil, message: ServerText? = nil, param: ServerText? = nil, type: ServerText? = nil) {
+            self.code = code
+            self.message = message
+            self.param = param
+            self.type = type
+        }
     }
 
     /// Reads `{"error":{"code","message","param","type"}}`, tolerating missing fields, an `error`
