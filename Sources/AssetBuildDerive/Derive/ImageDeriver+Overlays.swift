@@ -81,19 +81,5 @@ extension ImageDeriver {
     }
 
     /// `text` as Pango markup that shows exactly that text (vips_text reads markup).
-    package static func markupEscaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "'": out += "&apos;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    package static func markupEscaped(_ text: String) -> String { MarkupText.escape(text) }
 }

@@ -182,18 +182,5 @@ public enum BookAssembler {
         """
     }
 
-    package static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    package static func escape(_ s: String) -> String { MarkupText.escape(s) }
 }
