@@ -106,16 +106,10 @@ final class WatchedCLI: Sendable {
     private let exited: AsyncStream<Int32>
 
     init(_ args: [String], in directory: String) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try AssetBuildBinary.path())
-        process.arguments = args
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let inherited = ProcessInfo.processInfo.environment
-        process.environment = inherited.filter { ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL"].contains($0.key) }
+        (process, exited) = try assetbuildProcess(args, in: directory)
         stdoutPath = FileManager.default.temporaryDirectory.path + "/assetbuild-cli-\(UUID().uuidString).out"
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardInput = FileHandle.nullDevice
         let pipe = Pipe()
         process.standardError = pipe
         let (said, tell) = AsyncStream<String>.makeStream()
@@ -128,12 +122,6 @@ final class WatchedCLI: Sendable {
             } else {
                 tell.yield(stderr.text.withLock { $0 += String(decoding: data, as: UTF8.self); return $0 })
             }
-        }
-        let (exited, done) = AsyncStream<Int32>.makeStream()
-        self.exited = exited
-        process.terminationHandler = { p in
-            done.yield(p.terminationStatus)
-            done.finish()
         }
         try process.run()
     }
@@ -173,24 +161,14 @@ final class WatchedCLI: Sendable {
 
     /// Waits for the exit (killing the child after `timeout`, which fails the test).
     func finish(timeout: Duration) async throws -> CLIResult {
-        let killer = Task { [process] in
-            try await Task.sleep(for: timeout)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        defer { killer.cancel() }
-        var status: Int32 = -1
-        for await s in exited { status = s; break }
+        defer { try? FileManager.default.removeItem(atPath: stdoutPath) }
+        let status = try await awaitExit(process, exited, timeout: timeout) { [stderr] in stderr.text.withLock { $0 } }
         // The rest of stderr: the pipe closes when the child exits (later if another test's child
         // inherited its write end, hence the bound).
         let said = self.said
         _ = await Self.within(.seconds(30)) { for await _ in said {} }
-        defer { try? FileManager.default.removeItem(atPath: stdoutPath) }
         let out = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
-        let err = stderr.text.withLock { $0 }
-        if process.terminationReason == .uncaughtSignal {
-            throw TestSupportError("assetbuild \(process.arguments ?? []) was killed by signal \(status) (timeout \(timeout)?)\n\(err)")
-        }
-        return CLIResult(status: status, stdout: out, stderr: err)
+        return CLIResult(status: status, stdout: out, stderr: stderr.text.withLock { $0 })
     }
 
 }

@@ -97,30 +97,34 @@ final class RunningCLI: Sendable {
     var stderrSoFar: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
 
     func finish(timeout: Duration) async throws -> CLIResult {
-        let killer = Task { [process] in
-            try await Task.sleep(for: timeout)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        var status: Int32 = -1
-        for await s in exited { status = s; break }
-        killer.cancel()
         defer {
             try? FileManager.default.removeItem(atPath: outPath)
             try? FileManager.default.removeItem(atPath: errPath)
         }
+        let status = try await awaitExit(process, exited, timeout: timeout) { stderrSoFar }
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        if process.terminationReason == .uncaughtSignal {
-            throw TestSupportError("assetbuild \(process.arguments ?? []) was killed by signal \(status) (timeout \(timeout)?)\n\(err)")
-        }
-        return CLIResult(status: status, stdout: out, stderr: err)
+        return CLIResult(status: status, stdout: out, stderr: stderrSoFar)
     }
 }
 
 func startAssetbuild(_ args: [String], in directory: String, environment extra: [String: String] = [:]) throws -> RunningCLI {
-    let binary = try AssetBuildBinary.path()
+    let (process, exited) = try assetbuildProcess(args, in: directory, environment: extra)
+    let tmp = FileManager.default.temporaryDirectory.path + "/assetbuild-cli-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: tmp + ".out", contents: nil)
+    _ = FileManager.default.createFile(atPath: tmp + ".err", contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp + ".out"))
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp + ".err"))
+    try process.run()
+    return RunningCLI(process: process, outPath: tmp + ".out", errPath: tmp + ".err", exited: exited)
+}
+
+/// `assetbuild ARGS` in `directory`, not yet started, with a clean environment (PATH, HOME,
+/// TMPDIR, LANG, LC_ALL, plus `extra`), stdin from /dev/null, and its exit status on `exited`.
+/// The caller connects stdout and stderr, then runs it.
+func assetbuildProcess(_ args: [String], in directory: String,
+                       environment extra: [String: String] = [:]) throws -> (process: Process, exited: AsyncStream<Int32>) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
+    process.executableURL = URL(fileURLWithPath: try AssetBuildBinary.path())
     process.arguments = args
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
     let inherited = ProcessInfo.processInfo.environment
@@ -128,17 +132,28 @@ func startAssetbuild(_ args: [String], in directory: String, environment extra: 
     for key in ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL"] { if let v = inherited[key] { env[key] = v } }
     env.merge(extra) { $1 }
     process.environment = env
-    let tmp = FileManager.default.temporaryDirectory.path + "/assetbuild-cli-\(UUID().uuidString)"
-    _ = FileManager.default.createFile(atPath: tmp + ".out", contents: nil)
-    _ = FileManager.default.createFile(atPath: tmp + ".err", contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp + ".out"))
-    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp + ".err"))
     process.standardInput = FileHandle.nullDevice
-    let (stream, continuation) = AsyncStream<Int32>.makeStream()
+    let (exited, continuation) = AsyncStream<Int32>.makeStream()
     process.terminationHandler = { p in
         continuation.yield(p.terminationStatus)
         continuation.finish()
     }
-    try process.run()
-    return RunningCLI(process: process, outPath: tmp + ".out", errPath: tmp + ".err", exited: stream)
+    return (process, exited)
+}
+
+/// The exit status of `process`, killing it after `timeout`; throws when it died of a signal
+/// (the timeout's SIGKILL included), with `stderr()` in the message.
+func awaitExit(_ process: Process, _ exited: AsyncStream<Int32>, timeout: Duration,
+               stderr: () -> String) async throws -> Int32 {
+    let killer = Task { [process] in
+        try await Task.sleep(for: timeout)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+    defer { killer.cancel() }
+    var status: Int32 = -1
+    for await s in exited { status = s; break }
+    if process.terminationReason == .uncaughtSignal {
+        throw TestSupportError("assetbuild \(process.arguments ?? []) was killed by signal \(status) (timeout \(timeout)?)\n\(stderr())")
+    }
+    return status
 }
