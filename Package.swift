@@ -33,13 +33,16 @@ let package = Package(
         .target(name: "AssetBuildCatalog", dependencies: ["AssetBuildSupport"]),
         .target(name: "AssetBuildImaging", dependencies: ["AssetBuildCatalog", "CTurboJPEG", "CPNG", "CFreeType"]),
         .target(name: "AssetBuildStorybook", dependencies: ["AssetBuildCatalog"]),
+        // What a derived image is (size, fit, crop, format, overlays) as plain values: the manifest
+        // declares them and the engine keys them without loading libvips.
+        .target(name: "AssetBuildDeriveSpec", dependencies: ["AssetBuildSupport"]),
         // Derived images (channel sizes, crops, formats, overlays): every pixel through libvips.
         // Not linked into `assetbuild` yet: libvips brings 66 shared libraries, which add about
         // 23 ms to every start (a no-op build included). The engine will load it only when a
         // target derives something (issue 10).
-        .target(name: "AssetBuildDerive", dependencies: ["AssetBuildSupport", "CVips"]),
+        .target(name: "AssetBuildDerive", dependencies: ["AssetBuildDeriveSpec", "CVips"]),
         .target(name: "AssetBuildManifest", dependencies: [
-            "AssetBuildImaging", "AssetBuildStorybook", .product(name: "Yams", package: "Yams"),
+            "AssetBuildImaging", "AssetBuildStorybook", "AssetBuildDeriveSpec", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "AssetBuildPlan", dependencies: ["AssetBuildManifest", "CSQLite3"]),
         .target(name: "AssetBuildProviders", dependencies: ["AssetBuildManifest"]),

@@ -4,6 +4,7 @@
 @_exported import AssetBuildCatalog
 @_exported import AssetBuildImaging
 @_exported import AssetBuildStorybook
+@_exported import AssetBuildDeriveSpec
 @_exported import AssetBuildManifest
 @_exported import AssetBuildPlan
 @_exported import AssetBuildProviders
