@@ -73,6 +73,8 @@ public struct Manifest: Sendable {
                 out.formUnion(spec.sourceFiles)
             case .book:
                 break
+            case .derived(let spec):
+                for f in spec.overlayFiles { out.insert(f.hasPrefix("/") ? f : directory + "/" + f) }
             }
         }
         return out.sorted()
@@ -146,6 +148,8 @@ public struct Target: Sendable {
         case text(TextSpec)
         /// A storybook's assembled book: local work, no request.
         case book(BookSpec)
+        /// Images derived locally from another target's (a variant, a channel size): no request.
+        case derived(DerivedSpec)
     }
 
     public var image: ImageSpec? {
@@ -163,8 +167,13 @@ public struct Target: Sendable {
         return nil
     }
 
-    /// How many images a build of this target asks for at most (0 for text and book targets).
-    public var requestedImages: Int { image?.images ?? 0 }
+    public var derived: DerivedSpec? {
+        if case .derived(let s) = kind { return s }
+        return nil
+    }
+
+    /// How many images a build of this target makes at most (0 for text and book targets).
+    public var requestedImages: Int { image?.images ?? derived?.images ?? 0 }
 
     /// Names of every target this one needs built first: references, template fields and `deps:`.
     public var dependencies: [Located<String>] {
@@ -181,6 +190,9 @@ public struct Target: Sendable {
             if let sys = s.system { out += sys.fieldReferences }
         case .book(let b):
             out += [Located(b.story, at: location), Located(b.pictures, at: location)]
+        case .derived(let d):
+            out.append(Located(d.source.value.target, at: d.source.location))
+            out += d.fieldReferences
         }
         return out + deps
     }

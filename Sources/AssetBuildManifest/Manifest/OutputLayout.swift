@@ -15,6 +15,11 @@ extension Target {
             return "\(name).json"
         case .book:
             return "\(name)/index.html"
+        case .derived(let d):
+            // A variant's `output` is set when the manifest loads (beside its source's files:
+            // `hero.og.jpeg`, `poses/{n}.ig.webp`); this is a top-level derived target's default.
+            let ext = d.format.fileExtension
+            return d.images > 1 ? "\(name)/{n}.\(ext)" : "\(name).\(ext)"
         }
     }
 
