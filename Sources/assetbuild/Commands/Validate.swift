@@ -68,6 +68,14 @@ enum GraphPrinter {
                 edges.append(Edge(from: b.story, to: t.name, style: "reference"))
                 edges.append(Edge(from: b.pictures, to: t.name, style: "reference"))
             }
+            if let d = t.derived {
+                edges.append(Edge(from: d.source.value.target, to: t.name, style: "reference"))
+                for f in d.overlayFiles {
+                    if !inputs.contains(f) { inputs.append(f) }
+                    edges.append(Edge(from: f, to: t.name, style: "input"))
+                }
+                for f in d.fieldReferences { edges.append(Edge(from: f.value, to: t.name, style: "field")) }
+            }
             for d in t.deps { edges.append(Edge(from: d.value, to: t.name, style: "order")) }
         }
         var seen = Set<Edge>()
@@ -79,6 +87,9 @@ enum GraphPrinter {
         case .image(let s): return s.images > 1 ? "\(s.images) images" : "1 image"
         case .text: return "text"
         case .book: return "book"
+        case .derived(let d):
+            let what = "\(d.size) \(d.format.rawValue)"
+            return d.images > 1 ? "\(d.images) × \(what)" : what
         }
     }
 
