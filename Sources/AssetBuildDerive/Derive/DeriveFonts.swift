@@ -7,13 +7,7 @@ import AssetBuildSupport
 /// Pango silently falls back to another family for an unknown one, so a name is only accepted
 /// when fontconfig's match has the family asked for.
 public enum DeriveFonts {
-    /// What a font name resolves to. The file's bytes belong in a derived action's key.
-    public struct Resolved: Sendable, Hashable {
-        /// The matched family, as fontconfig spells it.
-        public var family: String
-        /// The font file fontconfig picked for the family and style.
-        public var file: String
-    }
+    public typealias Resolved = ResolvedFont
 
     /// Resolves `name`; throws `.unknownFont` (with the closest installed family) when no
     /// installed font has its family.

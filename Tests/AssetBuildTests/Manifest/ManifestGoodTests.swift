@@ -78,6 +78,8 @@ import Testing
             switch t.kind {
             case .book(let b):
                 out += " book of \(b.story) and \(b.pictures)\n"
+            case .derived(let d):
+                out += " derived from \(d.source.value.spelling): \(d.size) \(d.format.rawValue)\n"
             case .image(let s):
                 out += " image \(s.model.value)"
                 if s.model.value != s.modelInfo.id { out += " -> \(s.modelInfo.id)" }

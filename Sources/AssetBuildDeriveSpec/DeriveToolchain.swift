@@ -1,0 +1,28 @@
+import Foundation
+
+/// The pixel side of derived targets as the engine sees it: what it asks libvips, wherever
+/// libvips runs (the `assetbuild-vips` worker process, or in process in tests and benchmarks).
+/// The plan asks `version` and `resolveFont` before computing keys (both belong in a derived
+/// action's key); the run asks `derive` once per output image.
+public protocol DeriveToolchain: Sendable {
+    /// The libvips version that will do the work ("8.15.1"): part of every derived key.
+    func version() async throws(DeriveError) -> String
+    /// The font file a text overlay's font name resolves to; `.unknownFont` with the closest
+    /// installed family when no installed font has that family.
+    func resolveFont(_ name: String) async throws(DeriveError) -> ResolvedFont
+    /// The output's bytes: `source` (an image's bytes) sized, cropped, overlaid and encoded as `spec` says.
+    func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> Data
+}
+
+/// What a font name resolves to. The file's bytes belong in a derived action's key.
+public struct ResolvedFont: Sendable, Hashable, Codable {
+    /// The matched family, as fontconfig spells it.
+    public var family: String
+    /// The font file fontconfig picked for the family and style.
+    public var file: String
+
+    public init(family: String, file: String) {
+        self.family = family
+        self.file = file
+    }
+}
