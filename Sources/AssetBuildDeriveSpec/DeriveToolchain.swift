@@ -10,8 +10,22 @@ public protocol DeriveToolchain: Sendable {
     /// The font file a text overlay's font name resolves to; `.unknownFont` with the closest
     /// installed family when no installed font has that family.
     func resolveFont(_ name: String) async throws(DeriveError) -> ResolvedFont
-    /// The output's bytes: `source` (an image's bytes) sized, cropped, overlaid and encoded as `spec` says.
-    func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> Data
+    /// `source` (an image's bytes) sized, cropped, overlaid and encoded as `spec` says.
+    func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> DerivedImage
+}
+
+/// A derived image: its encoded bytes and the size libvips made it (a one-sided size or an
+/// `inside` fit decide the other side from the source).
+public struct DerivedImage: Sendable, Hashable {
+    public var data: Data
+    public var width: Int
+    public var height: Int
+
+    public init(data: Data, width: Int, height: Int) {
+        self.data = data
+        self.width = width
+        self.height = height
+    }
 }
 
 /// What a font name resolves to. The file's bytes belong in a derived action's key.

@@ -186,7 +186,7 @@ extension KeyComponents {
 /// knowing its kind (`build/assetbuild.json` of targets not planned in this build). A kind with a
 /// components type of its own lists it here.
 package enum StoredKeyComponents {
-    package static let types: [any KeyComponents.Type] = [BookKeyComponents.self, ActionKeyComponents.self]
+    package static let types: [any KeyComponents.Type] = [BookKeyComponents.self, DeriveKeyComponents.self, ActionKeyComponents.self]
 }
 
 /// An action as `build/assetbuild.json` describes it.

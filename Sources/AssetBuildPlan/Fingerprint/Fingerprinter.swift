@@ -1,5 +1,6 @@
 import Foundation
 import AssetBuildSupport
+import AssetBuildDeriveSpec
 import AssetBuildCatalog
 import AssetBuildImaging
 import AssetBuildStorybook
@@ -52,17 +53,20 @@ public struct Fingerprinter: Sendable {
     public var provider: String
     public var directory: String
     public var inputs: InputFiles
+    /// libvips' version and the fonts, for derived targets' keys (nil when nothing derives).
+    public var derive: DeriveFacts?
 
-    public init(provider: String, directory: String, inputs: InputFiles) {
+    public init(provider: String, directory: String, inputs: InputFiles, derive: DeriveFacts? = nil) {
         self.provider = provider
         self.directory = directory
         self.inputs = inputs
+        self.derive = derive
     }
 
     /// The key and inputs of `action`, or nil when an upstream output is not known yet.
     public func fingerprint(_ action: any PlannedAction, upstream: (String) -> TargetOutput?) throws -> ResolvedAction? {
         try withoutActuallyEscaping(upstream) { upstream in
-            try action.resolve(KeyInputs(provider: provider, directory: directory, files: inputs, upstream: upstream))
+            try action.resolve(KeyInputs(provider: provider, directory: directory, files: inputs, upstream: upstream, derive: derive))
         }
     }
 }
@@ -75,6 +79,8 @@ public struct KeyInputs {
     public var files: InputFiles
     /// A finished upstream target's output; nil while it is not known.
     public var upstream: (String) -> TargetOutput?
+    /// libvips' version and the fonts (gathered before planning when some target derives).
+    public var derive: DeriveFacts?
 
     /// `template` with every `${target.field}` filled in from the upstream replies; nil while an
     /// upstream output is not known.

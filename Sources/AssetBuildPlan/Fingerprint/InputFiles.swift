@@ -37,11 +37,25 @@ public final class InputFiles: Sendable {
         package var fresh: [String: FileDigestRecord] = [:]
         /// This build's answers, by path: each file is statted once.
         package var known: [String: InputFile] = [:]
+        /// The same for files that are not images (overlays, fonts): their SHA-256.
+        package var knownContent: [String: String] = [:]
     }
 
     private let state: Mutex<State>
     /// Where reference files are read.
-    private let fileSystem: any FileSystem
+    let fileSystem: any FileSystem
+
+    func knownContent(_ path: String) -> String? { state.withLock { $0.knownContent[path] } }
+    func memoRecord(_ path: String) -> FileDigestRecord? { state.withLock { $0.memo[path] } }
+    func remember(content sha: String, for path: String, record: FileDigestRecord?) {
+        state.withLock {
+            $0.knownContent[path] = sha
+            if let record {
+                $0.fresh[path] = record
+                $0.memo[path] = record
+            }
+        }
+    }
 
     /// Pinned URLs (`pin: true`) and the bytes they had, and why the ones not pinned failed.
     public let pins: [String: PinRecord]

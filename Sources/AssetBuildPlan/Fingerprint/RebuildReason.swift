@@ -48,6 +48,12 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     case bookLayoutChanged
     /// A book: picture `n` (1-based, as in `pictures/n.jpeg`) has new bytes, or arrived, or went missing.
     case pictureChanged(Int)
+    /// A derived image's source image `n` (1-based) has other bytes (its upstream was rebuilt).
+    case sourceImageChanged(Int)
+    /// A derived image's overlay `n` (1-based) changed: its file's bytes, its text or its options.
+    case overlayChanged(Int)
+    /// A text overlay's font resolves to another file, or the file's bytes changed.
+    case fontChanged
 
     public var description: String {
         switch self {
@@ -72,6 +78,9 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         case .storyChanged: return "story changed"
         case .bookLayoutChanged: return "book layout or page text changed"
         case .pictureChanged(let n): return "picture \(n) changed"
+        case .sourceImageChanged(let n): return "source image \(n) changed"
+        case .overlayChanged(let n): return "overlay \(n) changed"
+        case .fontChanged: return "a font file changed"
         }
     }
 
@@ -86,7 +95,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     /// Caused by what an upstream target produced, not by the target's own inputs.
     public var comesFromUpstream: Bool {
         switch self {
-        case .upstreamRebuilt, .storyChanged, .pictureChanged: return true
+        case .upstreamRebuilt, .storyChanged, .pictureChanged, .sourceImageChanged: return true
         default: return false
         }
     }

@@ -1,4 +1,5 @@
 import AssetBuildSupport
+import AssetBuildDeriveSpec
 import AssetBuildCatalog
 import AssetBuildImaging
 import AssetBuildStorybook
@@ -6,7 +7,7 @@ import AssetBuildManifest
 import AssetBuildPlan
 import AssetBuildProviders
 /// A kind of action as the run layer sees it: what the planner sees (`PlannedAction`), plus how it
-/// runs. `ImageAction`, `TextAction` and `BookAction` are the kinds assetbuild has; adding one is
+/// runs. `ImageAction`, `TextAction`, `BookAction` and `DeriveAction` are the kinds assetbuild has; adding one is
 /// adding a type that conforms, and a line in `ActionRegistry.standard`.
 package protocol BuildAction: PlannedAction {
     /// Runs the action for `plan`, whose inputs are `resolved`, recording the outcome in the cache.
@@ -40,6 +41,8 @@ package struct ActionEnvironment: Sendable {
     package var paths: StatePaths
     /// Reference files and saved replies are read and written through it.
     package var fileSystem: any FileSystem
+    /// Derived targets' pixels are made through it (nil when libvips cannot be reached).
+    package var derive: (any DeriveToolchain)? = nil
 }
 
 /// The kinds of action a build knows, asked in order which one builds a target.
@@ -47,7 +50,7 @@ package struct ActionRegistry: Sendable {
     package var kinds: [@Sendable (Target) -> (any BuildAction)?]
 
     /// Every kind assetbuild has.
-    package static let standard = ActionRegistry(kinds: [{ ImageAction($0) }, { TextAction($0) }, { BookAction($0) }])
+    package static let standard = ActionRegistry(kinds: [{ ImageAction($0) }, { TextAction($0) }, { BookAction($0) }, { DeriveAction($0) }])
 
     /// The action that builds `target`: the first kind that takes it.
     package func action(for target: Target) -> any BuildAction {

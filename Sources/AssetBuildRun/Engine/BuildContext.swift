@@ -1,4 +1,5 @@
 import AssetBuildSupport
+import AssetBuildDeriveSpec
 import AssetBuildCatalog
 import AssetBuildImaging
 import AssetBuildStorybook
@@ -28,9 +29,12 @@ package struct BuildContext: Sendable {
     package let fileSystem: any FileSystem
     package let reporter: any BuildReporter
     package let kinds: ActionRegistry
+    /// Where derived targets' pixels are made (libvips); nil when this build cannot reach it.
+    package let derive: (any DeriveToolchain)?
 
     package init(workspace: Workspace, images: any ImageProvider, text: any TextProvider, clock: any BuildClock,
-         fileSystem: any FileSystem, reporter: any BuildReporter, kinds: ActionRegistry, options: BuildOptions) {
+         fileSystem: any FileSystem, reporter: any BuildReporter, kinds: ActionRegistry,
+         derive: (any DeriveToolchain)? = nil, options: BuildOptions) {
         let provider = workspace.manifest.provider
         self.workspace = workspace
         self.images = images
@@ -44,6 +48,7 @@ package struct BuildContext: Sendable {
         self.fileSystem = fileSystem
         self.reporter = reporter
         self.kinds = kinds
+        self.derive = derive
     }
 
     package var manifest: Manifest { workspace.manifest }

@@ -1,5 +1,6 @@
 import Foundation
 import AssetBuildSupport
+import AssetBuildDeriveSpec
 import AssetBuildCatalog
 import AssetBuildImaging
 import AssetBuildStorybook
@@ -75,17 +76,19 @@ public final class BuildEngine: Sendable {
     package let kinds: ActionRegistry
     /// The build's files (outputs, records, reference files, the lock file) go through it.
     package let fileSystem: any FileSystem
+    /// Where derived targets' pixels are made (libvips, started only when a target derives).
+    package let derive: (any DeriveToolchain)?
 
     public convenience init(workspace: Workspace, images: any ImageProvider, text: any TextProvider,
                             reporter: any BuildReporter, clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil,
-                            fileSystem: any FileSystem = LocalFileSystem()) {
+                            fileSystem: any FileSystem = LocalFileSystem(), derive: (any DeriveToolchain)? = nil) {
         self.init(workspace: workspace, images: images, text: text, reporter: reporter, clock: clock, fetcher: fetcher,
-                  kinds: .standard, fileSystem: fileSystem)
+                  kinds: .standard, fileSystem: fileSystem, derive: derive)
     }
 
     package init(workspace: Workspace, images: any ImageProvider, text: any TextProvider, reporter: any BuildReporter,
          clock: any BuildClock = SystemClock(), fetcher: (any URLFetcher)? = nil, kinds: ActionRegistry,
-         fileSystem: any FileSystem = LocalFileSystem()) {
+         fileSystem: any FileSystem = LocalFileSystem(), derive: (any DeriveToolchain)? = nil) {
         self.workspace = workspace
         self.images = images
         self.text = text
@@ -94,19 +97,21 @@ public final class BuildEngine: Sendable {
         self.fetcher = fetcher ?? CurlURLFetcher(clock: clock)
         self.kinds = kinds
         self.fileSystem = fileSystem
+        self.derive = derive
     }
 
     package var manifest: Manifest { workspace.manifest }
 
     /// Opens the cache and checks reference files; throws diagnostics (exit 2) before anything runs.
-    package func prepare(cache: BuildCache, pinFailures: [String: String] = [:], lock: LazyLockFile? = nil) throws -> (InputFiles, Planner) {
+    package func prepare(cache: BuildCache, pinFailures: [String: String] = [:], lock: LazyLockFile? = nil,
+                         deriveFacts: DeriveFacts? = nil) throws -> (InputFiles, Planner) {
         let inputs = InputFiles(memo: try cache.fileDigests(), pins: try cache.pins(), pinFailures: pinFailures,
                                 fileSystem: fileSystem)
         let problems = ManifestLoader.sorted(inputs.check(manifest))
         if problems.contains(where: { $0.severity == .error }) {
             throw DiagnosticsError(problems, sources: [problems.first?.location?.file ?? "": manifest.source])
         }
-        let fingerprinter = Fingerprinter(provider: images.name, directory: manifest.directory, inputs: inputs)
+        let fingerprinter = Fingerprinter(provider: images.name, directory: manifest.directory, inputs: inputs, derive: deriveFacts)
         var planner = Planner(manifest: manifest, fingerprinter: fingerprinter, actions: kinds.planned, cache: cache,
                               buildRoot: workspace.buildRoot,
                               targetStates: try cache.targetStates(project: workspace.project),
@@ -119,10 +124,11 @@ public final class BuildEngine: Sendable {
     }
 
     /// What a build would do, with reasons. Sends nothing and writes nothing.
-    public func plan(targets names: [String] = [], force: Bool = false) throws -> PlanReport {
+    public func plan(targets names: [String] = [], force: Bool = false) async throws -> PlanReport {
         let order = try workspace.selection(names)
         let cache = try BuildCache.open(directory: workspace.cacheDirectory, clock: clock)
-        var (_, planner) = try prepare(cache: cache)
+        let facts = try await deriveFacts(order)
+        var (_, planner) = try prepare(cache: cache, deriveFacts: facts)
         if force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
         return PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
     }
@@ -130,8 +136,14 @@ public final class BuildEngine: Sendable {
     /// The settings a build with `options` runs with, decided once.
     package func context(_ options: BuildOptions) -> BuildContext {
         BuildContext(workspace: workspace, images: images, text: text, clock: clock, fileSystem: fileSystem,
-                     reporter: reporter, kinds: kinds,
+                     reporter: reporter, kinds: kinds, derive: derive,
                      options: options)
+    }
+
+    /// libvips' version and the fonts, when one of the targets in `order` derives (nil otherwise:
+    /// libvips is not started).
+    package func deriveFacts(_ order: [Int]) async throws -> DeriveFacts? {
+        try await DeriveFacts.gather(for: order.map { manifest.targets[$0] }, toolchain: derive, manifest: manifest)
     }
 
     public func build(_ options: BuildOptions) async throws -> BuildSummary {
@@ -152,7 +164,8 @@ public final class BuildEngine: Sendable {
             pinFailures = try await URLPinner(fetcher: fetcher).pin(pinned, cache: cache, repin: options.repin,
                                                                     locked: lockFile.lockFile.pins, reporter: reporter)
         }
-        var (inputs, planner) = try prepare(cache: cache, pinFailures: pinFailures, lock: lockFile)
+        let facts = try await deriveFacts(order)
+        var (inputs, planner) = try prepare(cache: cache, pinFailures: pinFailures, lock: lockFile, deriveFacts: facts)
         if options.force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
         let plan = PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
         if options.reportManifestWarnings { for w in manifest.warnings { reporter.report(.warning(w.description)) } }

@@ -54,7 +54,7 @@ package final class BuildRun: Sendable {
                                          stats: stats, spend: spend)
         self.environment = ActionEnvironment(cache: cache, images: context.images, text: context.text, admission: admission,
                                              reporter: context.reporter, stats: stats, spend: spend, paths: context.paths,
-                                             fileSystem: context.fileSystem)
+                                             fileSystem: context.fileSystem, derive: context.derive)
         self.materializer = Materializer(cache: cache, buildRoot: context.paths.buildRoot, fileSystem: context.fileSystem)
         self.state = Mutex(State(materialized: planner.materialized))
     }

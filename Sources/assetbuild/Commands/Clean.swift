@@ -152,7 +152,7 @@ struct Cache: ParsableCommand {
     }
 }
 
-struct GalleryCommand: ParsableCommand {
+struct GalleryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gallery",
         abstract: "Write an HTML contact sheet of the build: images, prompts, sizes, and why a target is stale.",
@@ -163,14 +163,14 @@ struct GalleryCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write it (default: build/gallery.html).", valueName: "file"))
     var output: String?
 
-    func run() throws {
+    func run() async throws {
         let workspace = try global.workspace()
         let recordPath = workspace.paths.buildRecord
         guard let data = FileManager.default.contents(atPath: recordPath),
               let record = try? JSONDecoder().decode(BuildRecord.self, from: data) else {
             throw DiagnosticsError([.error("nothing built yet: \(recordPath) does not exist; run 'assetbuild build' first", at: nil)])
         }
-        let plan = try? global.engine(workspace, reporter: RecordingReporter()).plan()
+        let plan = try? await global.engine(workspace, reporter: RecordingReporter()).plan()
         let path = output ?? workspace.buildRoot + "/gallery.html"
         var html = Gallery.html(record: record, plan: plan, manifest: workspace.manifest)
         if output != nil {

@@ -2,7 +2,7 @@ import ArgumentParser
 import AssetBuildCore
 import Foundation
 
-struct Plan: ParsableCommand {
+struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Say what a build would do and why: images, requests and estimated cost. Sends nothing.")
 
@@ -14,10 +14,10 @@ struct Plan: ParsableCommand {
     @Flag(help: "Print the plan as JSON.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let workspace = try global.workspace()
         global.printWarnings(workspace.manifest)
-        let report = try global.engine(workspace, reporter: RecordingReporter()).plan(targets: targets)
+        let report = try await global.engine(workspace, reporter: RecordingReporter()).plan(targets: targets)
         if json {
             print(PlanPrinter.json(report, manifest: workspace.manifest))
         } else {
@@ -27,7 +27,7 @@ struct Plan: ParsableCommand {
     }
 }
 
-struct Status: ParsableCommand {
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show each target: up to date, stale (and why), or never built.",
         discussion: "With --check, exit 1 when anything is stale (for pull-request checks).")
@@ -40,7 +40,7 @@ struct Status: ParsableCommand {
     @Flag(help: "Print the status as JSON.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         if !json, let names = try global.upToDateTargets() {
             // The last full build left everything as it is: no need to read the manifest.
             let width = min(32, names.map(\.count).max() ?? 0)
@@ -49,7 +49,7 @@ struct Status: ParsableCommand {
             return
         }
         let workspace = try global.workspace()
-        let report = try global.engine(workspace, reporter: RecordingReporter()).plan()
+        let report = try await global.engine(workspace, reporter: RecordingReporter()).plan()
         if json {
             print(PlanPrinter.json(report, manifest: workspace.manifest))
         } else {

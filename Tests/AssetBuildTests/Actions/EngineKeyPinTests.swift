@@ -83,7 +83,7 @@ import Testing
         let engine = BuildEngine(workspace: try Workspace(manifest: manifest), images: f.provider, text: f.provider,
                                  reporter: f.reporter, fetcher: FixedFetcher())
         _ = try await engine.build(BuildOptions())
-        let keys = Dictionary(uniqueKeysWithValues: try engine.plan().targets.map { ($0.target, $0.fingerprint?.key ?? "none") })
+        let keys = Dictionary(uniqueKeysWithValues: try await engine.plan().targets.map { ($0.target, $0.fingerprint?.key ?? "none") })
         for (target, key) in Self.pinned.sorted(by: { $0.key < $1.key }) {
             #expect(keys[target] == key, "\(target)")
         }

@@ -79,8 +79,8 @@ import Testing
                                reporter: fixture.reporter, kinds: kinds)
         }
 
-        func plan() throws -> [String: TargetPlan] {
-            Dictionary(uniqueKeysWithValues: try engine().plan().targets.map { ($0.target, $0) })
+        func plan() async throws -> [String: TargetPlan] {
+            Dictionary(uniqueKeysWithValues: try await engine().plan().targets.map { ($0.target, $0) })
         }
 
         @discardableResult
@@ -90,9 +90,9 @@ import Testing
         }
     }
 
-    @Test func the_new_kind_is_planned_as_it_says() throws {
+    @Test func the_new_kind_is_planned_as_it_says() async throws {
         let p = try Project()
-        let plan = try p.plan()
+        let plan = try await p.plan()
         let tile = try #require(plan["tile-red"])
         #expect(tile.status == .run && tile.reasons == [.neverBuilt])
         #expect(tile.requests == 0, "local work sends nothing")
@@ -118,7 +118,7 @@ import Testing
         let again = try await p.build()
         #expect(again.upToDate == 2 && again.built == 0)
         #expect(p.log.all == ["tile-red"] && p.fixture.provider.actionsRan.isEmpty)
-        #expect(try p.plan().values.allSatisfy { $0.status == .upToDate })
+        #expect(try await p.plan().values.allSatisfy { $0.status == .upToDate })
         // The record and the lock describe it like any other action.
         let record = try JSONDecoder().decode(BuildRecord.self, from: try p.fixture.dir.read("build/assetbuild.json"))
         let entry = try #require(record.targets["tile-red"])
@@ -128,7 +128,7 @@ import Testing
 
         // Its own input changed: it runs again, says why, and the poster follows its new bytes.
         try p.fixture.edit("a red tile", "a blue tile")
-        #expect(try p.plan()["tile-red"]?.reasons == [.promptChanged])
+        #expect(try await p.plan()["tile-red"]?.reasons == [.promptChanged])
         let changed = try await p.build()
         #expect(changed.built == 2)
         #expect(p.log.all == ["tile-red", "tile-red"] && p.fixture.provider.actionsRan == ["poster"])

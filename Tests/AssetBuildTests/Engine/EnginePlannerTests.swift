@@ -9,7 +9,7 @@ struct EnginePlannerTests {
     @Test("never built: roots run, their dependents wait for them")
     func neverBuilt() async throws {
         let f = try EngineFixture()
-        let plan = try f.plan()
+        let plan = try await f.plan()
         #expect(plan["a"]?.status == .run && plan["a"]?.reasons == [.neverBuilt])
         #expect(plan["b"]?.status == .run && plan["b"]?.reasons == [.neverBuilt, .upstreamPending("a")])
         #expect(plan["g"]?.imagesToGenerate == 2)
@@ -23,7 +23,7 @@ struct EnginePlannerTests {
         let f = try EngineFixture()
         try await f.build()
         try f.edit("alpha", "ALPHA")
-        let plan = try f.plan()
+        let plan = try await f.plan()
         #expect(plan["a"]?.reasons == [.promptChanged])
         #expect(plan["b"]?.status == .pending)
         #expect(plan["d"]?.status == .upToDate)
@@ -38,7 +38,7 @@ struct EnginePlannerTests {
         try await f.build()
         try f.edit("alpha", "ALPHA")
         try f.edit("beta from image 1", "beta, brighter, from image 1")
-        let plan = try f.plan()
+        let plan = try await f.plan()
         #expect(plan["b"]?.status == .run)
         #expect(plan["b"]?.reasons == [.promptChanged, .upstreamPending("a")])
         #expect(plan["c"]?.status == .pending && plan["c"]?.reasons == [.upstreamPending("b")])
@@ -49,12 +49,12 @@ struct EnginePlannerTests {
         let f = try EngineFixture()
         try await f.build()
         try f.edit("    prompt: \"alpha\"", "    prompt: \"alpha\"\n    size: 1920x1080")
-        #expect(try f.plan()["a"]?.reasons == [.optionChanged(name: "size", old: "1280x720", new: "1920x1080")])
+        #expect(try await f.plan()["a"]?.reasons == [.optionChanged(name: "size", old: "1280x720", new: "1920x1080")])
         try f.edit("    prompt: \"a group of two\"\n    images: 2", "    prompt: \"a group of two\"\n    images: 3")
-        #expect(try f.plan()["g"]?.reasons == [.optionChanged(name: "images", old: "2", new: "3")])
+        #expect(try await f.plan()["g"]?.reasons == [.optionChanged(name: "images", old: "2", new: "3")])
         let ran = try await f.build()
         #expect(ran.sorted() == ["a", "b", "c", "g"])
-        #expect(try f.correctBuildProblems() == [])
+        #expect(try await f.correctBuildProblems() == [])
     }
 
     @Test("reference file bytes changed: that target rebuilds; a touch alone changes nothing")
@@ -62,10 +62,10 @@ struct EnginePlannerTests {
         let f = try EngineFixture()
         try await f.build()
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: f.dir.url("refs/in.png"))
-        #expect(try f.plan()["d"]?.status == .upToDate)
+        #expect(try await f.plan()["d"]?.status == .upToDate)
         #expect(try await f.build() == [])
         try f.writeReference(color: RGBColor(10, 10, 240))
-        #expect(try f.plan()["d"]?.reasons == [.referenceChanged("refs/in.png")])
+        #expect(try await f.plan()["d"]?.reasons == [.referenceChanged("refs/in.png")])
         #expect(try await f.build() == ["d"])
     }
 
@@ -75,7 +75,7 @@ struct EnginePlannerTests {
         try await f.build()
         try f.edit("alpha", "ALPHA")
         #expect(try await f.build(["a"]) == ["a"])
-        let plan = try f.plan()
+        let plan = try await f.plan()
         #expect(plan["b"]?.status == .run && plan["b"]?.reasons == [.upstreamRebuilt("a")])
         #expect(plan["c"]?.status == .pending)
     }
@@ -90,7 +90,7 @@ struct EnginePlannerTests {
         #expect(ran == ["a"], "\(f.reporter.events)")
         // b was planned as pending; once 'a' came back with the same bytes it is decided up to date.
         #expect(f.lastDecision("b")! == (.upToDate, []))
-        #expect(try f.correctBuildProblems() == [])
+        #expect(try await f.correctBuildProblems() == [])
     }
 
     @Test("output missing: restored from the cache; modified by hand: kept until discarded; no request")
@@ -99,7 +99,7 @@ struct EnginePlannerTests {
         try await f.build()
         try f.dir.remove("build/a.jpeg")
         try f.dir.write("scribble", to: "build/g/2.jpeg")
-        let plan = try f.plan()
+        let plan = try await f.plan()
         #expect(plan["a"]?.status == .restore && plan["a"]?.reasons == [.outputMissing("a.jpeg")])
         #expect(plan["g"]?.status == .restore && plan["g"]?.reasons == [.outputModified("g/2.jpeg")])
         #expect(plan["b"]?.status == .upToDate)
@@ -112,7 +112,7 @@ struct EnginePlannerTests {
         // Discarding it, as the refusal says: delete it, and the next build restores it.
         try f.dir.remove("build/g/2.jpeg")
         #expect(try await f.build() == [])
-        #expect(try f.correctBuildProblems() == [])
+        #expect(try await f.correctBuildProblems() == [])
     }
 
     @Test("restored from cache: a reverted edit, explained without blaming the user")
@@ -122,11 +122,11 @@ struct EnginePlannerTests {
         try f.edit("alpha", "ALPHA")
         try await f.build()
         try f.edit("ALPHA", "alpha")
-        let plan = try f.plan()
+        let plan = try await f.plan()
         #expect(plan["a"]?.status == .restore && plan["a"]?.reasons == [.promptChanged, .restoredFromCache])
         #expect(try await f.build() == [])
         #expect(f.lastDecision("b")! == (.restore, [.upstreamRebuilt("a"), .restoredFromCache]))
-        #expect(try f.correctBuildProblems() == [])
+        #expect(try await f.correctBuildProblems() == [])
     }
 }
 
@@ -197,7 +197,7 @@ struct EngineCorrectBuildTests {
                 try f.dir.remove("build/\(target).jpeg")
             }
             try await f.build()
-            #expect(try f.correctBuildProblems() == [], "seed \(seed) step \(step): \(history)")
+            #expect(try await f.correctBuildProblems() == [], "seed \(seed) step \(step): \(history)")
             #expect(try await f.build() == [], "seed \(seed) step \(step): a second build sent requests")
             #expect(try f.dir.text("build/user/notes.txt") == "the user's own file")
         }

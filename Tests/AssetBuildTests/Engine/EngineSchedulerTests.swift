@@ -223,6 +223,6 @@ struct EngineSchedulerTests {
         #expect(!f.provider.actionsRan.contains("b"), "nothing new starts after cancellation")
         let ran = try await f.build()
         #expect(ran.contains("a") && ran.contains("b") && ran.contains("c"))
-        #expect(try f.correctBuildProblems() == [])
+        #expect(try await f.correctBuildProblems() == [])
     }
 }

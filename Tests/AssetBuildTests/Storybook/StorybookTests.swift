@@ -116,7 +116,7 @@ import Testing
         try await withFake({ $0.chatContent = Self.story(scenes: 10) }) { fake in
             let p = try Project(fake: fake, references: 2)
             defer { Task { await p.close() } }
-            let plan = try p.engine().plan()
+            let plan = try await p.engine().plan()
             let pending = try #require(plan.targets.first { $0.target == "book.pictures" })
             #expect(pending.imagesToGenerate == 11)
             // Before the story is written, the plan reports the group for the longest story allowed.
@@ -126,7 +126,7 @@ import Testing
             #expect(gen["sequential_image_generation_options"]?["max_images"]?.int == 11)
             #expect(try p.read("book/index.html").contains("id=\"page-10\""))
             // Once it is, the plan reports the group this story asked for.
-            let after = try #require(try p.engine().plan().targets.first { $0.target == "book.pictures" })
+            let after = try #require(try await p.engine().plan().targets.first { $0.target == "book.pictures" })
             #expect(after.detail == "11 images (10 scenes + cover) of at most 13 with 2 references")
         }
     }
@@ -156,7 +156,7 @@ import Testing
             #expect(html[cover.upperBound..<page1.lowerBound].contains(notDrawn))
             #expect(!html.contains("did not return"))
             #expect(html.contains("src=\"pictures/9.jpeg\""))   // page 9 keeps its picture
-            let plan = try #require(try p.engine().plan().targets.first { $0.target == "book.pictures" })
+            let plan = try #require(try await p.engine().plan().targets.first { $0.target == "book.pictures" })
             #expect(plan.detail == "9 images (scenes 1-9, no cover) of at most 9 with 6 references: page 10 and the cover will have no picture")
         }
     }

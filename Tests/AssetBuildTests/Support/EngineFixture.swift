@@ -58,8 +58,8 @@ final class EngineFixture: Sendable {
         return provider.actionsRan
     }
 
-    func plan() throws -> [String: TargetPlan] {
-        Dictionary(uniqueKeysWithValues: try engine().plan().targets.map { ($0.target, $0) })
+    func plan() async throws -> [String: TargetPlan] {
+        Dictionary(uniqueKeysWithValues: try await engine().plan().targets.map { ($0.target, $0) })
     }
 
     func edit(_ old: String, _ new: String) throws { try dir.edit("assetbuild.yaml", replacing: old, with: new) }
@@ -73,13 +73,13 @@ final class EngineFixture: Sendable {
     /// À la carte's `correctBuild`: every target's recorded action key equals a freshly computed one
     /// (so a fresh plan finds everything up to date), and every output on disk, in
     /// build/assetbuild.json and in assetbuild.lock has the sha256 recorded for it. Returns problems.
-    func correctBuildProblems() throws -> [String] {
+    func correctBuildProblems() async throws -> [String] {
         var problems: [String] = []
         let engine = try engine()
         let cache = try BuildCache.open(directory: engine.workspace.cacheDirectory)
         let states = try cache.targetStates()
         let before = provider.actionsRan.count
-        for p in try engine.plan().targets {
+        for p in try await engine.plan().targets {
             if p.status != .upToDate { problems.append("\(p.target): \(p.status.rawValue) \(p.reasons)") }
             if p.fingerprint?.key != states[p.target]?.actionKey {
                 problems.append("\(p.target): recorded key \(states[p.target]?.actionKey ?? "none") != fresh \(p.fingerprint?.key ?? "none")")
