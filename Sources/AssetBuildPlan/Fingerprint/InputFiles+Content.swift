@@ -1,5 +1,7 @@
 import Foundation
 import AssetBuildSupport
+import AssetBuildImaging
+import AssetBuildManifest
 
 extension InputFiles {
     /// The largest overlay or font file read: a logo or a font is kilobytes to a few megabytes.
@@ -29,5 +31,36 @@ extension InputFiles {
         remember(content: sha, for: path,
                  record: FileDigestRecord(path: path, size: st.size, mtimeNs: st.mtimeNs, inode: st.inode, sha256: sha))
         return sha
+    }
+}
+
+extension InputFiles {
+    /// Checks a derived target's overlay files before anything runs: each is there, readable, and
+    /// a picture libvips can draw (PNG, JPEG, WebP, GIF, TIFF or SVG), so a bad logo is an error
+    /// at its line, never a failure after the source image was paid for.
+    func checkOverlays(_ spec: DerivedSpec, directory: String, mayRead: (String) -> Bool) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for overlay in spec.overlays {
+            guard case .image(let o) = overlay.value, mayRead(o.file) else { continue }
+            let path = o.file.hasPrefix("/") ? o.file : directory + "/" + o.file
+            do throws(Problem) {
+                _ = try contentDigest(path)
+            } catch {
+                out.append(Self.diagnostic(error, label: o.file, directory: directory, at: overlay.location, what: "overlay file"))
+                continue
+            }
+            guard let data = try? fileSystem.read(path, limit: Self.maxContentBytes) else { continue }
+            if (try? ImageProbe.probe(data)) == nil, !Self.looksLikeSVG(data) {
+                out.append(.error("overlay file '\(o.file)' is not a picture libvips can draw; use a PNG (with transparency) or an SVG file",
+                                  at: overlay.location))
+            }
+        }
+        return out
+    }
+
+    /// An SVG document: optional byte-order mark, XML declaration, comments or doctype, then `<svg`.
+    static func looksLikeSVG(_ data: Data) -> Bool {
+        let head = String(decoding: data.prefix(4096), as: UTF8.self).lowercased()
+        return head.contains("<svg")
     }
 }

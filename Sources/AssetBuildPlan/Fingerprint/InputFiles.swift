@@ -139,6 +139,7 @@ public final class InputFiles: Sendable {
     public func check(_ manifest: Manifest, mayRead: (String) -> Bool = { _ in true }) -> [Diagnostic] {
         var out: [Diagnostic] = []
         for target in manifest.targets {
+            if let derived = target.derived { out += checkOverlays(derived, directory: manifest.directory, mayRead: mayRead) }
             guard let spec = target.image else { continue }
             let m = spec.modelInfo
             for ref in spec.references {
@@ -162,17 +163,21 @@ public final class InputFiles: Sendable {
     }
 
     /// What is wrong with reference file `label` (as written), for validation and the build alike.
-    package static func diagnostic(_ problem: Problem, label rel: String, directory: String, at location: SourceLocation?) -> Diagnostic {
+    package static func diagnostic(_ problem: Problem, label rel: String, directory: String, at location: SourceLocation?,
+                                   what: String = "reference file") -> Diagnostic {
         switch problem {
         case .missing:
-            return .error("reference file '\(rel)' not found; paths are relative to the manifest's folder\(didYouMean(rel, directory: directory))",
+            return .error("\(what) '\(rel)' not found; paths are relative to the manifest's folder\(didYouMean(rel, directory: directory))",
                           at: location)
         case .notRegular(let kind):
-            return .error("reference file '\(rel)' is \(kind), not a regular file; references must be image files", at: location)
+            return .error("\(what) '\(rel)' is \(kind), not a regular file; \(what)s must be image files", at: location)
         case .tooLarge(let bytes):
+            guard what == "reference file" else {
+                return .error("\(what) '\(rel)' is \(bytes / 1_048_576) MB; at most \(maxContentBytes / 1_048_576) MB is read", at: location)
+            }
             return tooLarge(label: rel, bytes: bytes, at: location)
         case .unreadable(let why):
-            return .error("reference file '\(rel)' cannot be read: \(why)", at: location)
+            return .error("\(what) '\(rel)' cannot be read: \(why)", at: location)
         case .notAnImage(let why):
             return .error("reference file '\(rel)' is not a usable image: \(why)", at: location,
                           notes: ["references must be jpeg, png, webp, bmp, tiff or gif files"])
