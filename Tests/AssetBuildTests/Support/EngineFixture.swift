@@ -7,6 +7,8 @@ final class EngineFixture: Sendable {
     let dir: TestDirectory
     let provider: RecordingProvider
     let reporter = RecordingReporter()
+    /// Where derived targets' pixels are made (libvips in process, in the derive tests).
+    let derive: (any DeriveToolchain)?
 
     /// A chain `a → b → c`, a target `d` with a reference file, and a group `g`.
     static let chain = """
@@ -30,7 +32,9 @@ final class EngineFixture: Sendable {
             images: 2
         """
 
-    init(_ manifest: String = EngineFixture.chain, rendering: RecordingProvider.Rendering = .tiny) throws {
+    init(_ manifest: String = EngineFixture.chain, rendering: RecordingProvider.Rendering = .tiny,
+         derive: (any DeriveToolchain)? = nil) throws {
+        self.derive = derive
         dir = try TestDirectory("engine")
         provider = RecordingProvider(rendering: rendering)
         try dir.write(manifest, to: "assetbuild.yaml")
@@ -43,7 +47,8 @@ final class EngineFixture: Sendable {
 
     func engine() throws -> BuildEngine {
         let manifest = try ManifestLoader.load(path: dir.url("assetbuild.yaml"))
-        return BuildEngine(workspace: try Workspace(manifest: manifest), images: provider, text: provider, reporter: reporter)
+        return BuildEngine(workspace: try Workspace(manifest: manifest), images: provider, text: provider, reporter: reporter,
+                           derive: derive)
     }
 
     /// Builds and returns the targets that sent requests during this build.
