@@ -1,5 +1,6 @@
 import Foundation
 import AssetBuildSupport
+import AssetBuildDeriveSpec
 import AssetBuildCatalog
 import AssetBuildImaging
 import AssetBuildStorybook
@@ -25,7 +26,7 @@ public enum Gallery {
             } ?? ""
             var figures = ""
             for o in e.outputs {
-                if o.path.hasSuffix(".jpeg") || o.path.hasSuffix(".jpg") {
+                if isPicture(o.path) {
                     let size = o.width.flatMap { w in o.height.map { "\(w)×\($0)" } } ?? ""
                     figures += "<figure><a href=\"\(esc(o.path))\"><img loading=\"lazy\" src=\"\(esc(o.path))\" alt=\"\(esc(t.name))\"></a>"
                         + "<figcaption>\(esc(o.path)) · \(size)</figcaption></figure>\n"
@@ -37,9 +38,15 @@ public enum Gallery {
                 figures += "<figure class=\"failed\"><div>image \(f.image) failed<br>\(esc(f.code))</div><figcaption>\(esc(f.message))</figcaption></figure>\n"
             }
             let stale = statuses[t.name].map { $0.status != .upToDate } ?? false
+            // A variant sits under its source's card, named by what it is for.
+            let derived = t.derived.map { d in
+                "<p class=\"derived\">\(d.variant != nil ? "variant of" : "derived from") \(esc(d.source.value.spelling))"
+                    + " · \(esc(d.size.description)) \(esc(d.format.rawValue)) · made locally, no cost</p>"
+            } ?? ""
             cards += """
-            <article class="card\(stale ? " stale" : "")">
+            <article class="card\(stale ? " stale" : "")\(t.derived?.variant != nil ? " variant" : "")">
             <h2>\(esc(t.name))</h2>
+            \(derived)
             <p class="meta">\(esc(e.kind)) · \(esc(e.model))\(e.size.map { " · size " + esc($0) } ?? "") · \(esc(e.provider)) · \(esc(e.generatedAt))</p>
             \(state.isEmpty ? "" : "<p class=\"state\">\(esc(state))</p>")
             <div class="images">\(figures)</div>
@@ -63,6 +70,7 @@ public enum Gallery {
         .failed div { width: 220px; height: 220px; display: flex; align-items: center; justify-content: center; text-align: center;
                       border: 2px dashed #c33; color: #c33; border-radius: 6px; }
         .prompt { white-space: pre-wrap; font-size: 13px; }
+        .card.variant { margin-left: 32px; } .derived { font-size: 13px; color: #2a6a8a; margin: 0 0 8px; }
         </style></head><body>
         <h1>\(esc(record.manifest)): \(record.targets.count) of \(manifest.targets.count) target(s) built</h1>
         \(cards)</body></html>
@@ -71,4 +79,10 @@ public enum Gallery {
     }
 
     package static func esc(_ s: String) -> String { BookAssembler.escape(s) }
+
+    /// Outputs a browser shows as a picture: generated JPEGs and every derived format.
+    static func isPicture(_ path: String) -> Bool {
+        let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        return ["jpeg", "jpg", "png", "webp", "avif"].contains(ext)
+    }
 }
