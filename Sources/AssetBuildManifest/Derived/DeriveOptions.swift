@@ -105,7 +105,7 @@ package struct DeriveOptions {
     /// `1200x630` → (1200, 630), each side 1 to `DeriveSize.maxSide`; reports why not.
     private static func sizeValue(_ node: Node, tree: inout YAMLTree) -> (Int, Int)? {
         let advice = "give WxH such as 1200x630, or 'width:' or 'height:' alone to keep the aspect ratio"
-        if case .scalar(let s) = node, s.style == .plain, let n = node.int {
+        if case .scalar(let s) = node, let n = plainNumber(node) {
             tree.error("'size' must be WxH, found the number \(s.string); did you mean '\(n)x\(n)', or 'width: \(n)' to keep the aspect ratio?",
                        at: node)
             return nil
@@ -129,6 +129,14 @@ package struct DeriveOptions {
             return nil
         }
         return (w, h)
+    }
+
+    /// The number a `size:` written as one plain number (`1080`) is, for "did you mean 1080x1080?".
+    /// Digits only: YAML also reads `0x630` as a (hexadecimal) number, but it is a size with a side of 0.
+    package static func plainNumber(_ node: Node) -> Int? {
+        guard case .scalar(let s) = node, s.style == .plain, !s.string.isEmpty,
+              s.string.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+        return Int(s.string)
     }
 
     /// A colour as `#rgb`, `#rrggbb` or `#rrggbbaa`.

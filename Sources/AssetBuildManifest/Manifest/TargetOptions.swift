@@ -157,7 +157,7 @@ package struct TargetOptions {
 
     /// Sizes are strings; `2048x2048` written unquoted is still a string, but a bare number is not.
     private static func sizeString(_ node: Node, tree: inout YAMLTree) -> String? {
-        if case .scalar(let s) = node, s.style == .plain, let n = node.int {
+        if case .scalar(let s) = node, let n = DeriveOptions.plainNumber(node) {
             tree.error("'size' must be 1K, 2K, 4K or WxH such as 2048x2048, found the number \(s.string); did you mean '\(n)x\(n)'?",
                        at: node)
             return nil
