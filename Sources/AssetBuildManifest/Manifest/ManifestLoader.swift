@@ -192,10 +192,12 @@ public enum ManifestLoader {
                                 tree: inout YAMLTree) -> [Target] {
         var deps: [Located<String>] = []
         if let entries = tree.entries(of: target, context: "target '\(name)'") {
-            tree.checkKeys(entries, known: ["storybook", "deps", "description"], elsewhere: Dictionary(
+            var elsewhere = Dictionary(
                 uniqueKeysWithValues: TargetOptions.allKeys.filter { !["deps", "description"].contains($0) }.map {
                     ($0, "goes inside 'storybook:' for a storybook target (or is not a storybook option)")
-                }))
+                })
+            elsewhere["variants"] = "cannot be set on a storybook; derive from its pictures with a target 'from: \(name).pictures' (or 'from: \"\(name).pictures[1]\"' for its first page)"
+            tree.checkKeys(entries, known: ["storybook", "deps", "description"], elsewhere: elsewhere)
             if let d = entries.first(where: { $0.key == "deps" }) {
                 deps = tree.stringList(d.value, for: "deps")?.map { Located($0.0, at: tree.location($0.1)) } ?? []
             }

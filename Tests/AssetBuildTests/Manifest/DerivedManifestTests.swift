@@ -137,6 +137,26 @@ import Testing
         #expect(order.firstIndex(of: "all")! < order.firstIndex(of: "chained")!)
     }
 
+    /// A storybook's pictures are a group like any other: derived from, whole or one page.
+    @Test func a_storybook_s_pictures_can_be_derived_from() throws {
+        let m = try Self.load("""
+          book:
+            storybook:
+              request: "A story about a robot"
+          pages:
+            from: book.pictures
+            width: 600
+            format: webp
+          cover:
+            from: "book.pictures[1]"
+            size: 1200x630
+        """)
+        let pictures = try #require(m["book.pictures"]?.image?.images)
+        #expect(m["pages"]?.derived?.images == pictures && m["pages"]!.possibleOutputPaths.count == pictures)
+        #expect(m["pages"]!.possibleOutputPaths.first == "pages/1.webp")
+        #expect(m["cover"]?.derived?.images == 1 && m["cover"]!.dependencies.map(\.value) == ["book.pictures"])
+    }
+
     @Test func references_name_variants_and_files_stay_files() throws {
         let m = try Self.load("""
           logo:

@@ -25,7 +25,7 @@ import Yams
         "variant-unknown-fit-crop-format", "variant-quality-out-of-range", "variant-bad-colour", "variant-on-a-text-target",
         "variant-bad-name", "variant-output-of-a-group", "derived-from-unknown", "derived-with-generation-options",
         "derived-option-on-an-image-target", "overlay-unknown-keys-and-values", "overlay-text-without-font-or-size",
-        "overlay-image-and-text",
+        "overlay-image-and-text", "variant-on-a-storybook",
     ]
 
     @Test func the_schema_is_valid_draft_2020_12() throws {
