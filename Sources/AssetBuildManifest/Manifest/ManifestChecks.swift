@@ -2,6 +2,7 @@ import AssetBuildSupport
 import AssetBuildCatalog
 import AssetBuildImaging
 import AssetBuildStorybook
+import AssetBuildDeriveSpec
 /// Checks that need every target at once: references and deps name real targets, fields come from
 /// text targets, outputs stay inside the build directory and never collide.
 package struct ManifestChecks {
@@ -32,6 +33,9 @@ package struct ManifestChecks {
                     checkField(field, byName: byName, names: names, declared: declared, tree: &tree)
                 }
             }
+            if case .derived(let spec) = t.kind {
+                checkDerived(t, spec: spec, byName: byName, names: names, declared: declared, tree: &tree)
+            }
             for d in t.deps where byName[d.value] == nil && !declared.contains(d.value) {
                 tree.error("unknown target '\(d.value)' in deps\(SpellCheck.didYouMean(d.value, in: names))", at: d.location)
             }
@@ -59,13 +63,23 @@ package struct ManifestChecks {
                            notes: suggestion.isEmpty ? ["a file reference needs a '/' or an extension, e.g. './\(name).png'"] : [])
                 continue
             }
-            guard let otherSpec = other.image else {
+            let upstream: (images: Int, pixels: (Int, Int)?)
+            switch other.kind {
+            case .image(let otherSpec): upstream = (otherSpec.images, SizeSpec.parsePixels(otherSpec.size.value))
+            case .derived(let d):
+                guard let u = derivedUpstream(d, name: name, reference: r, spec: spec, tree: &tree) else { continue }
+                upstream = u
+            case .book:
+                tree.error("'\(name)' is a book (HTML pages); references must be images (its pictures are '\(other.book!.pictures)')",
+                           at: r.location)
+                continue
+            case .text:
                 tree.error("'\(name)' is a text target; references must be images (use ${\(name).field} in the prompt instead)",
                            at: r.location)
                 continue
             }
-            // A `WxH` upstream's shape is known now; a preset's is checked when the image exists.
-            if spec.modelIsKnown, let (w, h) = SizeSpec.parsePixels(otherSpec.size.value) {
+            // A fixed upstream's shape is known now; a preset's is checked when the image exists.
+            if spec.modelIsKnown, let (w, h) = upstream.pixels {
                 let problems = ImageModel.outputProblems(width: w, height: h, byteCount: nil, model: spec.modelInfo)
                 if !problems.isEmpty {
                     tree.error("reference '\(r.value.spelling)' is \(w)x\(h) (the size of '\(name)'): \(problems.joined(separator: "; "))",
@@ -74,14 +88,14 @@ package struct ManifestChecks {
                 }
             }
             if let index {
-                if index < 1 || index > otherSpec.images {
-                    let range = otherSpec.images == 1 ? "it makes one image: use '\(name)'" : "it makes \(otherSpec.images) images: use \(name)[1] to \(name)[\(otherSpec.images)]"
+                if index < 1 || index > upstream.images {
+                    let range = Self.range(of: DeriveSource(target: name, spelling: name), images: upstream.images)
                     tree.error("reference '\(r.value.spelling)' is out of range; \(range)", at: r.location)
                 }
                 expandedCount += 1
             } else {
-                expandedCount += otherSpec.images
-                if otherSpec.images > 1 { wholeGroups.append((r, otherSpec.images)) }
+                expandedCount += upstream.images
+                if upstream.images > 1 { wholeGroups.append((r, upstream.images)) }
             }
         }
         // A reference to a whole group sends every image of it (checked only against a known model).
@@ -100,7 +114,7 @@ package struct ManifestChecks {
         }
     }
 
-    private func checkField(_ field: Located<String>, byName: [String: Target], names: [String], declared: Set<String>,
+    func checkField(_ field: Located<String>, byName: [String: Target], names: [String], declared: Set<String>,
                             tree: inout YAMLTree) {
         guard let other = byName[field.value] else {
             if declared.contains(field.value) { return }
@@ -134,11 +148,12 @@ package struct ManifestChecks {
                     if !(lower.hasSuffix(".jpeg") || lower.hasSuffix(".jpg")) {
                         tree.error("output '\(output.value)' must end in .jpeg or .jpg: the service returns JPEG images", at: location)
                     }
-                    if t.requestedImages > 1, !pattern.contains("{n}") {
-                        tree.error("output '\(output.value)' of a group must contain '{n}' so each image gets its own file, e.g. 'img/\(t.name)-{n}.jpeg'",
-                                   at: location)
-                        continue
-                    }
+                }
+                if t.image != nil || t.derived != nil, t.requestedImages > 1, !pattern.contains("{n}") {
+                    let ext = t.derived?.format.fileExtension ?? "jpeg"
+                    tree.error("output '\(output.value)' of a group must contain '{n}' so each image gets its own file, e.g. 'img/\(t.name)-{n}.\(ext)'",
+                               at: location)
+                    continue
                 }
             }
             for path in t.possibleOutputPaths {

@@ -114,6 +114,7 @@ public enum ManifestLoader {
         var files = LocalFilePolicy(allowAnywhere: allowOutside)
         files.allow(provider.allowOutside, directory: directory)
         let resolver = TargetResolver(provider: provider, directory: directory, files: files)
+        let derived = DerivedTargetParser(templates: templates)
         if let t = value("targets") {
             if let entries = tree.entries(of: t, context: "'targets'") {
                 if entries.isEmpty { tree.error("'targets' is empty; declare at least one target", at: t) }
@@ -130,14 +131,30 @@ public enum ManifestLoader {
                                                    defaults: defaults, resolver: resolver, templates: templates, tree: &tree)
                         continue
                     }
+                    if case .mapping(let m) = e.value, m["from"] != nil {
+                        if let t = derived.derivedTarget(name: e.key, location: location, node: e.value, tree: &tree) { targets.append(t) }
+                        continue
+                    }
                     let own = TargetOptions.parse(e.value, context: "target '\(e.key)'", allowOutput: true,
                                                   templates: templates, tree: &tree)
                     let isText = own.kind?.value == "text"
                     let options = own.overlaying(isText ? defaults.textDefaults() : defaults.imageDefaults())
-                    guard let kind = resolver.resolve(name: e.key, location: location, options: options, tree: &tree) else { continue }
-                    targets.append(Target(name: e.key, location: location, kind: kind, deps: options.deps ?? [],
-                                          output: options.output))
-                    outputs.append((e.key, options))
+                    let kind = resolver.resolve(name: e.key, location: location, options: options, tree: &tree)
+                    if let kind {
+                        targets.append(Target(name: e.key, location: location, kind: kind, deps: options.deps ?? [],
+                                              output: options.output))
+                        outputs.append((e.key, options))
+                    }
+                    // Variants follow their target; a broken target's variants are still checked.
+                    if let (keyNode, v) = DerivedTargetParser.variantsEntry(of: e.value) {
+                        if isText {
+                            tree.error("'variants' are sizes and formats of an image target's pictures; '\(e.key)' is a text target", at: keyNode,
+                                       notes: ["to draw its text on an image, declare a target with 'from: IMAGE' and an overlay {text: \"${\(e.key).FIELD}\", …}"])
+                        } else {
+                            let variants = derived.variants(of: e.key, node: v, tree: &tree)
+                            if kind != nil { targets += variants }
+                        }
+                    }
                 }
             }
         } else if !suggested.contains("targets") {
@@ -145,10 +162,13 @@ public enum ManifestLoader {
         }
 
         StorybookExpansion.fitPictureGroups(&targets, tree: &tree)
-        var checks = ManifestChecks(targets: targets, directory: directory, files: files)
+        var declaredNames: [String] = []
         if let t = value("targets"), case .mapping(let m) = t {
-            checks.declaredNames = m.compactMap { $0.key.scalar?.string }
+            declaredNames = m.compactMap { $0.key.scalar?.string } + DerivedTargetParser.declaredVariantNames(in: t)
         }
+        DerivedTargets.settle(&targets, declared: Set(declaredNames))
+        var checks = ManifestChecks(targets: targets, directory: directory, files: files)
+        checks.declaredNames = declaredNames
         checks.run(tree: &tree)
 
         let manifest = Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
@@ -172,10 +192,12 @@ public enum ManifestLoader {
                                 tree: inout YAMLTree) -> [Target] {
         var deps: [Located<String>] = []
         if let entries = tree.entries(of: target, context: "target '\(name)'") {
-            tree.checkKeys(entries, known: ["storybook", "deps", "description"], elsewhere: Dictionary(
+            var elsewhere = Dictionary(
                 uniqueKeysWithValues: TargetOptions.allKeys.filter { !["deps", "description"].contains($0) }.map {
                     ($0, "goes inside 'storybook:' for a storybook target (or is not a storybook option)")
-                }))
+                })
+            elsewhere["variants"] = "cannot be set on a storybook; derive from its pictures with a target 'from: \(name).pictures' (or 'from: \"\(name).pictures[1]\"' for its first page)"
+            tree.checkKeys(entries, known: ["storybook", "deps", "description"], elsewhere: elsewhere)
             if let d = entries.first(where: { $0.key == "deps" }) {
                 deps = tree.stringList(d.value, for: "deps")?.map { Located($0.0, at: tree.location($0.1)) } ?? []
             }

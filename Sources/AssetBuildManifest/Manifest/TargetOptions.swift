@@ -105,6 +105,14 @@ package struct TargetOptions {
             known.removeAll { $0 == "output" || $0 == "deps" || $0 == "description" }
             elsewhere["output"] = "names one target's files and cannot be a default; set it on the target"
             elsewhere["deps"] = "cannot be a default; list dependencies on each target"
+            elsewhere["variants"] = "cannot be a default; set them on each image target"
+            elsewhere["from"] = "cannot be a default; set it on each derived target"
+        } else {
+            // Read by `DerivedTargetParser` once the target is resolved.
+            known.append("variants")
+        }
+        for key in DeriveOptions.keys + ["overlays", "from"] where !known.contains(key) && elsewhere[key] == nil {
+            elsewhere[key] = "is an option of derived images: set it on a variant under 'variants:', or on a target with 'from:'"
         }
         o.written = tree.checkKeys(entries, known: known, elsewhere: elsewhere).union(entries.map(\.key))
         for (key, keyNode, value) in entries where known.contains(key) {
@@ -149,7 +157,7 @@ package struct TargetOptions {
 
     /// Sizes are strings; `2048x2048` written unquoted is still a string, but a bare number is not.
     private static func sizeString(_ node: Node, tree: inout YAMLTree) -> String? {
-        if case .scalar(let s) = node, s.style == .plain, let n = node.int {
+        if case .scalar(let s) = node, let n = DeriveOptions.plainNumber(node) {
             tree.error("'size' must be 1K, 2K, 4K or WxH such as 2048x2048, found the number \(s.string); did you mean '\(n)x\(n)'?",
                        at: node)
             return nil

@@ -164,8 +164,12 @@ package struct TargetResolver {
         }
         if !range.contains(pixels) {
             let lo = SizeSpec.describePixels(range.lowerBound), hi = SizeSpec.describePixels(range.upperBound)
+            // Too few pixels: a variant of a larger image is the way to a small channel size.
+            let advice = pixels < range.lowerBound && shapeFits
+                ? VariantSizeAdvice.notes(width: w, height: h, model: model, larger: SizeSpec.suggestion(w, h, for: model).map { ($0.width, $0.height) })
+                : []
             tree.error("size '\(raw)' is \(SizeSpec.grouped(pixels)) pixels; \(m) takes \(SizeSpec.grouped(range.lowerBound)) (\(lo)) to \(SizeSpec.grouped(range.upperBound)) (\(hi))\(shapeFits ? fit() : "")",
-                       at: size.location)
+                       at: size.location, notes: advice)
         }
         if !shapeFits {
             tree.error("size '\(raw)' has aspect ratio \(ImageModel.describeRatio(w, h)); \(m) takes 1:16 to 16:1\(fit())", at: size.location)
@@ -312,7 +316,8 @@ public enum SizeSpec {
         return parsePixels(s) == nil && (Int(w).map { $0 > maxSide } ?? true || Int(h).map { $0 > maxSide } ?? true)
     }
 
-    private static func sides(_ s: String) -> (String, String)? {
+    /// The two sides of `WxH` as written (trimmed), not yet checked to be numbers.
+    package static func sides(_ s: String) -> (String, String)? {
         let parts = s.split(whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" || $0 == "*" })
         guard parts.count == 2 else { return nil }
         return (trimmed(String(parts[0])), trimmed(String(parts[1])))

@@ -16,8 +16,10 @@ struct Validate: ParsableCommand {
             throw DiagnosticsError(problems, sources: [problems[0].location?.file ?? "": manifest.source])
         }
         global.printWarnings(manifest)
-        let images = manifest.targets.reduce(0) { $0 + $1.requestedImages }
-        print("\(global.file): ok (\(manifest.targets.count) target(s), up to \(images) image(s) per full build)")
+        let images = manifest.targets.reduce(0) { $0 + ($1.image?.images ?? 0) }
+        let derived = manifest.targets.reduce(0) { $0 + ($1.derived?.images ?? 0) }
+        let local = derived > 0 ? ", and \(derived) derived locally at no cost" : ""
+        print("\(global.file): ok (\(manifest.targets.count) target(s), up to \(images) image(s) per full build\(local))")
     }
 }
 
@@ -88,7 +90,13 @@ enum GraphPrinter {
         case .text: return "text"
         case .book: return "book"
         case .derived(let d):
-            let what = "\(d.size) \(d.format.rawValue)"
+            let size: String
+            switch d.size {
+            case .exact: size = d.size.description
+            case .width(let w): size = "\(w) wide"
+            case .height(let h): size = "\(h) high"
+            }
+            let what = "\(size) \(d.format.rawValue)"
             return d.images > 1 ? "\(d.images) × \(what)" : what
         }
     }

@@ -64,6 +64,31 @@ import Testing
             .sorted()
     }
 
+    /// A derived target's spec, every field: source, sizing, encoding, overlays.
+    static func dump(_ d: DerivedSpec) -> String {
+        let src = d.source
+        var out = " derived from \(src.value.target)" + (src.value.index.map { " image \($0)" } ?? "")
+        out += " (as \(src.value.spelling.debugDescription) at \(src.location.line):\(src.location.column))"
+        if let v = d.variant { out += ", variant \(v)" }
+        out += ", \(d.images) image(s)\n"
+        out += "  size \(d.size), fit \(d.fit.rawValue), crop \(d.crop.rawValue), \(d.format.rawValue)"
+        if let q = d.quality { out += " quality \(q)" }
+        if let b = d.background { out += ", background \(b)" }
+        out += "\n"
+        for o in d.overlays {
+            switch o.value {
+            case .image(let i):
+                out += "  overlay (\(o.location.line):\(o.location.column)) image \(i.file) \(i.gravity.rawValue) margin \(i.margin)"
+                out += (i.width.map { " width \($0)" } ?? "") + (i.height.map { " height \($0)" } ?? "") + " opacity \(i.opacity)\n"
+            case .text(let t):
+                out += "  overlay (\(o.location.line):\(o.location.column)) text \(t.text.display.debugDescription)"
+                out += " font \(t.font.debugDescription) (\(t.fontLocation.line):\(t.fontLocation.column)) size \(t.size) \(t.color)"
+                out += " \(t.gravity.rawValue) margin \(t.margin)" + (t.maxWidth.map { " max_width \($0)" } ?? "") + "\n"
+            }
+        }
+        return out
+    }
+
     /// A stable, readable account of what a manifest loaded to.
     static func dump(_ m: Manifest) -> String {
         var out = "provider: \(m.provider.name.rawValue) \(m.provider.baseURL) key from $\(m.provider.apiKeyEnv)"
@@ -79,7 +104,7 @@ import Testing
             case .book(let b):
                 out += " book of \(b.story) and \(b.pictures)\n"
             case .derived(let d):
-                out += " derived from \(d.source.value.spelling): \(d.size) \(d.format.rawValue)\n"
+                out += Self.dump(d)
             case .image(let s):
                 out += " image \(s.model.value)"
                 if s.model.value != s.modelInfo.id { out += " -> \(s.modelInfo.id)" }

@@ -20,6 +20,12 @@ import Yams
         "text-model-for-image", "reference-mapping-two-sources", "pin-with-file", "output-in-defaults",
         "provider-name-typo", "unknown-provider-key", "system-and-system-file", "prompt-not-a-string",
         "var-not-a-string", "no-targets", "unknown-schema",
+        // Variants and derived targets.
+        "variant-unknown-key", "variant-size-zero", "variant-size-over-the-limit", "variant-size-not-a-size",
+        "variant-unknown-fit-crop-format", "variant-quality-out-of-range", "variant-bad-colour", "variant-on-a-text-target",
+        "variant-bad-name", "variant-output-of-a-group", "derived-from-unknown", "derived-with-generation-options",
+        "derived-option-on-an-image-target", "overlay-unknown-keys-and-values", "overlay-text-without-font-or-size",
+        "overlay-image-and-text", "variant-on-a-storybook",
     ]
 
     @Test func the_schema_is_valid_draft_2020_12() throws {
