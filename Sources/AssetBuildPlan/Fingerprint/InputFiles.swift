@@ -204,13 +204,7 @@ public final class InputFiles: Sendable {
 
     /// `; did you mean 'refs/product.png'?` when a file beside the missing one has a close name.
     package static func didYouMean(_ rel: String, directory: String) -> String {
-        let folder = FileOps.parent(of: rel)
-        let full = rel.hasPrefix("/") ? folder : directory + (folder.isEmpty ? "" : "/" + folder)
-        let name = FileOps.lastComponent(of: rel)
-        guard !name.isEmpty, name != ".", name != "..", name != "/",
-              let names = try? FileManager.default.contentsOfDirectory(atPath: full),
-              let match = SpellCheck.suggestion(for: name, in: names) else { return "" }
-        return "; did you mean '\(folder.isEmpty ? match : folder + "/" + match)'?"
+        SpellCheck.didYouMeanFile(rel, directory: directory)
     }
 
     /// The service's limits for one reference image; with no `model` (its id is unknown) only

@@ -91,7 +91,11 @@ package struct ImageAction: BuildAction {
         for ref in inputs.references {
             switch ref.source {
             case .file(let path, let format): references.append(.bytes(try env.fileSystem.read(path), format: format.rawValue))
-            case .object(let id, let format): references.append(.bytes(try cache.objects.read(id), format: format.rawValue))
+            case .object(let id, let format):
+                // An upstream output is a JPEG, unless it is a derived image (a PNG or WebP variant):
+                // its own header says which.
+                let bytes = try cache.objects.read(id)
+                references.append(.bytes(bytes, format: ((try? ImageProbe.probe(bytes))?.format ?? format).rawValue))
             case .url(let url): references.append(.url(url))
             }
         }
