@@ -35,8 +35,8 @@ extension InputFiles {
 }
 
 extension InputFiles {
-    /// Checks a derived target's overlay files before anything runs: each is there, readable, and
-    /// a picture libvips can draw (PNG, JPEG, WebP, GIF, TIFF or SVG), so a bad logo is an error
+    /// Checks a derived target's overlay files before anything runs (that each is there is the
+    /// manifest's check): each is readable, and a picture libvips can draw (PNG, JPEG, WebP, GIF, TIFF or SVG), so a bad logo is an error
     /// at its line, never a failure after the source image was paid for.
     func checkOverlays(_ spec: DerivedSpec, directory: String, mayRead: (String) -> Bool) -> [Diagnostic] {
         var out: [Diagnostic] = []
@@ -46,7 +46,11 @@ extension InputFiles {
             do throws(Problem) {
                 _ = try contentDigest(path)
             } catch {
-                out.append(Self.diagnostic(error, label: o.file, directory: directory, at: overlay.location, what: "overlay file"))
+                // A missing file or a folder is the manifest's own check (at the file's name).
+                switch error {
+                case .missing, .notRegular: break
+                default: out.append(Self.diagnostic(error, label: o.file, directory: directory, at: overlay.location, what: "overlay file"))
+                }
                 continue
             }
             guard let data = try? fileSystem.read(path, limit: Self.maxContentBytes) else { continue }
