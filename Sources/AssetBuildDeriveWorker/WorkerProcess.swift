@@ -8,15 +8,27 @@ import Glibc
 package enum WorkerExit: Sendable, Hashable, CustomStringConvertible {
     case exited(Int32)
     case signalled(Int32)
+    /// `waitpid` failed (someone else reaped it): how it ended is unknown.
+    case unknown(String)
 
     init(waitStatus status: Int32) {
         self = status & 0x7F == 0 ? .exited((status >> 8) & 0xFF) : .signalled(status & 0x7F)
+    }
+
+    /// Waits for `pid` (blocking) and reaps it.
+    static func reap(_ pid: pid_t) -> WorkerExit {
+        var raw: Int32 = 0
+        while true {
+            if waitpid(pid, &raw, 0) == pid { return WorkerExit(waitStatus: raw) }
+            if errno != EINTR { return .unknown(String(cString: strerror(errno))) }
+        }
     }
 
     package var description: String {
         switch self {
         case .exited(let code): return "exited with status \(code)"
         case .signalled(let signal): return "was killed by signal \(signal) (\(String(cString: strsignal(signal))))"
+        case .unknown(let reason): return "ended (its exit status could not be read: \(reason))"
         }
     }
 }
@@ -131,9 +143,7 @@ package final class WorkerProcess: Sendable {
                 kill(pid, SIGKILL)
             }
             close(output)
-            var raw: Int32 = 0
-            while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-            let exit = WorkerExit(waitStatus: raw)
+            let exit = WorkerExit.reap(pid)
             onEnd(pid, exit, failure)
             let waiters = ending.state.withLock { state in
                 state.exit = exit
