@@ -102,28 +102,18 @@ import Testing
 
     @Test func a_worker_that_exits_fails_the_request_with_its_status() async throws {
         let client = VipsWorkerClient(executable: "/bin/sh", arguments: ["-c", "exit 3"])
-        do {
-            _ = try await client.version()
-            Issue.record("a worker that exited answered")
-        } catch {
-            guard case .workerFailed(let message) = error else { Issue.record("\(error)"); return }
-            #expect(message.hasPrefix("the libvips worker /bin/sh (pid "), "\(message)")
-            #expect(message.contains(") exited with status 3 with 1 derivation(s) in flight, which failed. Run the build again"), "\(message)")
-        }
+        let message = await workerFailure { () async throws(DeriveError) in try await client.version() }
+        #expect(message.hasPrefix("the libvips worker /bin/sh (pid "), "\(message)")
+        #expect(message.contains(") exited with status 3 with 1 derivation(s) in flight, which failed. Run the build again"), "\(message)")
         #expect(client.workerPID == nil, "the dead worker is forgotten")
     }
 
     @Test func a_worker_that_writes_garbage_is_stopped_as_a_protocol_failure() async throws {
         // Eight bytes announcing a 1.7 GB header: over the limit, so the client stops reading.
         let client = VipsWorkerClient(executable: "/bin/sh", arguments: ["-c", "printf 'garbage!'; exec sleep 600"])
-        do {
-            _ = try await client.version()
-            Issue.record("garbage was taken for an answer")
-        } catch {
-            guard case .workerFailed(let message) = error else { Issue.record("\(error)"); return }
-            #expect(message.contains("broke the protocol (a frame announced"), "\(message)")
-            #expect(message.contains("and was stopped; 1 derivation(s) in flight failed"), "\(message)")
-            #expect(message.hasSuffix("Check that assetbuild and assetbuild-vips come from the same build (reinstall both)"))
-        }
+        let message = await workerFailure { () async throws(DeriveError) in try await client.version() }
+        #expect(message.contains("broke the protocol (a frame announced"), "\(message)")
+        #expect(message.contains("and was stopped; 1 derivation(s) in flight failed"), "\(message)")
+        #expect(message.hasSuffix("Check that assetbuild and assetbuild-vips come from the same build (reinstall both)"))
     }
 }

@@ -66,3 +66,16 @@ func isUnreapedChild(_ pid: pid_t) -> Bool {
     let result = waitpid(pid, &status, WNOHANG)
     return !(result == -1 && errno == ECHILD)
 }
+
+/// The message of the `.workerFailed` that `body` throws; records an issue (and gives "") when it
+/// succeeds or throws anything else.
+func workerFailure<T>(_ body: () async throws(DeriveError) -> T) async -> String {
+    do {
+        let value = try await body()
+        Issue.record("expected .workerFailed, got \(value)")
+    } catch {
+        if case .workerFailed(let message) = error { return message }
+        Issue.record("expected .workerFailed, got \(error)")
+    }
+    return ""
+}
