@@ -11,13 +11,18 @@ import Glibc
 /// answer as soon as it is ready (answers leave in any order; ids match them up).
 final class WorkerServer: Sendable {
     let jobs: Int
+    /// AVIF encodes at once, at most. One encode holds ~100 MB in libaom and uses more than one
+    /// core; two at once on 2 cores were no faster than one after the other (bench/README.md)
+    /// but peaked ~100 MB higher, so by default half the jobs (at least one) may encode AVIF.
+    private let avif: DeriveSlots
     /// The frame stream: stdout's descriptor, moved aside so that nothing else (a library's
     /// printf) can write into it; fd 1 then points at stderr.
     private let output: Int32
     private let writing = Mutex(())
 
-    init(jobs: Int) {
+    init(jobs: Int, avifJobs: Int) {
         self.jobs = jobs
+        avif = DeriveSlots(limit: avifJobs)
         output = dup(1)
         dup2(2, 1)
         Self.startLibvips(jobs: jobs)
@@ -58,13 +63,13 @@ final class WorkerServer: Sendable {
                 do { request = try WireProtocol.decode(WireRequest.self, from: frame.header) } catch {
                     Self.fail("\(error)")
                 }
-                group.addTask { self.answer(request, frame.payload) }
+                group.addTask { await self.answer(request, frame.payload) }
                 running += 1
             }
         }
     }
 
-    private func answer(_ request: WireRequest, _ payload: Data) {
+    private func answer(_ request: WireRequest, _ payload: Data) async {
         var response = WireResponse(id: request.id)
         var blobs: [Data] = []
         do throws(DeriveError) {
@@ -88,6 +93,8 @@ final class WorkerServer: Sendable {
                     throw .workerFailed("assetbuild-vips could not read request \(request.id): \(error); "
                                         + "install assetbuild and assetbuild-vips from the same build")
                 }
+                if spec.format == .avif { try await avif.acquire() }
+                defer { if spec.format == .avif { avif.release() } }
                 blobs = [try ImageDeriver.derive(inputs[0], spec: spec)]
             }
         } catch {

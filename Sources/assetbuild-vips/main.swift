@@ -7,7 +7,9 @@
 // assetbuild's. Keeping libvips in its own process keeps its 66 shared libraries out of every
 // assetbuild start (a no-op build must stay fast), and a crash in a codec out of the build.
 //
-//   assetbuild-vips [--jobs N]    serve requests, N derivations at once (default: the cores)
+//   assetbuild-vips [--jobs N] [--avif-jobs M]
+//                                 serve requests, N derivations at once (default: the cores),
+//                                 M of them AVIF encodes (default: N / 2, at least 1)
 //   assetbuild-vips --version     print the protocol and libvips versions
 import AssetBuildDerive
 import AssetBuildDeriveWorker
@@ -16,7 +18,7 @@ import Foundation
 func usage(_ message: String) -> Never {
     FileHandle.standardError.write(Data("""
         assetbuild-vips: \(message)
-        usage: assetbuild-vips [--jobs N] | --version
+        usage: assetbuild-vips [--jobs N] [--avif-jobs M] | --version
         It serves assetbuild's derived images over stdin/stdout and is started by assetbuild, not by hand.
 
         """.utf8))
@@ -24,6 +26,7 @@ func usage(_ message: String) -> Never {
 }
 
 var jobs = ProcessInfo.processInfo.activeProcessorCount
+var avifJobs: Int?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -33,6 +36,9 @@ while let argument = arguments.popFirst() {
     case "--jobs":
         guard let value = arguments.popFirst().flatMap(Int.init), value > 0 else { usage("--jobs needs a number above 0") }
         jobs = value
+    case "--avif-jobs":
+        guard let value = arguments.popFirst().flatMap(Int.init), value > 0 else { usage("--avif-jobs needs a number above 0") }
+        avifJobs = value
     case "--help", "-h":
         usage("serves derived images")
     default:
@@ -40,5 +46,5 @@ while let argument = arguments.popFirst() {
     }
 }
 
-await WorkerServer(jobs: jobs).run()
+await WorkerServer(jobs: jobs, avifJobs: avifJobs ?? max(1, jobs / 2)).run()
 exit(0)

@@ -7,7 +7,7 @@
 //       `workers` derivations at a time, and prints one line: "derived N files in S s";
 //       --variants ig,og limits it to some variants (for profiling one of them);
 //       --worker PATH sends them through VipsWorkerClient to that assetbuild-vips (started with
-//       --jobs WORKERS) instead, and also prints "rss client_kb=… worker_kb=…" (peaks of both)
+//       --jobs WORKERS, and --avif-jobs N if given) instead, and also prints "rss client_kb=… worker_kb=…" (peaks of both)
 import AssetBuildDerive
 import AssetBuildDeriveWorker
 import AssetBuildImaging
@@ -120,7 +120,8 @@ func derive(_ options: [String: String], sources: [String]) async throws {
         }
     }
     // The worker: its client keeps 2 x workers requests on the pipe, so as many tasks feed it.
-    let client = options["worker"].map { VipsWorkerClient(executable: $0, arguments: ["--jobs", String(workers)], maxInFlight: 2 * workers) }
+    let workerArguments = ["--jobs", String(workers)] + (options["avif-jobs"].map { ["--avif-jobs", $0] } ?? [])
+    let client = options["worker"].map { VipsWorkerClient(executable: $0, arguments: workerArguments, maxInFlight: 2 * workers) }
     let toolchain: any DeriveToolchain = client ?? InProcessDeriveToolchain(concurrency: workers)
     let start = ContinuousClock.now
     let counter = JobCounter()
