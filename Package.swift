@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "assetbuild", targets: ["assetbuild"]),
         .executable(name: "fake-ark", targets: ["fake-ark"]),
+        .executable(name: "assetbuild-vips", targets: ["assetbuild-vips"]),
         .library(name: "AssetBuildCore", targets: ["AssetBuildCore"]),
     ],
     dependencies: [
@@ -41,6 +42,11 @@ let package = Package(
         // 23 ms to every start (a no-op build included). The engine will load it only when a
         // target derives something (issue 10).
         .target(name: "AssetBuildDerive", dependencies: ["AssetBuildDeriveSpec", "CVips"]),
+        // The pipe to the libvips worker: its wire format (frames of a JSON header and raw bytes)
+        // and the client `VipsWorkerClient`, which `assetbuild` uses without linking libvips.
+        .target(name: "AssetBuildDeriveWorker", dependencies: ["AssetBuildDeriveSpec", "AssetBuildSupport"]),
+        // The worker itself: AssetBuildDerive (libvips) behind stdin/stdout, started by the client.
+        .executableTarget(name: "assetbuild-vips", dependencies: ["AssetBuildDerive", "AssetBuildDeriveWorker", "CVips"]),
         .target(name: "AssetBuildManifest", dependencies: [
             "AssetBuildImaging", "AssetBuildStorybook", "AssetBuildDeriveSpec", .product(name: "Yams", package: "Yams"),
         ]),
@@ -64,9 +70,12 @@ let package = Package(
             "FakeArk", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // bench/derive.py's Swift runner: ImageDeriver over the issue's five variants, N at a time.
-        .executableTarget(name: "derive-bench", dependencies: ["AssetBuildDerive", "AssetBuildImaging"], path: "bench/derive-bench"),
+        .executableTarget(name: "derive-bench", dependencies: ["AssetBuildDerive", "AssetBuildDeriveWorker", "AssetBuildImaging"],
+                          path: "bench/derive-bench"),
         .testTarget(name: "AssetBuildTests", dependencies: [
-            "AssetBuildCore", "AssetBuildDerive", "FakeArk",
+            "AssetBuildCore", "AssetBuildDerive", "AssetBuildDeriveWorker", "FakeArk",
+            // Built for the worker round-trip tests, which start it as a child process.
+            "assetbuild-vips",
         ], exclude: [
             // Golden manifests and their expected diagnostics, read through #filePath.
             "Fixtures/manifests",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Derived-image benchmark (issue 10): the five channel variants of 100 photo-like 2048x2048 JPEGs
-# through assetbuild's ImageDeriver, the vips command lines and ImageMagick, in one run.
+# through assetbuild's ImageDeriver (in process and in the assetbuild-vips worker), the vips command lines and ImageMagick, in one run.
 # See bench/README.md.
 #
 #   bench/derive.sh                     # 100 sources, 2 at a time
@@ -33,7 +33,9 @@ fi
 
 binary="$repo/.build/release/derive-bench"
 (cd "$repo" && swift build -c release --product derive-bench 2>&1 | tail -1) >&2
+(cd "$repo" && swift build -c release --product assetbuild-vips 2>&1 | tail -1) >&2
 [[ -x "$binary" ]] || { echo "bench/derive.sh: $binary was not built" >&2; exit 2; }
+[[ -x "$repo/.build/release/assetbuild-vips" ]] || { echo "bench/derive.sh: assetbuild-vips was not built" >&2; exit 2; }
 
 export VIPS_WARNING=0  # libvips' CLI warns "ignoring nclx profile" on every AVIF it reads
 exec python3 "$here/derive.py" --bench-binary "$binary" "$@"

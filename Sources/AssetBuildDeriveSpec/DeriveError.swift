@@ -2,7 +2,8 @@ import Foundation
 import AssetBuildSupport
 
 /// Why a derivation failed. Each message says what was wrong and what to do.
-public enum DeriveError: Error, Sendable, Hashable, CustomStringConvertible {
+/// Codable: the `assetbuild-vips` worker sends it back over its pipe (AssetBuildDeriveWorker).
+public enum DeriveError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     /// libvips could not start (its own message); nothing can be derived in this process.
     case libraryUnavailable(String)
     /// The source bytes are not an image libvips can read (its own message).
@@ -15,6 +16,11 @@ public enum DeriveError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownFont(name: String, family: String, suggestion: String?)
     /// A libvips operation failed: its name and libvips' own message.
     case vips(operation: String, message: String)
+    /// The `assetbuild-vips` worker process could not be found or started, died, or broke the
+    /// protocol; the message says which, and what to do. The next request starts a fresh worker.
+    case workerFailed(String)
+    /// The task that asked was cancelled (the build is stopping); the answer was abandoned.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -31,6 +37,10 @@ public enum DeriveError: Error, Sendable, Hashable, CustomStringConvertible {
             return "no installed font has the family '\(family)' (from '\(name)'); \(hint)`fc-list : family` lists the installed families"
         case .vips(let operation, let message):
             return "libvips \(operation) failed: \(message)"
+        case .workerFailed(let message):
+            return message
+        case .cancelled:
+            return "the derivation was cancelled because the build is stopping; run the build again to finish it"
         }
     }
 }

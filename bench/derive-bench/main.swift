@@ -5,10 +5,16 @@
 //   derive-bench derive --out DIR --logo LOGO.png [--workers 2] SOURCE.jpg …
 //       derives the issue's five channel variants of every source through ImageDeriver,
 //       `workers` derivations at a time, and prints one line: "derived N files in S s";
-//       --variants ig,og limits it to some variants (for profiling one of them)
+//       --variants ig,og limits it to some variants (for profiling one of them);
+//       --worker PATH sends them through VipsWorkerClient to that assetbuild-vips (started with
+//       --jobs WORKERS, and --avif-jobs N if given) instead, and also prints "rss client_kb=… worker_kb=…" (peaks of both)
 import AssetBuildDerive
+import AssetBuildDeriveWorker
 import AssetBuildImaging
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("derive-bench: \(message)\n".utf8))
@@ -113,26 +119,40 @@ func derive(_ options: [String: String], sources: [String]) async throws {
             jobs.append((source, "\(out)/\(stem).\(v.suffix)", v.spec))
         }
     }
+    // The worker: its client keeps 2 x workers requests on the pipe, so as many tasks feed it.
+    let workerArguments = ["--jobs", String(workers)] + (options["avif-jobs"].map { ["--avif-jobs", $0] } ?? [])
+    let client = options["worker"].map { VipsWorkerClient(executable: $0, arguments: workerArguments, maxInFlight: 2 * workers) }
+    let toolchain: any DeriveToolchain = client ?? InProcessDeriveToolchain(concurrency: workers)
     let start = ContinuousClock.now
     let counter = JobCounter()
     let work = jobs
     try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<workers {
+        for _ in 0..<(client == nil ? workers : 2 * workers) {
             group.addTask {
                 while true {
                     let i = await counter.take()
                     guard i < work.count else { return }
                     let job = work[i]
                     let source = try Data(contentsOf: URL(fileURLWithPath: job.source))
-                    let bytes = try ImageDeriver.derive(source, spec: job.spec)
+                    let bytes = try await toolchain.derive(source, spec: job.spec)
                     try bytes.write(to: URL(fileURLWithPath: job.output))
                 }
             }
         }
         try await group.waitForAll()
     }
+    let version = try await toolchain.version()
+    await client?.shutdown()
     let seconds = (ContinuousClock.now - start) / .seconds(1)
-    print("derived \(jobs.count) files in \(String(format: "%.2f", seconds)) s with \(workers) workers (libvips \(Vips.version))")
+    let how = client == nil ? "in process" : "through assetbuild-vips"
+    print("derived \(jobs.count) files in \(String(format: "%.2f", seconds)) s with \(workers) workers \(how) (libvips \(version))")
+    if client != nil {
+        // The worker has been reaped: RUSAGE_CHILDREN holds its peak.
+        var own = rusage(), children = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &own)
+        getrusage(RUSAGE_CHILDREN.rawValue, &children)
+        print("rss client_kb=\(own.ru_maxrss) worker_kb=\(children.ru_maxrss)")
+    }
 }
 
 let arguments = CommandLine.arguments
