@@ -85,12 +85,13 @@ public final class VipsWorkerClient: DeriveToolchain {
         return font
     }
 
-    public func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> Data {
+    public func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> DerivedImage {
         var blobs = [source]
         let wire = WireSpec(spec, blobs: &blobs)
         let answer = try await call(.derive, spec: wire, blobs: blobs)
-        guard answer.blobs.count == 1, let output = answer.blobs.first else { throw missing("image", answer.response.id) }
-        return output
+        guard answer.blobs.count == 1, let output = answer.blobs.first,
+              let width = answer.response.width, let height = answer.response.height else { throw missing("image", answer.response.id) }
+        return DerivedImage(data: output, width: width, height: height)
     }
 
     /// Closes the worker's stdin and waits until it has finished what it had and exited (reaped:

@@ -59,6 +59,9 @@ package struct WireResponse: Codable, Sendable {
     package var error: DeriveError?
     /// For `derive`: one blob, the output's bytes.
     package var blobs: [Int] = []
+    /// For `derive`: the size the output came out at.
+    package var width: Int?
+    package var height: Int?
 
     package init(id: UInt64, version: String? = nil, font: ResolvedFont? = nil, error: DeriveError? = nil, blobs: [Int] = []) {
         self.id = id

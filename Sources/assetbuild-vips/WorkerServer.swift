@@ -95,7 +95,9 @@ final class WorkerServer: Sendable {
                 }
                 if spec.format == .avif { try await avif.acquire() }
                 defer { if spec.format == .avif { avif.release() } }
-                blobs = [try ImageDeriver.derive(inputs[0], spec: spec)]
+                let made = try ImageDeriver.make(inputs[0], spec: spec)
+                (response.width, response.height) = (made.width, made.height)
+                blobs = [made.data]
             }
         } catch {
             response.error = error

@@ -134,8 +134,8 @@ func derive(_ options: [String: String], sources: [String]) async throws {
                     guard i < work.count else { return }
                     let job = work[i]
                     let source = try Data(contentsOf: URL(fileURLWithPath: job.source))
-                    let bytes = try await toolchain.derive(source, spec: job.spec)
-                    try bytes.write(to: URL(fileURLWithPath: job.output))
+                    let made = try await toolchain.derive(source, spec: job.spec)
+                    try made.data.write(to: URL(fileURLWithPath: job.output))
                 }
             }
         }

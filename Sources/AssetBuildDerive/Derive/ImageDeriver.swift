@@ -11,6 +11,12 @@ import AssetBuildSupport
 /// and spec give the same bytes on the same libvips.
 public enum ImageDeriver {
     public static func derive(_ source: Data, spec: DeriveSpec) throws(DeriveError) -> Data {
+        try make(source, spec: spec).data
+    }
+
+    /// `derive`, with the size the output came out at (a one-sided size or an `inside` fit decide
+    /// the other side from the source).
+    public static func make(_ source: Data, spec: DeriveSpec) throws(DeriveError) -> DerivedImage {
         try Vips.start()
         try validate(spec)
         // Fonts first: a missing one is an input error, found before any pixel is decoded.
@@ -28,7 +34,8 @@ public enum ImageDeriver {
                 let composed = image
                 image = try Vips.make("extract_band") { cvips_extract_bands(composed.pointer, $0, 0, Int32(composed.bands - 1)) }
             }
-            return try encode(image.toSRGB8(), spec)
+            let final = try image.toSRGB8()
+            return DerivedImage(data: try encode(final, spec), width: final.width, height: final.height)
         }
     }
 

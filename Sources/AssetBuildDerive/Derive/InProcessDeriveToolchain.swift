@@ -21,10 +21,10 @@ public struct InProcessDeriveToolchain: DeriveToolchain {
         try DeriveFonts.resolve(name)
     }
 
-    public func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> Data {
+    public func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> DerivedImage {
         try await slots.acquire()
         defer { slots.release() }
         if Task.isCancelled { throw .cancelled }
-        return try ImageDeriver.derive(source, spec: spec)
+        return try ImageDeriver.make(source, spec: spec)
     }
 }

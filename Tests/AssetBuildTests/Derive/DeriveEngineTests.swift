@@ -81,12 +81,17 @@ import Testing
         let f = try Self.fixture()
         try await f.build()
         try f.edit("a red fox", "a blue fox")
+        let mark = f.reporter.events.count
         let paid = try await f.build()
         #expect(paid == ["hero"])
-        for t in ["hero.og", "hero.ig", "hero.thumb", "card"] {
-            #expect(f.lastDecision(t)?.0 == .run, "\(t)")
-        }
-        #expect(f.lastDecision("poses.sq") == nil)
+        var decided: [String: TargetStatus] = [:]
+        for case let .decided(t, status, _, _) in f.reporter.events.dropFirst(mark) { decided[t] = status }
+        // Decided last once the new image was known; `poses` and its variant are not touched.
+        #expect(decided == ["hero": .run, "hero.og": .run, "hero.ig": .run, "hero.thumb": .run, "card": .run])
+        // Each variant was made again from the new image (and only those).
+        var started: [String] = []
+        for case let .targetStarted(t, _, _) in f.reporter.events.dropFirst(mark) { started.append(t) }
+        #expect(started.sorted() == ["card", "hero", "hero.ig", "hero.og", "hero.thumb"])
     }
 
     @Test func a_source_rebuilt_with_the_same_bytes_derives_nothing_again() async throws {

@@ -38,7 +38,7 @@ import Testing
         }
         #expect(!isUnreapedChild(firstPID), "the dead worker was reaped")
         let output = try await client.derive(source, spec: spec)
-        #expect(try DerivedImageReader.info(output).width == 50)
+        #expect(try DerivedImageReader.info(output.data).width == 50)
         let secondPID = try #require(client.workerPID)
         #expect(secondPID != firstPID)
         #expect(await client.stop() == .exited(0))
@@ -64,7 +64,7 @@ import Testing
         let next = Task { try await client.derive(source, spec: spec) }
         let pid = try #require(stopped.withLock { $0 })
         kill(pid, SIGCONT)
-        #expect(try DerivedImageReader.info(try await next.value).width == 50)
+        #expect(try DerivedImageReader.info(try await next.value.data).width == 50)
         #expect(client.workerPID == pid, "the same worker")
         #expect(await client.stop() == .exited(0))
     }

@@ -27,8 +27,11 @@ import Testing
         ]
         for spec in specs {
             let viaWorker = try await client.derive(source, spec: spec)
-            let inProcess = try ImageDeriver.derive(source, spec: spec)
+            let inProcess = try ImageDeriver.make(source, spec: spec)
             #expect(viaWorker == inProcess, "\(spec.canonicalJSON)")
+            // The size reported is the file's own.
+            let info = try DerivedImageReader.info(viaWorker.data)
+            #expect(viaWorker.width == info.width && viaWorker.height == info.height, "\(spec.canonicalJSON)")
         }
         #expect(await client.stop() == .exited(0))
     }
@@ -67,7 +70,7 @@ import Testing
             for width in widths {
                 group.addTask {
                     let output = try await client.derive(source, spec: DeriveSpec(size: .width(width), format: .png))
-                    let info = try DerivedImageReader.info(output)
+                    let info = try DerivedImageReader.info(output.data)
                     return (width, info.width, info.height)
                 }
             }
@@ -98,7 +101,7 @@ import Testing
         let toolchain = InProcessDeriveToolchain(concurrency: 2)
         let source = DeriveFixtures.photo()
         #expect(try await toolchain.version() == Vips.version)
-        #expect(try await toolchain.derive(source, spec: WorkerFixtures.richSpec) == ImageDeriver.derive(source, spec: WorkerFixtures.richSpec))
+        #expect(try await toolchain.derive(source, spec: WorkerFixtures.richSpec) == ImageDeriver.make(source, spec: WorkerFixtures.richSpec))
         await #expect(throws: DeriveError.self) { try await toolchain.resolveFont("No Such Family Anywhere") }
     }
 
