@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "AssetBuildCore", dependencies: ["AssetBuildReport"]),
         // The thin command-line front end.
         .executableTarget(name: "assetbuild", dependencies: [
-            "AssetBuildCore",
+            "AssetBuildCore", "AssetBuildDeriveWorker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A loopback server that speaks Ark's wire protocol, with its errors and faults.

@@ -12,6 +12,13 @@ public protocol DeriveToolchain: Sendable {
     func resolveFont(_ name: String) async throws(DeriveError) -> ResolvedFont
     /// `source` (an image's bytes) sized, cropped, overlaid and encoded as `spec` says.
     func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> DerivedImage
+    /// Called when the build (or plan) is over: stop what was started for it. A later request
+    /// may start again.
+    func shutdown() async
+}
+
+extension DeriveToolchain {
+    public func shutdown() async {}
 }
 
 /// A derived image: its encoded bytes and the size libvips made it (a one-sided size or an

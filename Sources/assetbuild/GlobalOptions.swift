@@ -1,5 +1,6 @@
 import ArgumentParser
 import AssetBuildCore
+import AssetBuildDeriveWorker
 import Foundation
 
 /// Where the manifest, cache and build directory are; shared by every subcommand.
@@ -89,7 +90,9 @@ struct GlobalOptions: ParsableArguments {
         let (images, text) = ProviderFactory.make(workspace.manifest.provider, override: provider, environment: environment)
         // Pinned URLs are fetched over the same TLS settings as the service.
         let fetcher = CurlURLFetcher(configuration: CurlTransport.configuration(environment: environment))
-        return BuildEngine(workspace: workspace, images: images, text: text, reporter: reporter, fetcher: fetcher)
+        // libvips runs in the assetbuild-vips worker, started only when a target derives.
+        return BuildEngine(workspace: workspace, images: images, text: text, reporter: reporter, fetcher: fetcher,
+                           derive: VipsWorkerClient())
     }
 
     /// Exit 2 before anything is sent when the API key would go where the user has not allowed

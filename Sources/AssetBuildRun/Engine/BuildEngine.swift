@@ -125,6 +125,17 @@ public final class BuildEngine: Sendable {
 
     /// What a build would do, with reasons. Sends nothing and writes nothing.
     public func plan(targets names: [String] = [], force: Bool = false) async throws -> PlanReport {
+        do {
+            let report = try await planBody(targets: names, force: force)
+            await derive?.shutdown()
+            return report
+        } catch {
+            await derive?.shutdown()
+            throw error
+        }
+    }
+
+    private func planBody(targets names: [String], force: Bool) async throws -> PlanReport {
         let order = try workspace.selection(names)
         let cache = try BuildCache.open(directory: workspace.cacheDirectory, clock: clock)
         let facts = try await deriveFacts(order)
@@ -146,7 +157,19 @@ public final class BuildEngine: Sendable {
         try await DeriveFacts.gather(for: order.map { manifest.targets[$0] }, toolchain: derive, manifest: manifest)
     }
 
+    /// Builds, then stops libvips' worker if the build started it.
     public func build(_ options: BuildOptions) async throws -> BuildSummary {
+        do {
+            let summary = try await buildBody(options)
+            await derive?.shutdown()
+            return summary
+        } catch {
+            await derive?.shutdown()
+            throw error
+        }
+    }
+
+    private func buildBody(_ options: BuildOptions) async throws -> BuildSummary {
         let context = context(options)
         let started = clock.now()
         let order = try workspace.selection(options.targets)
