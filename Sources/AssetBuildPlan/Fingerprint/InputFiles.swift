@@ -170,7 +170,8 @@ public final class InputFiles: Sendable {
             return .error("\(what) '\(rel)' not found; paths are relative to the manifest's folder\(didYouMean(rel, directory: directory))",
                           at: location)
         case .notRegular(let kind):
-            return .error("\(what) '\(rel)' is \(kind), not a regular file; \(what)s must be image files", at: location)
+            let advice = what == "reference file" ? "references must be image files" : "name an SVG or PNG file"
+            return .error("\(what) '\(rel)' is \(kind), not a regular file; \(advice)", at: location)
         case .tooLarge(let bytes):
             guard what == "reference file" else {
                 return .error("\(what) '\(rel)' is \(bytes / 1_048_576) MB; at most \(maxContentBytes / 1_048_576) MB is read", at: location)
