@@ -177,7 +177,7 @@ public struct Planner: Sendable {
         let wanted = kind.makesImages ? max(1, resolved.outputs) : 1
         let minimum = kind.minimumImages
         var plan = TargetPlan(target: t.name, status: .run, reasons: [], fingerprint: fp, resolved: resolved, action: action,
-                              imagesToGenerate: kind.makesImages ? wanted : 0, requests: kind.sendsRequest ? 1 : 0,
+                              imagesToGenerate: kind.makesImages && kind.sendsRequest ? wanted : 0, requests: kind.sendsRequest ? 1 : 0,
                               model: kind.model, estimatedCost: 0, detail: resolved.detail)
 
         if action == nil, !forced.contains(t.name), let (adopted, inPlace) = adoptable(kind, key: fp.key) {
@@ -222,7 +222,7 @@ public struct Planner: Sendable {
             // Forced: a whole new result, not a resume; its images replace the recorded ones.
             plan.reasons.append(.forced)
             plan.action = nil
-        } else if let action, have > 0, kind.makesImages {
+        } else if let action, have > 0, kind.makesImages, kind.sendsRequest {
             // Resume: ask only for what did not arrive; what did is kept and never paid for again.
             plan.reasons.append(action.status == .running ? .interrupted(received: have, wanted: wanted) : .failedBefore)
             plan.imagesToGenerate = max(1, wanted - have)

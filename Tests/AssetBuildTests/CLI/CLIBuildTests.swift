@@ -10,14 +10,14 @@ struct CLIBuildTests {
     func brandKitBuilds() async throws {
         let ws = try CLIWorkspace(example: "brand-kit")
         let r = try await ws.buildOK()
-        #expect(try r.summary("built") == 6)
-        #expect(try r.summary("requests") == 6)
-        #expect(try r.summary("images_generated") == 9)
+        #expect(try r.summary("built") == 9)
+        #expect(try r.summary("requests") == 4)
+        #expect(try r.summary("images_generated") == 7)
 
         #expect(ws.dir.files(under: "build") == (Array(brandKitOutputs.keys) + ["assetbuild.json"]).sorted())
         for (path, size) in brandKitOutputs {
             let info = try ImageProbe.probe(try ws.dir.read("build/" + path))
-            #expect(info.format == .jpeg, "\(path)")
+            #expect(info.format == size.format, "\(path)")
             #expect(info.width == size.width && info.height == size.height, "\(path): \(info.width)x\(info.height)")
         }
 
@@ -28,7 +28,7 @@ struct CLIBuildTests {
         var recorded: [String] = []
         for (name, entry) in targets {
             #expect((entry["action_key"] as? String)?.count == 64, "\(name)")
-            #expect(entry["provider"] as? String == "draft")
+            #expect(entry["provider"] as? String == (brandKitGenerated.contains(name) ? "draft" : "local"), "\(name)")
             for o in entry["outputs"] as? [[String: Any]] ?? [] {
                 let path = try #require(o["path"] as? String)
                 recorded.append(path)
@@ -56,13 +56,13 @@ struct CLIBuildTests {
         #expect(before["build/assetbuild.json"] != nil && before[".assetbuild/cache.db"] != nil)
         let r = try await ws.buildOK()
         #expect(try r.summary("requests") == 0)
-        #expect(try r.summary("up_to_date") == 6)
+        #expect(try r.summary("up_to_date") == 9)
         #expect(try r.startedTargets().isEmpty)
         #expect(ws.writeStamps() == before)
 
         let plain = try await ws.build()
         #expect(plain.status == 0)
-        #expect(plain.stderr.contains("all 6 target(s) up to date"), "\(plain)")
+        #expect(plain.stderr.contains("all 9 target(s) up to date"), "\(plain)")
         #expect(ws.writeStamps() == before)
     }
 
@@ -74,17 +74,18 @@ struct CLIBuildTests {
         let r = try await ws.build(["--explain"])
         #expect(r.status == 0, "\(r)")
         let built = r.stderr.split(separator: "\n").filter { $0.hasPrefix("build ") }.map { $0.split(separator: " ")[1] }
-        #expect(built == ["mascot", "poses", "hero"], "\(r)")
+        #expect(built == ["mascot", "poses", "hero", "hero.thumb"], "\(r)")
         #expect(r.requests == 3)
         #expect(r.stderr.contains("explain: mascot: build: prompt changed"), "\(r)")
         #expect(r.stderr.contains("explain: poses: build: upstream 'mascot' rebuilt"), "\(r)")
         #expect(r.stderr.contains("explain: hero: build: upstream 'poses' rebuilt"), "\(r)")
-        #expect(!r.stderr.contains("launch-"), "\(r)")
+        #expect(r.stderr.contains("explain: hero.thumb: build: source image 1 changed"), "\(r)")
+        #expect(!r.stderr.contains("launch"), "\(r)")
 
         // A leaf: only itself.
         try ws.dir.edit("assetbuild.yaml", replacing: "on a sunny desk", with: "on a rainy desk")
         let leaf = try await ws.buildOK()
-        #expect(try leaf.startedTargets() == ["hero"])
+        #expect(try leaf.startedTargets() == ["hero", "hero.thumb"])
         #expect(try leaf.summary("requests") == 1)
         #expect(try leaf.reasons(for: "hero") == ["prompt changed"])
     }
@@ -100,7 +101,7 @@ struct CLIBuildTests {
         try ws.dir.edit("assetbuild.yaml", replacing: "jumping", with: "waving")
         let r = try await ws.buildOK()
         #expect(try r.summary("requests") == 0)
-        #expect(try r.events(named: "target_restored").compactMap { $0["target"] as? String }.sorted() == ["hero", "mascot", "poses"])
+        #expect(try r.events(named: "target_restored").compactMap { $0["target"] as? String }.sorted() == ["hero", "hero.thumb", "mascot", "poses"])
         #expect(try r.reasons(for: "mascot") == ["prompt changed", "restored from cache"])
         #expect(try ws.outputHashes() == original)
     }
@@ -114,7 +115,7 @@ struct CLIBuildTests {
         try ws.dir.remove("build")
         let r = try await ws.buildOK()
         #expect(try r.summary("requests") == 0)
-        #expect(try r.summary("restored") == 6)
+        #expect(try r.summary("restored") == 9)
         #expect(try ws.outputHashes() == original)
         #expect(try ws.dir.read("build/assetbuild.json") == record)
     }
@@ -130,7 +131,7 @@ struct CLIBuildTests {
         #expect(status.status == 0, "\(status)")
         let line = status.stdout.split(separator: "\n").first { $0.hasPrefix("mascot ") } ?? ""
         #expect(line.contains("output 'mascot.jpeg' modified by hand"), "\(status)")
-        #expect(status.stdout.split(separator: "\n").filter { $0.contains("up to date") }.count == 5, "\(status)")
+        #expect(status.stdout.split(separator: "\n").filter { $0.contains("up to date") }.count == 8, "\(status)")
         #expect(try await ws.run(["status", "--check", "--provider", "draft"]).status == 1)
 
         // Issue 14 item 13 (this test used to expect the edit overwritten): the build keeps the
@@ -157,18 +158,18 @@ struct CLIBuildTests {
         try ws.dir.write("my notes", to: "build/notes.txt")
         try ws.dir.write("my own picture", to: "build/social/mine.jpeg")
         let manifest = try ws.dir.text("assetbuild.yaml")
-        let cut = try #require(manifest.range(of: "  launch-banner:"))
+        let cut = try #require(manifest.range(of: "  launch-og:"))
         try ws.dir.write(String(manifest[..<cut.lowerBound]), to: "assetbuild.yaml")
 
         let r = try await ws.buildOK()
         #expect(try r.summary("requests") == 0)
-        #expect(try r.events(named: "output_removed").compactMap { $0["path"] as? String } == ["social/launch-banner.jpeg"])
-        #expect(!ws.dir.exists("build/social/launch-banner.jpeg"))
+        #expect(try r.events(named: "output_removed").compactMap { $0["path"] as? String } == ["social/launch-og.jpeg"])
+        #expect(!ws.dir.exists("build/social/launch-og.jpeg"))
         #expect(try ws.dir.text("build/notes.txt") == "my notes")
         #expect(try ws.dir.text("build/social/mine.jpeg") == "my own picture")
-        #expect(ws.dir.exists("build/social/launch-square.jpeg"))
-        #expect(try ws.record().targets["launch-banner"] == nil)
-        #expect(!(try ws.dir.text("assetbuild.lock")).contains("launch-banner"))
+        #expect(ws.dir.exists("build/social/launch.post.jpeg"))
+        #expect(try ws.record().targets["launch-og"] == nil)
+        #expect(!(try ws.dir.text("assetbuild.lock")).contains("launch-og"))
     }
 
     @Test("changed reference bytes rebuild the target; touching the file does not")
@@ -183,7 +184,7 @@ struct CLIBuildTests {
 
         try ws.dir.write(try PNGCodec.encode(RGBImage(width: 64, height: 64, color: RGBColor(10, 200, 30))), to: "refs/product.png")
         let changed = try await ws.buildOK()
-        #expect(try changed.startedTargets() == ["hero"])
+        #expect(try changed.startedTargets() == ["hero", "hero.thumb"])
         #expect(try changed.reasons(for: "hero") == ["reference 'refs/product.png' changed"])
     }
 
@@ -200,15 +201,15 @@ struct CLIBuildTests {
 
         let plan = try await ws.run(["plan", "--provider", "draft"])
         #expect(plan.status == 0, "\(plan)")
-        #expect(plan.stdout.contains("mascot         build: never built  [1 image]"), "\(plan)")
-        #expect(plan.stdout.contains("6 request(s), up to 9 image(s) to generate, estimated $0.36"), "\(plan)")
-        #expect(plan.stdout.contains("doubao-seedream-4-5-251128: 9 image(s), $0.36"), "\(plan)")
+        #expect(plan.stdout.contains("mascot        build: never built  [1 image]"), "\(plan)")
+        #expect(plan.stdout.contains("4 request(s), up to 7 image(s) to generate, estimated $0.28"), "\(plan)")
+        #expect(plan.stdout.contains("doubao-seedream-4-5-251128: 7 image(s), $0.28"), "\(plan)")
         #expect(try await ws.run(["status", "--check", "--provider", "draft"]).status == 1)
 
         try await ws.buildOK()
         #expect(try await ws.run(["status", "--check", "--provider", "draft"]).status == 0)
         let upToDate = try await ws.run(["plan", "--provider", "draft"])
-        #expect(upToDate.stdout.contains("all 6 target(s) up to date; nothing to do"), "\(upToDate)")
+        #expect(upToDate.stdout.contains("all 9 target(s) up to date; nothing to do"), "\(upToDate)")
 
         try ws.dir.edit("assetbuild.yaml", replacing: "waving", with: "jumping")
         let before = ws.writeStamps()
@@ -230,13 +231,13 @@ struct CLIBuildTests {
         try ws.dir.write("mine", to: "build/keep.txt")
         let clean = try await ws.run(["clean"])
         #expect(clean.status == 0, "\(clean)")
-        #expect(clean.stdout.contains("removed 9 output file(s)"), "\(clean)")
+        #expect(clean.stdout.contains("removed 12 output file(s)"), "\(clean)")
         #expect(ws.dir.files(under: "build") == ["keep.txt"])
         #expect(!ws.dir.files(under: ".assetbuild/objects").isEmpty)
 
         let r = try await ws.buildOK()
         #expect(try r.summary("requests") == 0)
-        #expect(try r.summary("restored") == 6)
+        #expect(try r.summary("restored") == 9)
         #expect(try ws.outputHashes().filter { $0.key != "keep.txt" } == original)
     }
 }

@@ -108,9 +108,9 @@ struct CLICommandTests {
         try ws.dir.edit("assetbuild.yaml", replacing: "    size: 2048x2048\n\n  poses:", with: "    sise: 2048x2048\n\n  poses:")
         let manifest = try await ws.build()
         #expect(manifest.status == 2, "\(manifest)")
-        #expect(manifest.stderr.contains("assetbuild.yaml:27:5: error: unknown key 'sise'; did you mean 'size'?\n    sise: 2048x2048\n    ^"), "\(manifest)")
+        #expect(manifest.stderr.contains("assetbuild.yaml:29:5: error: unknown key 'sise'; did you mean 'size'?\n    sise: 2048x2048\n    ^"), "\(manifest)")
         let validate = try await ws.run(["validate"])
-        #expect(validate.status == 2 && validate.stderr.contains("assetbuild.yaml:27:5: error:"), "\(validate)")
+        #expect(validate.status == 2 && validate.stderr.contains("assetbuild.yaml:29:5: error:"), "\(validate)")
 
         #expect(!ws.dir.exists("build"), "nothing is built after a usage error")
         #expect((try? ws.dir.read("assetbuild.lock")) == lock)
@@ -160,12 +160,12 @@ struct CLICommandTests {
         #expect(names.last == "finished")
         #expect(names.filter { $0 == "finished" }.count == 1)
         let images = try r.events(named: "image_received")
-        #expect(images.count == 9)
+        #expect(images.count == 7)
         #expect(images.allSatisfy { ($0["width"] as? Int ?? 0) > 0 && ($0["index"] as? Int ?? 0) >= 1 })
-        #expect(try r.events(named: "target_finished").count == 6)
+        #expect(try r.events(named: "target_finished").count == 9)
         let finished = try r.finished()
-        #expect(finished["requests"] as? Int == 6)
-        #expect(finished["built"] as? Int == 6)
+        #expect(finished["requests"] as? Int == 4)
+        #expect(finished["built"] as? Int == 9)
         #expect(finished["interrupted"] as? Bool == false)
         #expect(!r.stderr.contains("{\""), "events go to stdout only")
     }
@@ -176,7 +176,9 @@ struct CLICommandTests {
         let dot = try await ws.run(["graph"])
         #expect(dot.status == 0)
         for line in ["digraph assetbuild {", "\"mascot\" -> \"poses\";", "\"poses\" -> \"hero\";",
-                     "\"refs/product.png\" -> \"hero\";", "\"refs/logo.png\" -> \"launch-banner\";",
+                     "\"refs/product.png\" -> \"hero\";", "\"refs/logo.png\" -> \"launch\";",
+                     "\"launch\" -> \"launch.post\";", "\"refs/logo.svg\" -> \"launch-og\";",
+                     "\"launch.post\" [label=\"launch.post\\n1080x1080 jpeg\"];",
                      "\"poses\" [label=\"poses\\n4 images\"];", "\"refs/logo.png\" [shape=note];"] {
             #expect(dot.stdout.contains(line), "missing \(line) in\n\(dot.stdout)")
         }
@@ -196,7 +198,8 @@ struct CLICommandTests {
             guard parts.count == 3, parts[1] == "-->" else { return nil }
             return "\(names[String(parts[0])] ?? "?") -> \(names[String(parts[2])] ?? "?")"
         })
-        #expect(edges.isSuperset(of: ["mascot -> poses", "poses -> hero", "refs/product.png -> hero", "refs/logo.png -> launch-square"]),
+        #expect(edges.isSuperset(of: ["mascot -> poses", "poses -> hero", "refs/product.png -> hero", "refs/logo.png -> launch",
+                                   "launch -> launch-og", "refs/logo.svg -> launch-og"]),
                 "\(edges)\n\(mermaid.stdout)")
     }
 
@@ -209,12 +212,12 @@ struct CLICommandTests {
         let rb = try await b.finish(timeout: .seconds(120))
         #expect(ra.status == 0, "\(ra)")
         #expect(rb.status == 0, "\(rb)")
-        #expect(try ra.summary("requests") + rb.summary("requests") == 6, "each image is paid for once")
+        #expect(try ra.summary("requests") + rb.summary("requests") == 4, "each image is paid for once")
         let verify = try await ws.run(["cache", "verify"])
         #expect(verify.status == 0 && verify.stdout.contains("cache ok"), "\(verify)")
         let third = try await ws.buildOK()
         #expect(try third.summary("requests") == 0)
-        #expect(try third.summary("up_to_date") == 6)
+        #expect(try third.summary("up_to_date") == 9)
         for (path, _) in brandKitOutputs { #expect(ws.dir.exists("build/" + path)) }
     }
 
@@ -234,7 +237,7 @@ struct CLICommandTests {
         lock.release()
         let r = try await child.finish(timeout: .seconds(120))
         #expect(r.status == 0, "\(r)")
-        #expect(r.requests == 6)
+        #expect(r.requests == 4)
     }
 
     @Test("piped output and NO_COLOR have no escape codes; a terminal gets colour unless NO_COLOR")

@@ -16,7 +16,7 @@ struct CLILockAdoptionTests {
 
         let status = try await ws.run(["status", "--check", "--provider", "draft"])
         #expect(status.status == 0, "\(status)")
-        #expect(status.stdout.contains("mascot         up to date: outputs match assetbuild.lock"), "\(status)")
+        #expect(status.stdout.contains("mascot        up to date: outputs match assetbuild.lock"), "\(status)")
 
         let build = try await ws.buildOK(["--explain"])
         #expect(build.requests == 0)
@@ -38,8 +38,10 @@ struct CLILockAdoptionTests {
         let ws = try CLIWorkspace(example: "brand-kit")
         try await ws.buildOK()
         try ws.dir.remove(".assetbuild")
-        try ws.dir.write(Data("not the committed image".utf8), to: "build/social/launch-story.jpeg")
+        try ws.dir.write(Data("not the committed image".utf8), to: "build/social/launch.story.jpeg")
         let r = try await ws.buildOK()
-        #expect(try r.startedTargets() == ["launch-story"])
+        // A derived output is made again from its adopted source, locally: no request.
+        #expect(try r.startedTargets() == ["launch.story"])
+        #expect(r.requests == 0)
     }
 }
