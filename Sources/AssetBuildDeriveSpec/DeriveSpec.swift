@@ -57,6 +57,15 @@ public enum DeriveSize: Sendable, Hashable, CustomStringConvertible {
         case .height(let h): return "x\(h)"
         }
     }
+
+    /// As people say it, for `graph` and the gallery: `1080x1080`, `320 wide`, `120 high`.
+    public var spoken: String {
+        switch self {
+        case .exact: return description
+        case .width(let w): return "\(w) wide"
+        case .height(let h): return "\(h) high"
+        }
+    }
 }
 
 /// How a source is fitted into an exact size.

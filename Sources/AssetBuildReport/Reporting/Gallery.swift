@@ -41,7 +41,7 @@ public enum Gallery {
             // A variant sits under its source's card, named by what it is for.
             let derived = t.derived.map { d in
                 "<p class=\"derived\">\(d.variant != nil ? "variant of" : "derived from") \(esc(d.source.value.spelling))"
-                    + " · \(esc(d.size.description)) \(esc(d.format.rawValue)) · made locally, no cost</p>"
+                    + " · \(esc(d.size.spoken)) \(esc(d.format.rawValue)) · made locally, no cost</p>"
             } ?? ""
             cards += """
             <article class="card\(stale ? " stale" : "")\(t.derived?.variant != nil ? " variant" : "")">

@@ -90,13 +90,7 @@ enum GraphPrinter {
         case .text: return "text"
         case .book: return "book"
         case .derived(let d):
-            let size: String
-            switch d.size {
-            case .exact: size = d.size.description
-            case .width(let w): size = "\(w) wide"
-            case .height(let h): size = "\(h) high"
-            }
-            let what = "\(size) \(d.format.rawValue)"
+            let what = "\(d.size.spoken) \(d.format.rawValue)"
             return d.images > 1 ? "\(d.images) × \(what)" : what
         }
     }
