@@ -4,8 +4,11 @@ server with no latency, through the real Ark client (libcurl, SSE, base64 decodi
 writes). Prints wall time, the client's overhead per image, and the build's peak RSS.
 
     bench/stream.py [--images 500] [--group 10] [--size 2048x2048]
+    bench/stream.py --assetbuild OTHER/.build/release/assetbuild     # another build of the client
+    bench/stream.py --images 50 --wrap "valgrind --tool=callgrind --callgrind-out-file=cg.out"
 
-Uses the release binaries (.build/release/assetbuild and fake-ark; built if missing)."""
+Uses the release binaries (.build/release/assetbuild and fake-ark; built if missing). `--wrap`
+runs the client under a tool (callgrind counts instructions, whatever the machine's load)."""
 import argparse, os, resource, shutil, socket, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,8 +35,12 @@ def main():
     ap.add_argument("--size", default="2048x2048")
     ap.add_argument("--response-format", default="b64_json", choices=["b64_json", "url"])
     ap.add_argument("--small-images", action="store_true", help="the fake's smooth 80 KB JPEGs instead of photo-sized ones")
+    ap.add_argument("--assetbuild", help="the client binary (default: this checkout's release build)")
+    ap.add_argument("--fake-ark", help="the server binary (default: this checkout's release build)")
+    ap.add_argument("--wrap", default="", help="a command prefix for the client, e.g. valgrind --tool=callgrind")
     args = ap.parse_args()
-    assetbuild, fake = release_binaries()
+    assetbuild, fake = release_binaries() if not (args.assetbuild and args.fake_ark) else (None, None)
+    assetbuild, fake = os.path.abspath(args.assetbuild or assetbuild), os.path.abspath(args.fake_ark or fake)
     work = tempfile.mkdtemp(prefix="assetbuild-stream-")
     groups = args.images // args.group
     with open(os.path.join(work, "assetbuild.yaml"), "w") as f:
@@ -52,7 +59,7 @@ def main():
         env = dict(os.environ, ARK_API_KEY="bench-key", ARK_BASE_URL="http://127.0.0.1:%d/api/v3" % port, CI="1")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        run = subprocess.run([assetbuild, "build", "--json"], cwd=work, env=env, capture_output=True, text=True)
+        run = subprocess.run(args.wrap.split() + [assetbuild, "build", "--json"], cwd=work, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if run.returncode != 0:

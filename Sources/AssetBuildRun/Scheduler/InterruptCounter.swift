@@ -7,9 +7,9 @@ import AssetBuildManifest
 import AssetBuildPlan
 import AssetBuildProviders
 
-/// Counts Ctrl-C (SIGINT/SIGTERM) arrivals for the CLI's signal handlers, which run on a
-/// concurrent queue: the first arrival cancels the build, every later one quits at once. Exactly
-/// one arrival is ever told to cancel, however the handlers interleave.
+/// Counts Ctrl-C (SIGINT/SIGTERM) arrivals for the CLI's interrupt watcher: the first arrival
+/// cancels the work, every later one quits at once. Exactly one arrival is ever told to cancel,
+/// whichever threads record them.
 public final class InterruptCounter: Sendable {
     public enum Action: Sendable, Equatable {
         /// The first interrupt: cancel the build, keeping what arrived.

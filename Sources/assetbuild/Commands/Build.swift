@@ -1,7 +1,6 @@
 import ArgumentParser
 import AssetBuildCore
 import Foundation
-import Synchronization
 
 struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,59 +68,13 @@ struct Build: AsyncParsableCommand {
         options.reportManifestWarnings = json
         options.command = (["assetbuild"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let opts = options
-        // The build starts once Ctrl-C is handled, so a Ctrl-C after its first line (say, "waiting
-        // for the build lock") always cancels it rather than killing the process or being lost.
-        let (handled, start) = AsyncStream<Never>.makeStream()
-        let task = Task {
-            for await _ in handled {}
-            return try await engine.build(opts)
-        }
-        let interrupts = InterruptHandler { task.cancel() }
-        defer { interrupts.stop() }
-        start.finish()
         do {
-            _ = try await task.value
+            _ = try await InterruptHandler.run { try await engine.build(opts) }
         } catch is CancellationError {
             // Ctrl-C before any target ran (waiting for the build lock, or downloading pinned URLs):
             // an interrupted build once targets run reports what arrived through `BuildFailed`.
             FileHandle.standardError.write(Data("assetbuild: interrupted before the build started; nothing was built\n".utf8))
             throw ExitCode(1)
         }
-    }
-}
-
-/// First Ctrl-C cancels the build (what arrived is kept, in-flight requests are abandoned);
-/// a second one exits at once. `notice` is printed on the first (none when nil).
-final class InterruptHandler: Sendable {
-    private let sources: Mutex<[any DispatchSourceSignal]>
-
-    init(notice: String? = "\nassetbuild: interrupted; keeping what arrived (Ctrl-C again to quit now)\n",
-         onInterrupt: @escaping @Sendable () -> Void) {
-        let counter = InterruptCounter()
-        var made: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                switch counter.record() {
-                case .exit:
-                    _exit(130)
-                case .cancel:
-                    if let notice { FileHandle.standardError.write(Data(notice.utf8)) }
-                    onInterrupt()
-                }
-            }
-            source.resume()
-            made.append(source)
-        }
-        sources = Mutex(made)
-    }
-
-    func stop() {
-        sources.withLock { all in
-            for s in all { s.cancel() }
-        }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -38,25 +38,18 @@ struct Clean: AsyncParsableCommand {
 /// left alone); a second Ctrl-C quits outright.
 func takeBuildLock(_ cache: BuildCache, command: String, untouched: String) async throws -> BuildLock {
     let directory = cache.directory
-    // The wait starts once Ctrl-C is handled, so a Ctrl-C after the "waiting" line always cancels it.
-    let (handled, start) = AsyncStream<Never>.makeStream()
-    let waiting = Task {
-        for await _ in handled {}
-        return try await cache.acquireBuildLock(command: command, wait: true, clock: SystemClock()) { holder in
-            FileHandle.standardError.write(Data((holder.waitingMessage(cacheDirectory: directory) + "\n").utf8))
-        }
-    }
-    let interrupts = InterruptHandler(notice: nil) { waiting.cancel() }
-    defer { interrupts.stop() }
-    start.finish()
     do {
-        let lock = try await waiting.value
-        // Ctrl-C just as the lock came free: stop all the same.
-        guard !waiting.isCancelled else {
-            lock.release()
-            throw CancellationError()
+        return try await InterruptHandler.run(notice: nil) {
+            let lock = try await cache.acquireBuildLock(command: command, wait: true, clock: SystemClock()) { holder in
+                FileHandle.standardError.write(Data((holder.waitingMessage(cacheDirectory: directory) + "\n").utf8))
+            }
+            // Ctrl-C just as the lock came free: stop all the same.
+            guard !Task.isCancelled else {
+                lock.release()
+                throw CancellationError()
+            }
+            return lock
         }
-        return lock
     } catch is CancellationError {
         FileHandle.standardError.write(Data("assetbuild: interrupted while waiting for the build lock; \(untouched)\n".utf8))
         throw ExitCode(1)
