@@ -72,6 +72,8 @@ enum PlanPrinter {
             if !p.reasons.isEmpty { line += ": " + p.reasons.map(\.description).joined(separator: "; ") }
             if p.status == .run || p.status == .pending, p.imagesToGenerate > 0 {
                 line += "  [" + (p.detail ?? "\(p.imagesToGenerate) image\(p.imagesToGenerate == 1 ? "" : "s")") + "]"
+            } else if p.status == .run, p.requests == 0 {
+                line += "  [made locally, $0]"
             }
             out += line + "\n"
         }
@@ -80,8 +82,10 @@ enum PlanPrinter {
             out += "\nall \(report.targets.count) target(s) up to date; nothing to do\n"
             return out
         }
+        let local = report.targets.filter { ($0.status == .run || $0.status == .pending) && $0.requests == 0 }.count
         out += "\n\(report.targets.count - upToDate) of \(report.targets.count) target(s) to build or restore: "
             + "\(report.requests) request(s), up to \(report.imagesToGenerate) image(s) to generate"
+            + (local > 0 ? ", \(local) made locally at no cost" : "")
         let costs = report.costByModel
         if !costs.isEmpty, report.estimatedCost > 0 {
             out += String(format: ", estimated $%.2f", report.estimatedCost) + "\n"

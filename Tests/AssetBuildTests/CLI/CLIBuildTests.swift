@@ -202,7 +202,7 @@ struct CLIBuildTests {
         let plan = try await ws.run(["plan", "--provider", "draft"])
         #expect(plan.status == 0, "\(plan)")
         #expect(plan.stdout.contains("mascot        build: never built  [1 image]"), "\(plan)")
-        #expect(plan.stdout.contains("4 request(s), up to 7 image(s) to generate, estimated $0.28"), "\(plan)")
+        #expect(plan.stdout.contains("4 request(s), up to 7 image(s) to generate, 5 made locally at no cost, estimated $0.28"), "\(plan)")
         #expect(plan.stdout.contains("doubao-seedream-4-5-251128: 7 image(s), $0.28"), "\(plan)")
         #expect(try await ws.run(["status", "--check", "--provider", "draft"]).status == 1)
 
@@ -220,7 +220,7 @@ struct CLIBuildTests {
         #expect(ws.writeStamps() == before)
         #expect(try await ws.run(["status", "--check", "--provider", "draft"]).status == 1)
         let stalePlan = try await ws.run(["plan", "--provider", "draft"])
-        #expect(stalePlan.stdout.contains("3 request(s), up to 6 image(s) to generate, estimated $0.24"), "\(stalePlan)")
+        #expect(stalePlan.stdout.contains("3 request(s), up to 6 image(s) to generate, 1 made locally at no cost, estimated $0.24"), "\(stalePlan)")
     }
 
     @Test("clean removes outputs but keeps the cache; the next build restores with no request")

@@ -69,6 +69,35 @@ struct CLIGoldenTests {
         try await golden(ws, ["status"], "11-status-after-rebuild")
     }
 
+    /// Variants and derived targets, as plan, status and --explain say them: made locally, no
+    /// request, and a variant edit that derives one file again. A chain again, for a fixed order.
+    static let derivedManifest = """
+        version: 1
+        provider: {name: draft}
+        defaults: {model: doubao-seedream-4-0-250828, size: 1280x720}
+        targets:
+          logo:
+            prompt: "A round teal logo on a white background"
+            variants:
+              sq: {size: 64x64, format: webp, quality: 80}
+          card:
+            from: logo.sq
+            size: 64x32
+            format: png
+        """
+
+    @Test("plan, build --explain and status with a variant and a derived target, before and after a variant edit")
+    func derivedSession() async throws {
+        let ws = try CLIWorkspace(manifest: Self.derivedManifest)
+        try await golden(ws, ["plan"], "01-plan-before-build", folder: "derived")
+        try await golden(ws, ["build", "--explain"], "02-build-explain", folder: "derived")
+        try await golden(ws, ["status"], "03-status-after-build", folder: "derived")
+        try ws.dir.edit("assetbuild.yaml", replacing: "quality: 80", with: "quality: 60")
+        try await golden(ws, ["plan"], "04-plan-after-variant-edit", folder: "derived")
+        try await golden(ws, ["build", "--explain"], "05-build-explain-after-variant-edit", folder: "derived")
+        try await golden(ws, ["status"], "06-status-after-rebuild", folder: "derived")
+    }
+
     @Test("every --help, nested subcommands included")
     func help() async throws {
         let dir = try TestDirectory("cli-help")
@@ -92,11 +121,11 @@ struct CLIGoldenTests {
     // MARK: - Support
 
     /// Runs `assetbuild ARGS` in the workspace and compares the rendering with `session/NAME.txt`.
-    func golden(_ ws: CLIWorkspace, _ args: [String], _ name: String,
+    func golden(_ ws: CLIWorkspace, _ args: [String], _ name: String, folder: String = "session",
                 sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
         let r = try await ws.run(args, environment: Self.environment)
         try ManifestSnapshot.assert(Self.render(["assetbuild"] + args, r, workspace: ws.path),
-                                    golden: Self.goldens.appendingPathComponent("session/\(name).txt"),
+                                    golden: Self.goldens.appendingPathComponent("\(folder)/\(name).txt"),
                                     sourceLocation: sourceLocation)
     }
 
