@@ -115,6 +115,7 @@ public enum ManifestLoader {
         files.allow(provider.allowOutside, directory: directory)
         let resolver = TargetResolver(provider: provider, directory: directory, files: files)
         let derived = DerivedTargetParser(templates: templates)
+        let textDefaults = defaults.textDefaults(), imageDefaults = defaults.imageDefaults()
         if let t = value("targets") {
             if let entries = tree.entries(of: t, context: "'targets'") {
                 if entries.isEmpty { tree.error("'targets' is empty; declare at least one target", at: t) }
@@ -138,7 +139,7 @@ public enum ManifestLoader {
                     let own = TargetOptions.parse(e.value, context: "target '\(e.key)'", allowOutput: true,
                                                   templates: templates, tree: &tree)
                     let isText = own.kind?.value == "text"
-                    let options = own.overlaying(isText ? defaults.textDefaults() : defaults.imageDefaults())
+                    let options = own.overlaying(isText ? textDefaults : imageDefaults)
                     let kind = resolver.resolve(name: e.key, location: location, options: options, tree: &tree)
                     if let kind {
                         targets.append(Target(name: e.key, location: location, kind: kind, deps: options.deps ?? [],
@@ -146,7 +147,8 @@ public enum ManifestLoader {
                         outputs.append((e.key, options))
                     }
                     // Variants follow their target; a broken target's variants are still checked.
-                    if let (keyNode, v) = DerivedTargetParser.variantsEntry(of: e.value) {
+                    // (`written` holds every key of the mapping: most targets have no variants.)
+                    if own.written.contains("variants"), let (keyNode, v) = DerivedTargetParser.variantsEntry(of: e.value) {
                         if isText {
                             tree.error("'variants' are sizes and formats of an image target's pictures; '\(e.key)' is a text target", at: keyNode,
                                        notes: ["to draw its text on an image, declare a target with 'from: IMAGE' and an overlay {text: \"${\(e.key).FIELD}\", …}"])
