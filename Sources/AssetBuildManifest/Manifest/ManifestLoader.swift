@@ -127,12 +127,12 @@ public enum ManifestLoader {
                         tree.error("target name '\(e.key)' must start with a lowercase letter or digit and use only a-z, 0-9, '_' and '-'\(suggestion)",
                                    at: e.keyNode)
                     }
-                    if case .mapping(let m) = e.value, let sb = m["storybook"] {
+                    if case .mapping(let m) = e.value, let sb = lookUp("storybook", in: m) {
                         targets += expandStorybook(e.key, location: location, target: e.value, storybook: sb,
                                                    defaults: defaults, resolver: resolver, templates: templates, tree: &tree)
                         continue
                     }
-                    if case .mapping(let m) = e.value, m["from"] != nil {
+                    if case .mapping(let m) = e.value, lookUp("from", in: m) != nil {
                         if let t = derived.derivedTarget(name: e.key, location: location, node: e.value, tree: &tree) { targets.append(t) }
                         continue
                     }
@@ -186,6 +186,13 @@ public enum ManifestLoader {
             throw DiagnosticsError(sorted(tree.diagnostics + extra), sources: [file: redactingSecrets(text)])
         }
         return manifest
+    }
+
+    /// `m[key]`, asked only when a key of `m` is spelt `key`: Yams' subscript makes a node and
+    /// compares it, tags resolved, with every key, which costs more than reading the spellings.
+    private static func lookUp(_ key: String, in m: Node.Mapping) -> Node? {
+        guard m.indices.contains(where: { m[$0].key.scalar?.string == key }) else { return nil }
+        return m[key]
     }
 
     /// A `storybook:` target: its mapping may hold only `storybook`, `deps` and `description`.
