@@ -25,7 +25,8 @@ package struct DerivedTargetParser {
     /// The `variants:` entry of a target's mapping, if it has one.
     package static func variantsEntry(of target: Node) -> (keyNode: Node, value: Node)? {
         guard case .mapping(let m) = target else { return nil }
-        return m.first { $0.key.scalar?.string == "variants" }.map { ($0.key, $0.value) }
+        // By index: iterating a Yams mapping copies all its pairs into a new array first.
+        return m.firstIndex { $0.key.scalar?.string == "variants" }.map { (m[$0].key, m[$0].value) }
     }
 
     /// The variant targets written under `targets:` (`hero.og`), also those that fail to load: a

@@ -115,6 +115,7 @@ public enum ManifestLoader {
         files.allow(provider.allowOutside, directory: directory)
         let resolver = TargetResolver(provider: provider, directory: directory, files: files)
         let derived = DerivedTargetParser(templates: templates)
+        let textDefaults = defaults.textDefaults(), imageDefaults = defaults.imageDefaults()
         if let t = value("targets") {
             if let entries = tree.entries(of: t, context: "'targets'") {
                 if entries.isEmpty { tree.error("'targets' is empty; declare at least one target", at: t) }
@@ -126,19 +127,19 @@ public enum ManifestLoader {
                         tree.error("target name '\(e.key)' must start with a lowercase letter or digit and use only a-z, 0-9, '_' and '-'\(suggestion)",
                                    at: e.keyNode)
                     }
-                    if case .mapping(let m) = e.value, let sb = m["storybook"] {
+                    if case .mapping(let m) = e.value, let sb = lookUp("storybook", in: m) {
                         targets += expandStorybook(e.key, location: location, target: e.value, storybook: sb,
                                                    defaults: defaults, resolver: resolver, templates: templates, tree: &tree)
                         continue
                     }
-                    if case .mapping(let m) = e.value, m["from"] != nil {
+                    if case .mapping(let m) = e.value, lookUp("from", in: m) != nil {
                         if let t = derived.derivedTarget(name: e.key, location: location, node: e.value, tree: &tree) { targets.append(t) }
                         continue
                     }
                     let own = TargetOptions.parse(e.value, context: "target '\(e.key)'", allowOutput: true,
                                                   templates: templates, tree: &tree)
                     let isText = own.kind?.value == "text"
-                    let options = own.overlaying(isText ? defaults.textDefaults() : defaults.imageDefaults())
+                    let options = own.overlaying(isText ? textDefaults : imageDefaults)
                     let kind = resolver.resolve(name: e.key, location: location, options: options, tree: &tree)
                     if let kind {
                         targets.append(Target(name: e.key, location: location, kind: kind, deps: options.deps ?? [],
@@ -146,7 +147,8 @@ public enum ManifestLoader {
                         outputs.append((e.key, options))
                     }
                     // Variants follow their target; a broken target's variants are still checked.
-                    if let (keyNode, v) = DerivedTargetParser.variantsEntry(of: e.value) {
+                    // (`written` holds every key of the mapping: most targets have no variants.)
+                    if own.written.contains("variants"), let (keyNode, v) = DerivedTargetParser.variantsEntry(of: e.value) {
                         if isText {
                             tree.error("'variants' are sizes and formats of an image target's pictures; '\(e.key)' is a text target", at: keyNode,
                                        notes: ["to draw its text on an image, declare a target with 'from: IMAGE' and an overlay {text: \"${\(e.key).FIELD}\", …}"])
@@ -184,6 +186,13 @@ public enum ManifestLoader {
             throw DiagnosticsError(sorted(tree.diagnostics + extra), sources: [file: redactingSecrets(text)])
         }
         return manifest
+    }
+
+    /// `m[key]`, asked only when a key of `m` is spelt `key`: Yams' subscript makes a node and
+    /// compares it, tags resolved, with every key, which costs more than reading the spellings.
+    private static func lookUp(_ key: String, in m: Node.Mapping) -> Node? {
+        guard m.indices.contains(where: { m[$0].key.scalar?.string == key }) else { return nil }
+        return m[key]
     }
 
     /// A `storybook:` target: its mapping may hold only `storybook`, `deps` and `description`.

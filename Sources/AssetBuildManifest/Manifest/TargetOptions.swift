@@ -89,6 +89,38 @@ package struct TargetOptions {
         return d
     }
 
+    /// The keys a target's mapping (`target`) or `defaults:` takes, and what to say of the keys
+    /// that belong elsewhere: made once, not for each of a manifest's targets.
+    private struct KeyRules {
+        let known: [String]
+        let knownSet: Set<String>
+        let elsewhere: [String: String]
+
+        static let target = KeyRules(allowOutput: true)
+        static let defaults = KeyRules(allowOutput: false)
+
+        private init(allowOutput: Bool) {
+            var known = TargetOptions.allKeys
+            var elsewhere: [String: String] = [:]
+            if !allowOutput {
+                known.removeAll { $0 == "output" || $0 == "deps" || $0 == "description" }
+                elsewhere["output"] = "names one target's files and cannot be a default; set it on the target"
+                elsewhere["deps"] = "cannot be a default; list dependencies on each target"
+                elsewhere["variants"] = "cannot be a default; set them on each image target"
+                elsewhere["from"] = "cannot be a default; set it on each derived target"
+            } else {
+                // Read by `DerivedTargetParser` once the target is resolved.
+                known.append("variants")
+            }
+            for key in DeriveOptions.keys + ["overlays", "from"] where !known.contains(key) && elsewhere[key] == nil {
+                elsewhere[key] = "is an option of derived images: set it on a variant under 'variants:', or on a target with 'from:'"
+            }
+            self.known = known
+            knownSet = Set(known)
+            self.elsewhere = elsewhere
+        }
+    }
+
     /// Reads option `option` written at `node` (a storybook's picture and story options).
     package mutating func parse(_ option: GenerationOption, at node: Node, tree: inout YAMLTree) {
         options[option.name] = option.parse(node, tree: &tree).map { Located($0, at: tree.location(node)) }
@@ -99,23 +131,9 @@ package struct TargetOptions {
                       tree: inout YAMLTree) -> TargetOptions {
         var o = TargetOptions()
         guard let entries = tree.entries(of: node, context: context) else { return o }
-        var known = allKeys
-        var elsewhere: [String: String] = [:]
-        if !allowOutput {
-            known.removeAll { $0 == "output" || $0 == "deps" || $0 == "description" }
-            elsewhere["output"] = "names one target's files and cannot be a default; set it on the target"
-            elsewhere["deps"] = "cannot be a default; list dependencies on each target"
-            elsewhere["variants"] = "cannot be a default; set them on each image target"
-            elsewhere["from"] = "cannot be a default; set it on each derived target"
-        } else {
-            // Read by `DerivedTargetParser` once the target is resolved.
-            known.append("variants")
-        }
-        for key in DeriveOptions.keys + ["overlays", "from"] where !known.contains(key) && elsewhere[key] == nil {
-            elsewhere[key] = "is an option of derived images: set it on a variant under 'variants:', or on a target with 'from:'"
-        }
-        o.written = tree.checkKeys(entries, known: known, elsewhere: elsewhere).union(entries.map(\.key))
-        for (key, keyNode, value) in entries where known.contains(key) {
+        let rules = allowOutput ? KeyRules.target : KeyRules.defaults
+        o.written = tree.checkKeys(entries, known: rules.known, elsewhere: rules.elsewhere).union(entries.map(\.key))
+        for (key, keyNode, value) in entries where rules.knownSet.contains(key) {
             if let option = OptionTable.named[key] {
                 o.parse(option, at: value, tree: &tree)
                 continue

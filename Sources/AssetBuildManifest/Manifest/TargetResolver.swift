@@ -89,8 +89,9 @@ package struct TargetResolver {
     /// against `model`, unless the model is unknown) or else the default.
     package func resolveOptions(_ o: TargetOptions, for target: GenerationOption.Target, model: ImageModel?, display m: String,
                         images: Int, tree: inout YAMLTree) -> OptionValues {
-        var values = OptionValues()
-        for option in OptionTable.options(for: target) {
+        let options = OptionTable.options(for: target)
+        var values = OptionValues(Dictionary(minimumCapacity: options.count))
+        for option in options {
             if let written = o.options[option.name] {
                 if let model { option.check(written, model: model, display: m, tree: &tree) }
                 values[option.name] = written.value
