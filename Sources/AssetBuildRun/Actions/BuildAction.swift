@@ -1,3 +1,4 @@
+import Foundation
 import AssetBuildSupport
 import AssetBuildDeriveSpec
 import AssetBuildCatalog
@@ -43,6 +44,9 @@ package struct ActionEnvironment: Sendable {
     package var fileSystem: any FileSystem
     /// Derived targets' pixels are made through it (nil when libvips cannot be reached).
     package var derive: (any DeriveToolchain)? = nil
+    /// Derivations in flight in the whole build (a source image is read only once one of these
+    /// is held, so 500 pending derivations do not hold 500 source images in memory).
+    package var deriveSlots = DeriveSlots(limit: 2 * ProcessInfo.processInfo.activeProcessorCount)
 }
 
 /// The kinds of action a build knows, asked in order which one builds a target.

@@ -118,8 +118,13 @@ package struct DeriveAction: BuildAction {
         let made: [ActionImage]
         do {
             made = try await withThrowingTaskGroup(of: ActionImage.self) { group in
+                let slots = env.deriveSlots
                 for source in inputs.sources {
                     group.addTask {
+                        do throws(DeriveError) { try await slots.acquire() } catch {
+                            throw CancellationError()
+                        }
+                        defer { slots.release() }
                         let bytes = try cache.objects.read(source.object)
                         let image: DerivedImage
                         do throws(DeriveError) {
