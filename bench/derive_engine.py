@@ -186,6 +186,15 @@ def run_tree(argv, cwd):
     return seconds, out, sampler, usage.ru_maxrss
 
 
+def file_identity(path):
+    """(inode, size, mtime in ns) of a file, None when there is none."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def engine(ctx, out):
     """`assetbuild build` over the project of ctx.project with the five variants added: only the
     derivations run. Returns (seconds, peak RSS KiB of assetbuild + worker, build dir)."""
@@ -193,15 +202,21 @@ def engine(ctx, out):
         return None  # photo-like sources: assetbuild derives only from targets
     n = len(ctx.sources)
     write_manifest(os.path.join(ctx.project, "assetbuild.yaml"), n, ctx.size, derived=True)
-    seconds, output, sampler, wait4_max = run_tree([ctx.assetbuild, "build"], ctx.project)
-    counts, images, requests = summary(output, "assetbuild build of the variants")
     build = os.path.join(ctx.project, "build")
     names = [target_name(i, n) for i in range(1, n + 1)]
     expected = [os.path.join(build, f"{s}.{v}") for s in names for v in ctx.variant_files]
-    made = sum(os.path.isfile(p) and os.stat(p).st_mtime >= time.time() - seconds - 1 for p in expected)
+    before = {p: file_identity(p) for p in expected}
+    seconds, output, sampler, wait4_max = run_tree([ctx.assetbuild, "build"], ctx.project)
+    counts, images, requests = summary(output, "assetbuild build of the variants")
+    after = {p: file_identity(p) for p in expected}
+    missing = [p for p in expected if after[p] is None]
+    unchanged = [p for p in expected if after[p] is not None and after[p] == before[p]]
+    made = len(expected) - len(missing) - len(unchanged)
     if requests or images or made != len(expected):
         raise RuntimeError(f"expected 0 requests, 0 images generated and {len(expected)} new files; got {requests} "
-                           f"request(s), {images} image(s), {made} files ({counts})")
+                           f"request(s), {images} image(s), {made} new files, {len(missing)} missing "
+                           f"{[os.path.basename(p) for p in missing[:5]]}, {len(unchanged)} unchanged "
+                           f"{[os.path.basename(p) for p in unchanged[:5]]} ({counts})")
     peaks = sorted(((sampler.names[p], kib) for p, kib in sampler.hwm.items()), key=lambda x: -x[1])
     # wait4 holds the exact peak of the largest single process; if sampling missed part of it, add the rest.
     summed = sum(kib for _, kib in peaks) + max(0, wait4_max - max((k for _, k in peaks), default=0))
