@@ -194,12 +194,12 @@ def imagemagick(ctx, out):
     return run_many(imagemagick_commands(ctx, out), ctx.workers)
 
 
-METHODS = [
-    ("assetbuild build (CLI + worker)", derive_engine.engine),
-    ("assetbuild API (ImageDeriver)", swift_api),
-    ("assetbuild-vips worker", worker_api),
-    ("vips CLI (vipsthumbnail/vips)", vips_cli),
-    ("ImageMagick 6 (convert)", imagemagick),
+METHODS = [  # (key for --only, name in the table, runner)
+    ("build", "assetbuild build (CLI + worker)", derive_engine.engine),
+    ("api", "assetbuild API (ImageDeriver)", swift_api),
+    ("worker", "assetbuild-vips worker", worker_api),
+    ("vips", "vips CLI (vipsthumbnail/vips)", vips_cli),
+    ("magick", "ImageMagick 6 (convert)", imagemagick),
 ]
 
 
@@ -235,8 +235,12 @@ def main():
     ap.add_argument("--noop-runs", type=int, default=20, help="timed no-op runs (default 20)")
     ap.add_argument("--noop-warmup", type=int, default=2, help="untimed no-op warm-ups (default 2)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--only", help="comma-separated method names to run (substring match)")
+    ap.add_argument("--only", help="comma-separated methods to run: build, api, worker, vips, magick")
     args = ap.parse_args()
+    only = {o.strip().lower() for o in args.only.split(",")} if args.only else None
+    if only and only - {m[0] for m in METHODS}:
+        ap.error(f"--only: unknown method {', '.join(sorted(only - {m[0] for m in METHODS}))} "
+                 f"(the methods are {', '.join(m[0] for m in METHODS)})")
 
     root = tempfile.mkdtemp(prefix="assetbuild-derive-")
     ctx = Context()
@@ -273,8 +277,8 @@ def main():
 
     rows = {}
     failed = False
-    for index, (name, method) in enumerate(METHODS):
-        if args.only and not any(o.strip() in name for o in args.only.split(",")):
+    for index, (key, name, method) in enumerate(METHODS):
+        if only and key not in only:
             continue
         out = os.path.join(root, f"out{index}")
         os.makedirs(out)
@@ -297,7 +301,7 @@ def main():
         print(f"{name}: {result[0]:.1f} s, peak RSS {result[1] / 1024:.0f} MB (load average {os.getloadavg()[0]:.1f})",
               flush=True)
 
-    engine_name = METHODS[0][0]
+    engine_name = METHODS[0][1]
     noop_rows = None
     if engine_name in rows:
         print(getattr(ctx, "engine_detail", ""))

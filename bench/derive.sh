@@ -7,7 +7,7 @@
 #
 #   bench/derive.sh                     # 100 sources, 2 at a time
 #   bench/derive.sh --count 10          # a quick run
-#   bench/derive.sh --only 'API,vips'   # some methods only
+#   bench/derive.sh --only build,vips  # some methods only: build, api, worker, vips, magick
 #   bench/derive.sh --keep              # keep the generated directory
 #   bench/derive.sh --sources photo     # photo-like sources from derive-bench (no assetbuild build row)
 #
