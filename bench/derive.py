@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Derived-image benchmark (issue 10): the five channel variants of COUNT photo-like JPEGs,
-made three ways in one run, with wall time and peak RSS of each.
+"""Derived-image benchmark (issue 10): the five channel variants of COUNT 2048x2048 JPEGs, made
+five ways in one run from the same files, with wall time and peak RSS of each, then the no-op of
+those derived targets beside the no-op of as many generated targets.
 
-Called by bench/derive.sh, which installs the peers and builds the release `derive-bench`.
-Python 3 standard library only. In a temporary directory it writes:
+Called by bench/derive.sh, which installs the peers and builds the release binaries. Python 3
+standard library only. In a temporary directory it writes:
 
-  src/photo-NNN.jpg  COUNT deterministic SIZExSIZE JPEGs (gradient, discs, blocks, grain),
-                     made by `derive-bench generate` with the project's own codecs
+  project/           an assetbuild project of COUNT draft image targets (SIZExSIZE, distinct
+                     prompts), built once untimed: its build/tNNN.jpeg are the sources
+  src/tNNN.jpeg      copies of them, the sources of every other row (--sources photo: instead
+                     COUNT photo-like JPEGs from `derive-bench generate`, and no assetbuild row)
   logo.png           a 400x400 RGBA logo (a ring on transparency)
 
 and derives from each source:
@@ -19,17 +22,20 @@ and derives from each source:
   full.avif   2048x2048 cover (attention), AVIF Q50 (AV1, effort 3)
 
 Methods, each with WORKERS jobs at a time (default 2, the machine's cores):
+  assetbuild build  the real CLI: the project's targets get the four variants and COUNT derived
+                  targets (the cards), and `assetbuild build` derives the 5 x COUNT files through
+                  its assetbuild-vips worker (0 requests; checked); peak RSS is assetbuild's plus
+                  the worker's (bench/derive_engine.py: TreeRSS)
   assetbuild API  `derive-bench derive`: ImageDeriver in one process, WORKERS tasks
   assetbuild-vips `derive-bench derive --worker`: the same jobs through VipsWorkerClient to the
-                  `assetbuild-vips` worker process (what `assetbuild` uses), WORKERS at a time;
-                  its peak RSS is the client's plus the worker's (both were resident at once)
+                  `assetbuild-vips` worker process, WORKERS at a time; its peak RSS is the
+                  client's plus the worker's (both were resident at once)
   vips CLI        `vipsthumbnail` / `vips` command lines, one shell pipeline per output
   ImageMagick     `/usr/bin/convert`, one process per output
-  (engine)        a marked place below, filled in when the engine builds variants
 
-Wall time is taken around the whole method; peak RSS is the largest ru_maxrss of any process
-the method ran (os.wait4 on each child; a pipeline's figure is its largest command). For the
-command-line methods WORKERS processes run at once, so the machine held up to WORKERS times that.
+Wall time is taken around the whole method; for the command-line methods peak RSS is the largest
+ru_maxrss of any process the method ran (os.wait4 on each child; a pipeline's figure is its
+largest command), and WORKERS processes run at once, so the machine held up to WORKERS times that.
 """
 
 import argparse
@@ -43,6 +49,8 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+
+import derive_engine  # bench/derive_engine.py: the assetbuild build row and the no-op comparison
 
 CONVERT = "/usr/bin/convert"  # /usr/local/bin/convert on these machines is a stand-in
 FONT = "DejaVu Sans Bold"
@@ -186,24 +194,12 @@ def imagemagick(ctx, out):
     return run_many(imagemagick_commands(ctx, out), ctx.workers)
 
 
-# ---- ENGINE: the assetbuild engine's own figure goes here --------------------------------
-# When the engine builds variants, add a runner with the same signature and put it in METHODS
-# (first, so its row leads the table). It should write, in `out`, an assetbuild.yaml whose
-# targets carry the five variants above for each of ctx.sources (e.g. file-sourced derived
-# targets, or draft-provider images at SIZE with `variants:`), run `assetbuild build` once with
-# `run([...])`, and return (seconds, peak RSS KiB); then a second, no-op build for the issue's
-# "no-op over 500 variants" figure. verify() reads outputs named <stem>.<variant>; point it at
-# build/ (or pass a name mapping) if the engine names them otherwise.
-def assetbuild_engine(ctx, out):
-    return None  # not wired yet: the engine does not build variants on this branch
-
-
-METHODS = [
-    ("assetbuild engine", assetbuild_engine),
-    ("assetbuild API (ImageDeriver)", swift_api),
-    ("assetbuild-vips worker", worker_api),
-    ("vips CLI (vipsthumbnail/vips)", vips_cli),
-    ("ImageMagick 6 (convert)", imagemagick),
+METHODS = [  # (key for --only, name in the table, runner)
+    ("build", "assetbuild build (CLI + worker)", derive_engine.engine),
+    ("api", "assetbuild API (ImageDeriver)", swift_api),
+    ("worker", "assetbuild-vips worker", worker_api),
+    ("vips", "vips CLI (vipsthumbnail/vips)", vips_cli),
+    ("magick", "ImageMagick 6 (convert)", imagemagick),
 ]
 
 
@@ -232,35 +228,57 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--bench-binary", required=True)
     ap.add_argument("--worker-binary", help="assetbuild-vips (default: beside the bench binary)")
+    ap.add_argument("--assetbuild", help="the assetbuild binary (default: beside the bench binary)")
+    ap.add_argument("--sources", choices=["draft", "photo"], default="draft",
+                    help="draft (default): the images of a project of draft targets, for every row; "
+                         "photo: photo-like JPEGs from derive-bench, without the assetbuild build row")
+    ap.add_argument("--noop-runs", type=int, default=20, help="timed no-op runs (default 20)")
+    ap.add_argument("--noop-warmup", type=int, default=2, help="untimed no-op warm-ups (default 2)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--only", help="comma-separated method names to run (substring match)")
+    ap.add_argument("--only", help="comma-separated methods to run: build, api, worker, vips, magick")
     args = ap.parse_args()
+    only = {o.strip().lower() for o in args.only.split(",")} if args.only else None
+    if only and only - {m[0] for m in METHODS}:
+        ap.error(f"--only: unknown method {', '.join(sorted(only - {m[0] for m in METHODS}))} "
+                 f"(the methods are {', '.join(m[0] for m in METHODS)})")
 
     root = tempfile.mkdtemp(prefix="assetbuild-derive-")
     ctx = Context()
+    ctx.root, ctx.size, ctx.project = root, args.size, None
     ctx.workers = args.workers
+    ctx.variant_files = list(VARIANTS)
     ctx.bench_binary = args.bench_binary
-    ctx.worker_binary = args.worker_binary or os.path.join(os.path.dirname(args.bench_binary), "assetbuild-vips")
+    here = os.path.dirname(args.bench_binary)
+    ctx.worker_binary = os.path.abspath(args.worker_binary or os.path.join(here, "assetbuild-vips"))
+    ctx.assetbuild = os.path.abspath(args.assetbuild or os.path.join(here, "assetbuild"))
     ctx.scratch = os.path.join(root, "scratch")
     os.makedirs(ctx.scratch)
     ctx.logo = os.path.join(root, "logo.png")
     with open(ctx.logo, "wb") as f:
         f.write(logo_png())
     t0 = time.perf_counter()
-    run([ctx.bench_binary, "generate", "--out", os.path.join(root, "src"), "--count", str(args.count),
-         "--size", str(args.size)])
-    ctx.sources = sorted(os.path.join(root, "src", n) for n in os.listdir(os.path.join(root, "src")))
-    print(f"generated {len(ctx.sources)} {args.size}x{args.size} JPEGs in {time.perf_counter() - t0:.1f} s; "
+    if args.sources == "draft":
+        ctx.sources = derive_engine.draft_sources(ctx, root, args.count, args.size)
+        seconds, images, requests = ctx.source_build
+        print(f"built {images} draft {args.size}x{args.size} images with assetbuild in {seconds:.1f} s "
+              f"({requests} requests to the draft provider), untimed; copied to src/ as the sources of every row")
+    else:
+        run([ctx.bench_binary, "generate", "--out", os.path.join(root, "src"), "--count", str(args.count),
+             "--size", str(args.size)])
+        ctx.sources = sorted(os.path.join(root, "src", n) for n in os.listdir(os.path.join(root, "src")))
+        print(f"generated {len(ctx.sources)} photo-like {args.size}x{args.size} JPEGs in {time.perf_counter() - t0:.1f} s")
+    total_bytes = sum(os.path.getsize(s) for s in ctx.sources)
+    print(f"{len(ctx.sources)} sources, {total_bytes / len(ctx.sources) / 1024:.0f} KB each on average; "
           f"{len(ctx.sources) * len(VARIANTS)} outputs per method, {ctx.workers} at a time")
     vips_version = subprocess.run(["vips", "--version"], capture_output=True, text=True).stdout.strip()
     im_version = subprocess.run([CONVERT, "-version"], capture_output=True, text=True).stdout.splitlines()[0]
-    print(f"{vips_version}; {im_version}; {os.cpu_count()} cores; "
+    print(f"{vips_version}; {im_version}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
           f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
 
     rows = {}
     failed = False
-    for index, (name, method) in enumerate(METHODS):
-        if args.only and not any(o.strip() in name for o in args.only.split(",")):
+    for index, (key, name, method) in enumerate(METHODS):
+        if only and key not in only:
             continue
         out = os.path.join(root, f"out{index}")
         os.makedirs(out)
@@ -271,41 +289,59 @@ def main():
             failed = True
             continue
         if result is None:
-            print(f"{name}: not measured (see ENGINE in bench/derive.py)")
+            print(f"{name}: not measured (assetbuild derives only from targets: use --sources draft)")
             continue
+        if len(result) == 3:  # the method wrote its files elsewhere (assetbuild: build/)
+            out, result = result[2], result[:2]
         problem = verify(ctx, out)
         if problem:
             print(f"{name}: wrong output: {problem}", file=sys.stderr)
             failed = True
         rows[name] = result
-        print(f"{name}: {result[0]:.1f} s, peak RSS {result[1] / 1024:.0f} MB", flush=True)
+        print(f"{name}: {result[0]:.1f} s, peak RSS {result[1] / 1024:.0f} MB (load average {os.getloadavg()[0]:.1f})",
+              flush=True)
+
+    engine_name = METHODS[0][1]
+    noop_rows = None
+    if engine_name in rows:
+        print(getattr(ctx, "engine_detail", ""))
+        print(f"timing no-ops ({args.noop_warmup} warm-up + {args.noop_runs} runs each)", flush=True)
+        noop_rows, notes, noop_verdict, noop_ok = derive_engine.noop_comparison(ctx, args.noop_runs, args.noop_warmup)
 
     n = len(ctx.sources) * len(VARIANTS)
     print()
     print(f"{'method':34} {'wall s':>8} {'ms/output':>10} {'peak RSS MB':>12}")
     for name, (seconds, rss) in rows.items():
         print(f"{name:34} {seconds:8.1f} {1000 * seconds / n:10.0f} {rss / 1024:12.0f}")
+    if noop_rows:
+        derive_engine.print_noop(noop_rows, notes, args.noop_runs, args.noop_warmup)
 
-    # The bar is judged on what assetbuild runs: the worker, or ImageDeriver in process without it.
-    judged = "assetbuild-vips worker" if "assetbuild-vips worker" in rows else "assetbuild API (ImageDeriver)"
+    # The bar is judged on what `assetbuild build` does; without that row, on the worker it uses.
+    judged = next((m for m in (engine_name, "assetbuild-vips worker", "assetbuild API (ImageDeriver)") if m in rows), None)
     api = rows.get(judged)
     im = rows.get("ImageMagick 6 (convert)")
     cli = rows.get("vips CLI (vipsthumbnail/vips)")
     verdicts = []
     if api and im:
         ratio = im[0] / api[0]
-        verdicts.append(f"vs ImageMagick {ratio:.2f}x faster (bar {BAR_VS_IMAGEMAGICK}x) "
+        verdicts.append(f"{ratio:.2f}x faster than ImageMagick (bar >= {BAR_VS_IMAGEMAGICK}x) "
                         + ("PASS" if ratio >= BAR_VS_IMAGEMAGICK else "FAIL"))
         failed |= ratio < BAR_VS_IMAGEMAGICK
     if api and cli:
-        verdicts.append(f"vs vips CLI {cli[0] / api[0]:.2f}x (bar: no slower) " + ("PASS" if api[0] <= cli[0] else "FAIL"))
+        verdicts.append(f"{cli[0] / api[0]:.2f}x the speed of the vips command lines (bar: no slower) "
+                        + ("PASS" if api[0] <= cli[0] else "FAIL"))
         failed |= api[0] > cli[0]
     if api:
-        verdicts.append(f"peak RSS {api[1] / 1024:.0f} MB (bar < {BAR_RSS_MB:.0f}) "
+        verdicts.append(f"peak RSS {api[1] / 1024:.0f} MB (bar < {BAR_RSS_MB:.0f} MB) "
                         + ("PASS" if api[1] / 1024 < BAR_RSS_MB else "FAIL"))
         failed |= api[1] / 1024 >= BAR_RSS_MB
+    if noop_rows:
+        verdicts.append(noop_verdict)
+        failed |= not noop_ok
     if verdicts:
-        print(f"bar ({judged}, until the engine row exists): " + "; ".join(verdicts))
+        print(f"\nbar (issue 10), judged on {judged}" + ("" if judged == engine_name else " (no assetbuild build row)") + ":")
+        for v in verdicts:
+            print(f"  {v}")
 
     if args.keep:
         print(f"kept {root}")

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Derived-image benchmark (issue 10): the five channel variants of 100 photo-like 2048x2048 JPEGs
-# through assetbuild's ImageDeriver (in process and in the assetbuild-vips worker), the vips command lines and ImageMagick, in one run.
+# Derived-image benchmark (issue 10): the five channel variants of 100 2048x2048 JPEGs (the images
+# of 100 draft targets) made by `assetbuild build`, by assetbuild's ImageDeriver (in process and in
+# the assetbuild-vips worker), by the vips command lines and by ImageMagick, in one run; then the
+# no-op of those derived targets beside the no-op of as many generated targets.
 # See bench/README.md.
 #
 #   bench/derive.sh                     # 100 sources, 2 at a time
 #   bench/derive.sh --count 10          # a quick run
-#   bench/derive.sh --only 'API,vips'   # some methods only
+#   bench/derive.sh --only build,vips  # some methods only: build, api, worker, vips, magick
 #   bench/derive.sh --keep              # keep the generated directory
+#   bench/derive.sh --sources photo     # photo-like sources from derive-bench (no assetbuild build row)
 #
 # Installs the peers it needs (libvips-tools, imagemagick) when missing, as root or through sudo,
-# and builds the release derive-bench. Exit status: 0 when the bar is met, 1 when it is missed,
+# and builds the release assetbuild, assetbuild-vips and derive-bench. Exit status: 0 when the bar is met, 1 when it is missed,
 # 2 on a missing dependency.
 set -euo pipefail
 
@@ -34,8 +37,11 @@ fi
 binary="$repo/.build/release/derive-bench"
 (cd "$repo" && swift build -c release --product derive-bench 2>&1 | tail -1) >&2
 (cd "$repo" && swift build -c release --product assetbuild-vips 2>&1 | tail -1) >&2
+(cd "$repo" && swift build -c release --product assetbuild 2>&1 | tail -1) >&2
 [[ -x "$binary" ]] || { echo "bench/derive.sh: $binary was not built" >&2; exit 2; }
-[[ -x "$repo/.build/release/assetbuild-vips" ]] || { echo "bench/derive.sh: assetbuild-vips was not built" >&2; exit 2; }
+for product in assetbuild-vips assetbuild; do
+    [[ -x "$repo/.build/release/$product" ]] || { echo "bench/derive.sh: $product was not built" >&2; exit 2; }
+done
 
 export VIPS_WARNING=0  # libvips' CLI warns "ignoring nclx profile" on every AVIF it reads
 exec python3 "$here/derive.py" --bench-binary "$binary" "$@"
