@@ -102,12 +102,18 @@ package struct DeriveAction: BuildAction {
         guard let toolchain = env.derive else {
             throw InputError(target: target.name, message: "derived targets need libvips, which this build cannot reach; install it with scripts/install-deps")
         }
-        // The overlay files were hashed when planning; what is drawn must be those very bytes.
+        // The overlay files were hashed when planning; what is drawn must be those very bytes,
+        // or the result would be cached under a key that does not describe it.
+        let keyed = (resolved.fingerprint.components as? DeriveKeyComponents)?.spec.overlays
         var fileIndex = 0
         for i in inputs.spec.overlays.indices {
             guard case .image(var o) = inputs.spec.overlays[i] else { continue }
-            o.bytes = try env.fileSystem.read(inputs.overlayFiles[fileIndex])
+            let file = inputs.overlayFiles[fileIndex]
+            o.bytes = try env.fileSystem.read(file)
             fileIndex += 1
+            if let expected = keyed?[i].sha256, SHA256.hash(o.bytes).hex != expected {
+                throw InputError(target: target.name, message: "overlay file '\(file)' changed while the build ran; build again to use the new file")
+            }
             inputs.spec.overlays[i] = .image(o)
         }
         let key = resolved.fingerprint.key
