@@ -62,7 +62,8 @@ extension InputFiles {
         return out
     }
 
-    /// An SVG document: optional byte-order mark, XML declaration, comments or doctype, then `<svg`.
+    /// An SVG document, as far as a cheap look tells: `<svg` within its first 4 KB (after any
+    /// XML declaration, comments or doctype). libvips' own loader has the last word.
     static func looksLikeSVG(_ data: Data) -> Bool {
         let head = String(decoding: data.prefix(4096), as: UTF8.self).lowercased()
         return head.contains("<svg")

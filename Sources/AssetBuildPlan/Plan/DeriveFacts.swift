@@ -38,13 +38,13 @@ public struct DeriveFacts: Sendable, Hashable {
                 switch await resolve(t.font, with: toolchain) {
                 case .success(let font):
                     fonts[t.font] = font
-                case .failure(.unknownFont(let name, let family, let suggestion)):
-                    let error = DeriveError.unknownFont(name: name, family: family, suggestion: suggestion)
-                    if !problems.contains(where: { $0.location == t.fontLocation }) {
-                        problems.append(.error(error.description, at: t.fontLocation))
-                    }
                 case .failure(let error):
-                    throw DiagnosticsError([.error("derived targets cannot be planned: \(error)", at: nil)])
+                    // An unknown font is the manifest's error, at the place it is named; anything
+                    // else means libvips cannot answer at all.
+                    guard case .unknownFont = error else {
+                        throw DiagnosticsError([.error("derived targets cannot be planned: \(error)", at: nil)])
+                    }
+                    problems.append(.error(error.description, at: t.fontLocation))
                 }
             }
         }

@@ -125,14 +125,15 @@ public final class BuildEngine: Sendable {
 
     /// What a build would do, with reasons. Sends nothing and writes nothing.
     public func plan(targets names: [String] = [], force: Bool = false) async throws -> PlanReport {
-        do {
-            let report = try await planBody(targets: names, force: force)
-            await derive?.shutdown()
-            return report
-        } catch {
-            await derive?.shutdown()
-            throw error
-        }
+        try await stoppingDerive { try await planBody(targets: names, force: force) }
+    }
+
+    /// `body`, then libvips' worker stopped if `body` started it, whether it returned or threw.
+    private func stoppingDerive<T>(_ body: () async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        await derive?.shutdown()
+        return try result.get()
     }
 
     private func planBody(targets names: [String], force: Bool) async throws -> PlanReport {
@@ -159,14 +160,7 @@ public final class BuildEngine: Sendable {
 
     /// Builds, then stops libvips' worker if the build started it.
     public func build(_ options: BuildOptions) async throws -> BuildSummary {
-        do {
-            let summary = try await buildBody(options)
-            await derive?.shutdown()
-            return summary
-        } catch {
-            await derive?.shutdown()
-            throw error
-        }
+        try await stoppingDerive { try await buildBody(options) }
     }
 
     private func buildBody(_ options: BuildOptions) async throws -> BuildSummary {
