@@ -106,6 +106,9 @@ package final class CurlTransfer: Sendable {
             _ = ccurl_setopt_long(easy, CURLOPT_HTTPGET, 1)
         case "POST":
             _ = ccurl_setopt_long(easy, CURLOPT_POST, 1)
+        case "HEAD" where request.body == nil:
+            // A HEAD answer has a Content-Length but no body: without NOBODY curl waits for it.
+            _ = ccurl_setopt_long(easy, CURLOPT_NOBODY, 1)
         default:
             _ = ccurl_setopt_str(easy, CURLOPT_CUSTOMREQUEST, request.method)
             if request.body != nil { _ = ccurl_setopt_long(easy, CURLOPT_UPLOAD, 0); _ = ccurl_setopt_long(easy, CURLOPT_POST, 1) }
