@@ -52,7 +52,10 @@ let package = Package(
         ]),
         .target(name: "AssetBuildPlan", dependencies: ["AssetBuildManifest", "CSQLite3"]),
         .target(name: "AssetBuildProviders", dependencies: ["AssetBuildManifest"]),
-        .target(name: "AssetBuildRun", dependencies: ["AssetBuildPlan", "AssetBuildProviders"]),
+        // The shared remote cache (Bazel HTTP protocol or S3 over libcurl): fetches verified
+        // results into the local cache and uploads paid ones.
+        .target(name: "AssetBuildRemote", dependencies: ["AssetBuildPlan"]),
+        .target(name: "AssetBuildRun", dependencies: ["AssetBuildPlan", "AssetBuildRemote", "AssetBuildProviders"]),
         .target(name: "AssetBuildReport", dependencies: ["AssetBuildRun"]),
         // Every layer under one import, for the command-line tool, the fake server and the tests.
         .target(name: "AssetBuildCore", dependencies: ["AssetBuildReport"]),

@@ -7,6 +7,7 @@
 @_exported import AssetBuildDeriveSpec
 @_exported import AssetBuildManifest
 @_exported import AssetBuildPlan
+@_exported import AssetBuildRemote
 @_exported import AssetBuildProviders
 @_exported import AssetBuildRun
 @_exported import AssetBuildReport

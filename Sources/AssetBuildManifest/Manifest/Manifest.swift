@@ -35,11 +35,13 @@ public struct Manifest: Sendable {
     /// How diagnostics name the manifest (`assetbuild.yaml`, or the path given with `-f`): the
     /// `file` of every location in it.
     public var file: String
+    /// `cache:`: the shared remote cache, if any.
+    public var cache: CacheSettings
 
     private var indexByName: [String: Int]
 
     public init(path: String, directory: String, version: Int, provider: ProviderSettings, targets: [Target],
-                warnings: [Diagnostic], source: String, file: String? = nil) {
+                warnings: [Diagnostic], source: String, file: String? = nil, cache: CacheSettings = CacheSettings()) {
         self.path = path
         self.directory = directory
         self.version = version
@@ -48,6 +50,7 @@ public struct Manifest: Sendable {
         self.warnings = warnings
         self.source = source
         self.file = file ?? path
+        self.cache = cache
         var index: [String: Int] = [:]
         for (i, t) in targets.enumerated() { index[t.name] = i }
         self.indexByName = index

@@ -12,7 +12,7 @@ public typealias ReferenceFileChecks = (Manifest, _ mayRead: (String) -> Bool) -
 /// first) with its position; nothing is sent anywhere until the manifest is clean.
 public enum ManifestLoader {
     public static let defaultFileName = "assetbuild.yaml"
-    package static let topLevelKeys = ["version", "provider", "defaults", "vars", "targets"]
+    package static let topLevelKeys = ["version", "provider", "defaults", "vars", "targets", "cache"]
     package static let providerKeys = ["name", "base_url", "api_key_env", "concurrency", "rate_limits", "prices", "budget",
                                "endpoints", "max_attempts", "max_retry_seconds", "stall_timeout", LocalFilePolicy.manifestKey]
 
@@ -81,6 +81,7 @@ public enum ManifestLoader {
         }
 
         let provider = value("provider").map { parseProvider($0, tree: &tree) } ?? ProviderSettings()
+        let cache = value("cache").map { CacheSettings.parse($0, tree: &tree) } ?? CacheSettings()
 
         // vars first: every string below may use them.
         var rawVars: [(name: String, value: String, node: Node)] = []
@@ -174,7 +175,7 @@ public enum ManifestLoader {
         checks.run(tree: &tree)
 
         let manifest = Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
-                                warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text, file: file)
+                                warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text, file: file, cache: cache)
         let errors = tree.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty {
             // Report everything in one pass: cycles among the targets that did load, and their

@@ -59,6 +59,11 @@ package final class CurlTransfer: Sendable {
         }
         // Never wait for "100 Continue" before sending a large body.
         list = curl_slist_append(list, "Expect:")
+        if let signing = request.awsSigV4 {
+            // S3 wants the payload's hash in a header; curl signs every x-amz-* header it is given.
+            list = curl_slist_append(list, "x-amz-content-sha256: \(SHA256.hash(requestBody).hex)")
+            if let token = signing.sessionToken { list = curl_slist_append(list, "x-amz-security-token: \(token)") }
+        }
         headerList = list
         configure(request, configuration)
     }
@@ -113,7 +118,23 @@ package final class CurlTransfer: Sendable {
             _ = ccurl_setopt_str(easy, CURLOPT_CUSTOMREQUEST, request.method)
             if request.body != nil { _ = ccurl_setopt_long(easy, CURLOPT_UPLOAD, 0); _ = ccurl_setopt_long(easy, CURLOPT_POST, 1) }
         }
-        if request.body != nil || request.method.uppercased() == "POST" {
+        if let signing = request.awsSigV4 {
+            _ = ccurl_setopt_str(easy, CURLOPT_AWS_SIGV4, signing.curlProvider)
+            _ = ccurl_setopt_str(easy, CURLOPT_USERNAME, signing.accessKeyID)
+            _ = ccurl_setopt_str(easy, CURLOPT_PASSWORD, signing.secretAccessKey)
+        }
+        if request.awsSigV4 != nil, request.body != nil {
+            // Signed: curl 7.88 hashes the payload from POSTFIELDS only (a read callback's body
+            // would be signed as empty), so the body is handed over whole; curl keeps a copy.
+            _ = ccurl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(requestBody.count))
+            if requestBody.isEmpty {
+                _ = ccurl_setopt_str(easy, CURLOPT_COPYPOSTFIELDS, "")
+            } else {
+                requestBody.withUnsafeBytes { raw in
+                    _ = ccurl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress!))
+                }
+            }
+        } else if request.body != nil || request.method.uppercased() == "POST" {
             _ = ccurl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(requestBody.count))
             let read: curl_read_callback = { buffer, size, count, userdata in
                 let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()

@@ -17,6 +17,9 @@ public struct TransportRequest: Sendable {
     /// The largest body `send` takes: a longer one fails with `TransportError.bodyLimit` set, so a
     /// hostile or broken server cannot fill the memory. (`stream` readers apply their own limits.)
     public var maxBodyBytes: Int
+    /// Signs the request with AWS Signature V4 (libcurl's `CURLOPT_AWS_SIGV4`), for S3 and the
+    /// services that speak it; nil sends it unsigned.
+    public var awsSigV4: AWSSigV4?
 
     /// What `maxBodyBytes` is unless a request says otherwise: 64 MiB, above any image (32 MiB,
     /// `AnswerLimits.maxImageBytes`) or reference (10 MB) a download can bring.
@@ -25,7 +28,7 @@ public struct TransportRequest: Sendable {
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
                 body: Data? = nil, connectTimeout: Duration = .seconds(10),
                 stallTimeout: Duration = .seconds(300), totalTimeout: Duration? = nil,
-                maxBodyBytes: Int = TransportRequest.defaultMaxBodyBytes) {
+                maxBodyBytes: Int = TransportRequest.defaultMaxBodyBytes, awsSigV4: AWSSigV4? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -34,7 +37,33 @@ public struct TransportRequest: Sendable {
         self.stallTimeout = stallTimeout
         self.totalTimeout = totalTimeout
         self.maxBodyBytes = maxBodyBytes
+        self.awsSigV4 = awsSigV4
     }
+}
+
+/// What libcurl needs to sign a request with AWS Signature V4. The transport adds the
+/// `x-amz-content-sha256` header S3 requires (the body's SHA-256, which curl 7.88 signs as the
+/// payload hash) and `x-amz-security-token` for temporary credentials. Its description never
+/// shows the secret or the token.
+public struct AWSSigV4: Sendable, CustomStringConvertible {
+    public var region: String
+    public var service: String
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+
+    public init(region: String, service: String = "s3", accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+        self.region = region
+        self.service = service
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+    }
+
+    /// `CURLOPT_AWS_SIGV4`'s provider string.
+    package var curlProvider: String { "aws:amz:\(region):\(service)" }
+
+    public var description: String { "AWS SigV4 (\(service), \(region), key id \(accessKeyID.prefix(4))…)" }
 }
 
 /// Response header fields, looked up case-insensitively. Repeated fields keep every value.
