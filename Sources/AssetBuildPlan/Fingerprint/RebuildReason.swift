@@ -39,6 +39,8 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
     /// The cache's index has no record of these inputs, but its object store holds the outputs
     /// `assetbuild.lock` records for them (the index was lost): restored, no request.
     case reindexedFromLock
+    /// The shared remote cache holds the result of these inputs: fetched and verified, no request.
+    case inRemoteCache
     /// The inputs cannot be resolved (e.g. a `${story.field}` the upstream reply lacks): the target
     /// fails when it runs.
     case inputError(String)
@@ -74,6 +76,7 @@ public enum RebuildReason: Sendable, Hashable, CustomStringConvertible {
         case .forced: return "forced"
         case .matchesLock: return "outputs match assetbuild.lock"
         case .reindexedFromLock: return "the cache's objects hold the outputs assetbuild.lock records"
+        case .inRemoteCache: return "in the remote cache, $0"
         case .inputError(let message): return "inputs cannot be resolved: \(message)"
         case .storyChanged: return "story changed"
         case .bookLayoutChanged: return "book layout or page text changed"

@@ -119,9 +119,10 @@ public final class ConsoleReporter: BuildReporter {
             line(" \(target) image \(f.index + 1) failed: \(f.code): \(f.message); \(f.advice)", lead: paint("warning:", "35"))
         case .retrying(let target, let attempt, let max, let delay, let reason):
             line(" \(target): attempt \(attempt) of \(max) in \(format(delay)) (\(reason))", lead: paint("retry:", "33"))
-        case .targetRestored(let target, let files):
+        case .targetRestored(let target, let files, let source):
             st.finished += 1
-            if files > 0 || !style.live { line("restore \(target) from cache (\(files) file(s) written)") }
+            let cache = source == .remoteCache ? "the remote cache" : "cache"
+            if files > 0 || !style.live || source == .remoteCache { line("restore \(target) from \(cache) (\(files) file(s) written)") }
         case .targetFinished(let target, let images, _):
             st.finished += 1
             st.inFlight.remove(target)

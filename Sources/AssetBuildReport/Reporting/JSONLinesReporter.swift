@@ -46,8 +46,9 @@ public final class JSONLinesReporter: BuildReporter {
             o["event"] = "retrying"; o["target"] = target; o["attempt"] = attempt; o["max_attempts"] = max
             o["delay_seconds"] = delay.inSeconds
             o["reason"] = reason
-        case .targetRestored(let target, let files):
+        case .targetRestored(let target, let files, let source):
             o["event"] = "target_restored"; o["target"] = target; o["files_written"] = files
+            if source == .remoteCache { o["from"] = source.rawValue }
         case .targetFinished(let target, let images, _):
             o["event"] = "target_finished"; o["target"] = target; o["images"] = images
         case .targetFailed(let target, let message):

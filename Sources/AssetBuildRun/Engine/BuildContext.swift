@@ -5,6 +5,7 @@ import AssetBuildImaging
 import AssetBuildStorybook
 import AssetBuildManifest
 import AssetBuildPlan
+import AssetBuildRemote
 import AssetBuildProviders
 /// Everything one build runs with, decided once when it starts and handed down: the providers and
 /// whether they charge, the budget, whether a failure stops the build, how many requests go out
@@ -31,6 +32,15 @@ package struct BuildContext: Sendable {
     package let kinds: ActionRegistry
     /// Where derived targets' pixels are made (libvips); nil when this build cannot reach it.
     package let derive: (any DeriveToolchain)?
+    /// Single flight: an action key is paid for by one holder at a time (in this process, or
+    /// across runners with a shared implementation).
+    package let leases: any ActionLeases
+    /// The shared remote cache, if any: read before paying, written after (when it uploads).
+    package let remote: RemoteCache?
+    /// `--locked`: never pay again for a result `assetbuild.lock` records.
+    package let locked: Bool
+    /// `cache pull`: restore from the caches, send nothing.
+    package let restoreOnly: Bool
 
     package init(workspace: Workspace, images: any ImageProvider, text: any TextProvider, clock: any BuildClock,
          fileSystem: any FileSystem, reporter: any BuildReporter, kinds: ActionRegistry,
@@ -49,6 +59,10 @@ package struct BuildContext: Sendable {
         self.reporter = reporter
         self.kinds = kinds
         self.derive = derive
+        self.leases = options.leases ?? LocalActionLeases()
+        self.remote = options.remote
+        self.locked = options.locked
+        self.restoreOnly = options.restoreOnly
     }
 
     package var manifest: Manifest { workspace.manifest }

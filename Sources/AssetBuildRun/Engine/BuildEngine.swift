@@ -6,6 +6,7 @@ import AssetBuildImaging
 import AssetBuildStorybook
 import AssetBuildManifest
 import AssetBuildPlan
+import AssetBuildRemote
 import AssetBuildProviders
 
 public struct BuildOptions: Sendable {
@@ -27,6 +28,14 @@ public struct BuildOptions: Sendable {
     /// Whether manifest warnings go to the reporter. The CLI prints them itself, with the source
     /// line and a caret, before the build; a console reporter repeating them would say each twice.
     public var reportManifestWarnings = true
+    /// The shared remote cache, resolved by the caller from `cache:` and the environment (nil: none).
+    package var remote: RemoteCache?
+    /// Single flight per action key; nil uses leases within this process (`LocalActionLeases`).
+    package var leases: (any ActionLeases)?
+    /// `--locked`: a target whose result `assetbuild.lock` records is never paid for again.
+    public var locked = false
+    /// `cache pull`: restore what the caches hold and send nothing.
+    public var restoreOnly = false
 
     public init() {}
 }
@@ -38,6 +47,8 @@ public struct PlanReport: Sendable {
     public var requests: Int { targets.reduce(0) { $0 + $1.requests } }
     public var estimatedCost: Double { targets.reduce(0) { $0 + $1.estimatedCost } }
     public var warnings: [Diagnostic]
+    /// Said about the remote cache while planning (unreachable, refused): printed as warnings.
+    public var remoteWarnings: [String] = []
 
     /// Images and estimated cost per model, for `plan`.
     public var costByModel: [(model: String, images: Int, cost: Double)] {
@@ -124,8 +135,13 @@ public final class BuildEngine: Sendable {
     }
 
     /// What a build would do, with reasons. Sends nothing and writes nothing.
+    /// With `remote`, the stale targets it holds are planned as restored from it ($0).
     public func plan(targets names: [String] = [], force: Bool = false) async throws -> PlanReport {
-        try await stoppingDerive { try await planBody(targets: names, force: force) }
+        try await plan(targets: names, force: force, remote: nil)
+    }
+
+    package func plan(targets names: [String] = [], force: Bool = false, remote: RemoteCache?) async throws -> PlanReport {
+        try await stoppingDerive { try await planBody(targets: names, force: force, remote: remote) }
     }
 
     /// `body`, then libvips' worker stopped if `body` started it, whether it returned or threw.
@@ -136,13 +152,15 @@ public final class BuildEngine: Sendable {
         return try result.get()
     }
 
-    private func planBody(targets names: [String], force: Bool) async throws -> PlanReport {
+    private func planBody(targets names: [String], force: Bool, remote: RemoteCache?) async throws -> PlanReport {
         let order = try workspace.selection(names)
         let cache = try BuildCache.open(directory: workspace.cacheDirectory, clock: clock)
         let facts = try await deriveFacts(order)
         var (_, planner) = try prepare(cache: cache, deriveFacts: facts)
         if force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
-        return PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
+        var report = PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
+        await report.markRemoteHits(remote, forced: planner.forced)
+        return report
     }
 
     /// The settings a build with `options` runs with, decided once.
@@ -184,8 +202,11 @@ public final class BuildEngine: Sendable {
         let facts = try await deriveFacts(order)
         var (inputs, planner) = try prepare(cache: cache, pinFailures: pinFailures, lock: lockFile, deriveFacts: facts)
         if options.force { planner.forced = Set(order.map { manifest.targets[$0].name }) }
-        let plan = PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
+        var plan = PlanReport(targets: try planner.plan(order, graph: workspace.graph), warnings: manifest.warnings)
         if options.reportManifestWarnings { for w in manifest.warnings { reporter.report(.warning(w.description)) } }
+        await plan.markRemoteHits(context.remote, forced: planner.forced)
+        for w in plan.remoteWarnings { reporter.report(.warning(w)) }
+        try checkLockedResults(plan, lock: lockFile, context: context, options: options)
 
         let toRun = plan.targets.filter { $0.status == .run || $0.status == .pending }.count
         let toRestore = plan.targets.filter { $0.status == .restore }.count
@@ -196,7 +217,7 @@ public final class BuildEngine: Sendable {
             reporter.report(.decided(target: p.target, status: p.status, reasons: p.reasons, detail: p.detail))
         }
         // Drafts are made locally and cost nothing: only a paid provider is held to the budget.
-        if let budget = context.planBudget, plan.estimatedCost > budget + 1e-9 {
+        if let budget = context.planBudget, !options.restoreOnly, plan.estimatedCost > budget + 1e-9 {
             throw DiagnosticsError([.error(String(format: "the plan's estimated cost is $%.2f, over the budget of $%.2f; nothing was sent", plan.estimatedCost, budget)
                                            + " (raise --budget or provider.budget, or build fewer targets)", at: nil)])
         }
@@ -204,7 +225,7 @@ public final class BuildEngine: Sendable {
         var failureMessages: [String] = []
         var failedRequests: [String: FailedAttempt] = [:]
         summary.targets = order.count
-        if !options.dryRun, toRun > 0 {
+        if !options.dryRun, !options.restoreOnly, toRun > 0 {
             // Missing credentials are a usage error: say so before anything runs.
             for provider in [images as? UnavailableProvider, text as? UnavailableProvider].compactMap({ $0 }) {
                 throw DiagnosticsError([.error(provider.reason, at: nil)])

@@ -21,8 +21,8 @@ public enum BuildEvent: Sendable {
     case imageFailed(target: String, failure: ImageFailure)
     /// A request failed in a way worth another try; the next attempt starts after `delay`.
     case retrying(target: String, attempt: Int, maxAttempts: Int, delay: Duration, reason: String)
-    /// Outputs written from the cache, no request sent.
-    case targetRestored(target: String, files: Int)
+    /// Outputs written from the cache, no request sent; `from` says which cache held the result.
+    case targetRestored(target: String, files: Int, from: RestoreSource = .localCache)
     case targetFinished(target: String, images: Int, usage: Usage?)
     case targetFailed(target: String, message: String)
     case targetSkipped(target: String, because: String)
@@ -30,6 +30,13 @@ public enum BuildEvent: Sendable {
     case warning(String)
     case waitingForLock(String)
     case finished(BuildSummary)
+}
+
+/// Where a restored target's result came from.
+public enum RestoreSource: String, Sendable {
+    case localCache = "local"
+    /// The shared remote cache: fetched, every byte verified, stored locally.
+    case remoteCache = "remote"
 }
 
 public struct BuildSummary: Sendable, Codable {

@@ -26,6 +26,7 @@ package final class BuildRun: Sendable {
     package let materializer: Materializer
     package let stats = BuildStats()
     package let spend: SpendMeter
+    package let beforePaying: BeforePaying
 
     private struct State {
         package var outputs: [String: TargetOutput] = [:]
@@ -56,6 +57,7 @@ package final class BuildRun: Sendable {
                                              reporter: context.reporter, stats: stats, spend: spend, paths: context.paths,
                                              fileSystem: context.fileSystem, derive: context.derive)
         self.materializer = Materializer(cache: cache, buildRoot: context.paths.buildRoot, fileSystem: context.fileSystem)
+        self.beforePaying = BeforePaying(context: context, cache: cache, planner: planner)
         self.state = Mutex(State(materialized: planner.materialized))
     }
 
@@ -137,7 +139,9 @@ package final class BuildRun: Sendable {
             }
             let before = state.withLock { $0.planned[target.name] }
             let status: TargetStatus = decision.status == .pending ? .run : decision.status
-            if before?.status != status || before?.reasons != decision.reasons, before != nil || status != .upToDate {
+            // A target the plan found in the remote cache is decided again when it is fetched.
+            let remoteHit = before?.reasons.contains(.inRemoteCache) == true && status == .run
+            if before?.status != status || before?.reasons != decision.reasons, before != nil || status != .upToDate, !remoteHit {
                 context.reporter.report(.decided(target: target.name, status: status, reasons: decision.reasons,
                                                 detail: decision.detail))
             }
@@ -154,10 +158,7 @@ package final class BuildRun: Sendable {
                 // Re-indexed from assetbuild.lock: the files already in place are recorded as they are.
                 let inPlace = decision.adoptsLockedOutputs ? try adopt(target, decision: decision) : []
                 let existing = records.merging(inPlace.map { ($0.path, $0) }) { _, adopted in adopted }
-                let written = try materializer.materialize(target, output: output, existing: existing) + inPlace
-                try record(target, fingerprint: decision.fingerprint!, written: written)
-                context.reporter.report(.targetRestored(target: target.name, files: written.count))
-                state.withLock { $0.restored += 1 }
+                try restore(target, output: output, fingerprint: decision.fingerprint!, existing: existing, adopted: inPlace)
             case .run, .pending:
                 decision.status = .run
                 // A file of the user's where an output goes: refuse before paying, not after.
@@ -169,15 +170,24 @@ package final class BuildRun: Sendable {
                     throw InputError(target: target.name, message: "internal error: no inputs resolved")
                 }
                 sentKey = resolved.fingerprint.key
-                let result = try await action.run(decision, resolved: resolved, in: environment)
-                output = result.output
-                let written = try materializer.materialize(target, output: output, existing: records)
-                if let shortfall = result.shortfall {
-                    try cache.recordMaterialized(written, buildRoot: context.paths.buildRoot)
-                    throw InputError(target: target.name, message: shortfall)
+                let paid = { [decision] in try await action.run(decision, resolved: resolved, in: self.environment) }
+                let outcome = action.sendsRequest
+                    ? try await beforePaying.run(target, action: action, resolved: resolved, pay: paid) : .paid(try await paid())
+                switch outcome {
+                case .restored(let restored, let source):
+                    output = restored
+                    sentKey = nil
+                    try restore(target, output: restored, fingerprint: resolved.fingerprint, existing: records, from: source)
+                case .paid(let result):
+                    output = result.output
+                    let written = try materializer.materialize(target, output: output, existing: records)
+                    if let shortfall = result.shortfall {
+                        try cache.recordMaterialized(written, buildRoot: context.paths.buildRoot)
+                        throw InputError(target: target.name, message: shortfall)
+                    }
+                    try record(target, fingerprint: decision.fingerprint!, written: written)
+                    state.withLock { $0.built += 1 }
                 }
-                try record(target, fingerprint: decision.fingerprint!, written: written)
-                state.withLock { $0.built += 1 }
             }
             if action.outputIsText, output.text == nil, let obj = output.images.first?.object {
                 output.text = String(decoding: try cache.objects.read(obj), as: UTF8.self)
@@ -202,6 +212,15 @@ package final class BuildRun: Sendable {
             context.reporter.report(.targetFailed(target: target.name, message: message))
             throw error
         }
+    }
+
+    /// Writes a result already in the cache into the build directory, records it, and reports it.
+    private func restore(_ target: Target, output: TargetOutput, fingerprint: Fingerprint, existing: [String: MaterializedRecord],
+                         adopted: [MaterializedRecord] = [], from source: RestoreSource = .localCache) throws {
+        let written = try materializer.materialize(target, output: output, existing: existing) + adopted
+        try record(target, fingerprint: fingerprint, written: written)
+        context.reporter.report(.targetRestored(target: target.name, files: written.count, from: source))
+        state.withLock { $0.restored += 1 }
     }
 
     /// Imports the outputs `assetbuild.lock` records into the cache's index (action and images), so

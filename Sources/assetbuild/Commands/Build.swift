@@ -11,6 +11,7 @@ struct Build: AsyncParsableCommand {
         """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var remote: RemoteOptions
 
     @Argument(help: "Targets to build, with what they need (default: every target).")
     var targets: [String] = []
@@ -39,6 +40,12 @@ struct Build: AsyncParsableCommand {
     @Flag(help: "Download every 'pin: true' URL again; targets rebuild only where the bytes behind a URL changed.")
     var repin = false
 
+    @Flag(help: "Upload paid results to the remote cache, objects before records (env ASSETBUILD_REMOTE_UPLOAD=1).")
+    var upload = false
+
+    @Flag(help: "Never pay again for a result assetbuild.lock records: stop before sending anything when one is in no cache (for CI).")
+    var locked = false
+
     func validate() throws {
         if let jobs, !(1...256).contains(jobs) { throw ValidationError("-j must be from 1 to 256, found \(jobs)") }
         if let budget, !budget.isFinite || budget < 0 {
@@ -63,6 +70,8 @@ struct Build: AsyncParsableCommand {
         options.force = force
         options.repin = repin
         options.budget = budget
+        options.locked = locked
+        options.remote = try global.remoteCache(workspace, upload: upload, disabled: remote.noRemote)
         options.providerOverride = global.provider?.rawValue
         // Warnings were printed above with their source lines; JSON Lines still carry them as events.
         options.reportManifestWarnings = json

@@ -59,7 +59,7 @@ func takeBuildLock(_ cache: BuildCache, command: String, untouched: String) asyn
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect and maintain the cache.",
-        subcommands: [Stats.self, GC.self, Verify.self])
+        subcommands: [Stats.self, GC.self, Verify.self, Push.self, Pull.self])
 
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Size and contents of the cache.")

@@ -7,6 +7,7 @@ struct Plan: AsyncParsableCommand {
         abstract: "Say what a build would do and why: images, requests and estimated cost. Sends nothing.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var remote: RemoteOptions
 
     @Argument(help: "Targets to plan (default: every target).")
     var targets: [String] = []
@@ -17,7 +18,9 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         let workspace = try global.workspace()
         global.printWarnings(workspace.manifest)
-        let report = try await global.engine(workspace, reporter: RecordingReporter()).plan(targets: targets)
+        let remote = try global.remoteCache(workspace, disabled: remote.noRemote)
+        let report = try await global.engine(workspace, reporter: RecordingReporter()).plan(targets: targets, remote: remote)
+        PlanPrinter.printRemoteWarnings(report)
         if json {
             print(PlanPrinter.json(report, manifest: workspace.manifest))
         } else {
@@ -33,6 +36,7 @@ struct Status: AsyncParsableCommand {
         discussion: "With --check, exit 1 when anything is stale (for pull-request checks).")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var remote: RemoteOptions
 
     @Flag(help: "Exit 1 when any target is stale.")
     var check = false
@@ -49,7 +53,9 @@ struct Status: AsyncParsableCommand {
             return
         }
         let workspace = try global.workspace()
-        let report = try await global.engine(workspace, reporter: RecordingReporter()).plan()
+        let remote = try global.remoteCache(workspace, disabled: remote.noRemote)
+        let report = try await global.engine(workspace, reporter: RecordingReporter()).plan(remote: remote)
+        PlanPrinter.printRemoteWarnings(report)
         if json {
             print(PlanPrinter.json(report, manifest: workspace.manifest))
         } else {
@@ -62,6 +68,11 @@ struct Status: AsyncParsableCommand {
 
 /// The text and JSON forms of a plan, shared by `plan` and `status`.
 enum PlanPrinter {
+    /// What asking the remote cache ran into (unreachable, refused), on standard error.
+    static func printRemoteWarnings(_ report: PlanReport) {
+        for w in report.remoteWarnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+    }
+
     /// Every target with its state and reason, then the requests, images and cost of what runs.
     static func text(_ report: PlanReport, manifest: Manifest, draft: Bool = false) -> String {
         var out = ""
