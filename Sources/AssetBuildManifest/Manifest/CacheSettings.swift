@@ -66,7 +66,7 @@ public struct RemoteCacheLocation: Sendable, Hashable, CustomStringConvertible {
         guard !host.isEmpty else {
             return .failure(ParseError(message: scheme == "s3" ? "an s3:// URL names its bucket: s3://BUCKET/PREFIX" : "the URL names no server: \(scheme)://HOST/PREFIX"))
         }
-        if path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+        if !path.isEmpty, path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
             return .failure(ParseError(message: "the URL's path has an empty, '.' or '..' part; write it as plain names separated by single '/'"))
         }
         if scheme == "s3" {

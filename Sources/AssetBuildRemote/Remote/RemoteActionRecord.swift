@@ -24,6 +24,10 @@ package struct RemoteActionRecord: Codable, Sendable, Equatable {
         package var width: Int
         package var height: Int
         package var bytes: Int
+
+        package init(index: Int, sha256: String, format: String, width: Int, height: Int, bytes: Int) {
+            (self.index, self.sha256, self.format, self.width, self.height, self.bytes) = (index, sha256, format, width, height, bytes)
+        }
     }
 
     package var format: String

@@ -46,7 +46,11 @@ package final class RemoteCache: Sendable {
                        warn: (String) -> Void) async -> ActionRecord? {
         guard unavailable == nil else { return nil }
         do {
-            guard let data = try await store.get(.ac(key), limit: RemoteActionRecord.maxBytes) else { return nil }
+            let fetched: Data?
+            do { fetched = try await store.get(.ac(key), limit: RemoteActionRecord.maxBytes) } catch let e as RemoteError where e.oversized {
+                throw RemoteActionRecord.Refusal("the action record is larger than any record: \(e.message)")
+            }
+            guard let data = fetched else { return nil }
             let record = try RemoteActionRecord.decode(data, key: key)
             guard record.kind == kind.rawValue else {
                 throw RemoteActionRecord.Refusal("the action record holds \(record.kind), '\(target)' makes \(kind.rawValue)")
@@ -58,7 +62,11 @@ package final class RemoteCache: Sendable {
                     verified.append((output, nil))
                     continue
                 }
-                guard let bytes = try await store.get(.cas(output.sha256), limit: output.bytes) else {
+                let fetched: Data?
+                do { fetched = try await store.get(.cas(output.sha256), limit: output.bytes) } catch let e as RemoteError where e.oversized {
+                    throw RemoteActionRecord.Refusal("output \(output.index + 1): \(e.message) (forged or damaged)")
+                }
+                guard let bytes = fetched else {
                     throw RemoteActionRecord.Refusal("the record names object \(output.sha256.prefix(12))…, which the remote does not hold")
                 }
                 try record.verify(bytes, for: output)

@@ -22,7 +22,12 @@ package enum RemotePath: Sendable, Hashable, CustomStringConvertible {
 /// something other than the protocol's statuses. Never a miss (a miss is `nil` / `false`).
 package struct RemoteError: Error, Sendable, CustomStringConvertible {
     package var message: String
-    package init(_ message: String) { self.message = message }
+    /// The server sent more than the blob can be: a wrong answer, not an outage.
+    package var oversized = false
+    package init(_ message: String, oversized: Bool = false) {
+        self.message = message
+        self.oversized = oversized
+    }
     package var description: String { message }
 }
 
@@ -64,8 +69,8 @@ package struct RemoteHTTP: Sendable {
         do {
             return try await transport.send(request)
         } catch let error as TransportError {
+            if error.bodyLimit != nil { throw RemoteError("it sent more than the \(limit) bytes expected", oversized: true) }
             throw RemoteError(error.isTimeout ? "\(displayURL) did not answer in time (\(error.message))"
-                              : error.bodyLimit != nil ? "\(displayURL) sent more than \(formatBytes(Int64(limit))) for one blob"
                               : "\(displayURL) is unreachable (\(error.message))")
         }
     }
