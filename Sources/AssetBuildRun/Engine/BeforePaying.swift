@@ -110,8 +110,7 @@ package enum LockedResults {
 
     /// `--locked`'s refusal before anything is sent (exit 2).
     package static func lockedError(_ targets: [TargetPlan], remote: RemoteCache?) -> DiagnosticsError {
-        let names = targets.map(\.target)
-        let shown = names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", and \(names.count - 10) more" : "")
+        let names = targets.map(\.target), shown = listed(names)
         let remoteNote = remote.map { "the remote cache \($0.displayURL) does not hold them either" }
             ?? "no remote cache is configured (cache.remote in the manifest, or ASSETBUILD_REMOTE_CACHE)"
         return DiagnosticsError([.error("--locked: \(names.count) target(s) whose results assetbuild.lock records are in neither the local cache, "
@@ -123,10 +122,14 @@ package enum LockedResults {
         ])])
     }
 
+    /// The first ten names, and how many more.
+    private static func listed(_ names: [String]) -> String {
+        names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", and \(names.count - 10) more" : "")
+    }
+
     /// The loud warning of a build without `--locked` that is about to regenerate recorded results.
     package static func regenerationWarning(_ targets: [TargetPlan], cost: Double, free: Bool) -> String {
-        let names = targets.map(\.target)
-        let shown = names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", and \(names.count - 10) more" : "")
+        let names = targets.map(\.target), shown = listed(names)
         let price = free ? "" : String(format: " for about $%.2f", cost)
         return "\(names.count) target(s) whose results assetbuild.lock records are in neither cache nor build/ (\(shown)): "
             + "they are generated again\(price), come out different, and replace the recorded images in assetbuild.lock. "
