@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
         // libvips for derived images (resize, smart crop, overlays, text through Pango, every format).
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        // hiredis, the C client of Redis, for the rate limit and leases shared by many runners.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
         // The pipeline, one target per layer, lowest first. A layer imports only the layers below
         // it, so the compiler holds the direction manifest → plan → run → report
@@ -52,7 +54,10 @@ let package = Package(
         ]),
         .target(name: "AssetBuildPlan", dependencies: ["AssetBuildManifest", "CSQLite3"]),
         .target(name: "AssetBuildProviders", dependencies: ["AssetBuildManifest"]),
-        .target(name: "AssetBuildRun", dependencies: ["AssetBuildPlan", "AssetBuildProviders"]),
+        // Redis for many runners: the connection (hiredis on its own queue), the shared
+        // images-per-minute script and leases per action key. Knows nothing of builds.
+        .target(name: "AssetBuildCoordination", dependencies: ["AssetBuildSupport", "CHiredis"]),
+        .target(name: "AssetBuildRun", dependencies: ["AssetBuildPlan", "AssetBuildProviders", "AssetBuildCoordination"]),
         .target(name: "AssetBuildReport", dependencies: ["AssetBuildRun"]),
         // Every layer under one import, for the command-line tool, the fake server and the tests.
         .target(name: "AssetBuildCore", dependencies: ["AssetBuildReport"]),

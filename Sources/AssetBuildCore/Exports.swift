@@ -8,5 +8,6 @@
 @_exported import AssetBuildManifest
 @_exported import AssetBuildPlan
 @_exported import AssetBuildProviders
+@_exported import AssetBuildCoordination
 @_exported import AssetBuildRun
 @_exported import AssetBuildReport

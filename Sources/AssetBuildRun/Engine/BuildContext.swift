@@ -6,6 +6,7 @@ import AssetBuildStorybook
 import AssetBuildManifest
 import AssetBuildPlan
 import AssetBuildProviders
+import AssetBuildCoordination
 /// Everything one build runs with, decided once when it starts and handed down: the providers and
 /// whether they charge, the budget, whether a failure stops the build, how many requests go out
 /// at once and how they are retried, where every state file is, the clock, the reporter and the
@@ -31,6 +32,8 @@ package struct BuildContext: Sendable {
     package let kinds: ActionRegistry
     /// Where derived targets' pixels are made (libvips); nil when this build cannot reach it.
     package let derive: (any DeriveToolchain)?
+    /// Redis shared with other runners (`--redis`/`coordination.redis`); only for a paid provider.
+    package let coordination: Coordination?
 
     package init(workspace: Workspace, images: any ImageProvider, text: any TextProvider, clock: any BuildClock,
          fileSystem: any FileSystem, reporter: any BuildReporter, kinds: ActionRegistry,
@@ -49,6 +52,9 @@ package struct BuildContext: Sendable {
         self.reporter = reporter
         self.kinds = kinds
         self.derive = derive
+        self.coordination = images.isFree ? nil : options.redis.map { url in
+            Coordination(url: url, clock: clock, warn: { [reporter] in reporter.report(.warning($0)) })
+        }
     }
 
     package var manifest: Manifest { workspace.manifest }
@@ -64,8 +70,18 @@ package struct BuildContext: Sendable {
     /// drafts are made locally as fast as they render), then `concurrency` slots.
     package func makeGate() -> RequestGate {
         let provider = manifest.provider
-        let limiter = isFree ? nil : RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: clock)
+        let local = isFree ? nil : RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: clock)
+        var limiter: (any RateLimiting)? = local
+        if let local, let coordination {
+            limiter = SharedRateLimiter(coordination: coordination, local: local, limits: provider.rateLimits,
+                                        defaultLimit: provider.defaultRateLimit)
+        }
         return RequestGate(concurrency: concurrency, limiter: limiter, stopOnFailure: stopOnFailure)
+    }
+
+    /// Single flight per action key: in this process, and across runners through Redis.
+    package func makeLeases() -> any ActionLeases {
+        coordination.map { RedisActionLeases(coordination: $0) } ?? LocalActionLeases()
     }
 
     /// Every target's action, in declaration order.

@@ -7,6 +7,7 @@ import AssetBuildStorybook
 import AssetBuildManifest
 import AssetBuildPlan
 import AssetBuildProviders
+import AssetBuildCoordination
 
 public struct BuildOptions: Sendable {
     public var targets: [String] = []
@@ -27,6 +28,8 @@ public struct BuildOptions: Sendable {
     /// Whether manifest warnings go to the reporter. The CLI prints them itself, with the source
     /// line and a caret, before the build; a console reporter repeating them would say each twice.
     public var reportManifestWarnings = true
+    /// Redis shared with other runners (rate limit, leases); nil: this process alone.
+    public var redis: RedisURL?
 
     public init() {}
 }

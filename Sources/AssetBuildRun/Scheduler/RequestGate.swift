@@ -15,7 +15,7 @@ public actor RequestGate {
     }
 
     private let capacity: Int
-    private let limiter: RateLimiter?
+    private let limiter: (any RateLimiting)?
     private var inFlight = 0
     /// Requests waiting for a slot, first come first served; the id lets a cancelled one leave.
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
@@ -25,7 +25,7 @@ public actor RequestGate {
 
     private let stopOnFailure: Bool
 
-    public init(concurrency: Int, limiter: RateLimiter? = nil, stopOnFailure: Bool = false) {
+    public init(concurrency: Int, limiter: (any RateLimiting)? = nil, stopOnFailure: Bool = false) {
         self.capacity = max(1, concurrency)
         self.limiter = limiter
         self.stopOnFailure = stopOnFailure
@@ -41,7 +41,7 @@ public actor RequestGate {
         if closed { throw BuildStopped() }
         let reservation = try await limiter?.acquire(model: model, images: images)
         if cancelled || closed {
-            if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+            if let r = reservation { await limiter?.release(r, unusedImages: r.images, throttled: false, retryAfter: nil, learn: false) }
             if cancelled { throw CancellationError() }
             throw BuildStopped()
         }
@@ -51,13 +51,13 @@ public actor RequestGate {
             do {
                 try await waitForSlot()
             } catch {
-                if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+                if let r = reservation { await limiter?.release(r, unusedImages: r.images, throttled: false, retryAfter: nil, learn: false) }
                 throw error
             }
         }
         if cancelled || closed || Task.isCancelled {
             releaseSlot()
-            if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+            if let r = reservation { await limiter?.release(r, unusedImages: r.images, throttled: false, retryAfter: nil, learn: false) }
             if closed && !cancelled && !Task.isCancelled { throw BuildStopped() }
             throw CancellationError()
         }
