@@ -39,6 +39,9 @@ package final class RedisActionLeases: ActionLeases {
         return .freed
     }
 
+    /// How many of this process wait for `key` behind its holder here (for tests).
+    package func waiting(for key: String) async -> Int { await local.waiting(for: key) }
+
     /// Polls until nobody holds `key` in Redis (released, or expired), or Redis failed.
     private func waitUntilGone(_ key: String) async throws {
         let store = coordination.leaseStore
