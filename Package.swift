@@ -50,7 +50,8 @@ let package = Package(
         // The worker itself: AssetBuildDerive (libvips) behind stdin/stdout, started by the client.
         .executableTarget(name: "assetbuild-vips", dependencies: ["AssetBuildDerive", "AssetBuildDeriveWorker", "CVips"]),
         .target(name: "AssetBuildManifest", dependencies: [
-            "AssetBuildImaging", "AssetBuildStorybook", "AssetBuildDeriveSpec", .product(name: "Yams", package: "Yams"),
+            "AssetBuildImaging", "AssetBuildStorybook", "AssetBuildDeriveSpec", "AssetBuildCoordination",
+            .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "AssetBuildPlan", dependencies: ["AssetBuildManifest", "CSQLite3"]),
         .target(name: "AssetBuildProviders", dependencies: ["AssetBuildManifest"]),

@@ -27,6 +27,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     /// Why a text is not a Redis URL, said so that the user can fix it.
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Parses `text`; the error names the part that is wrong and shows the expected form.
@@ -34,7 +35,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         let form = "the form is redis://[:password@]host[:port][/db], such as redis://127.0.0.1:6379/0"
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let schemeEnd = trimmed.range(of: "://") else {
-            throw Invalid(description: "'\(redacted(text))' is not a Redis URL; \(form)")
+            throw Invalid(description: "'\(redacted(text))' is not a Redis URL; did you mean 'redis://\(redacted(trimmed))'? (\(form))")
         }
         let scheme = trimmed[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "redis" else {
@@ -97,6 +98,6 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
 
     /// `text` with any password replaced by asterisks, for messages about a URL that did not parse.
     public static func redacted(_ text: String) -> String {
-        text.replacingOccurrences(of: #"://[^/\s]*@"#, with: "://********@", options: .regularExpression)
+        text.replacingOccurrences(of: #"(^|://)[^/\s]*@"#, with: "$1********@", options: .regularExpression)
     }
 }

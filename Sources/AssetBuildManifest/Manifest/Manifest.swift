@@ -35,6 +35,8 @@ public struct Manifest: Sendable {
     /// How diagnostics name the manifest (`assetbuild.yaml`, or the path given with `-f`): the
     /// `file` of every location in it.
     public var file: String
+    /// `coordination:`: the Redis shared with other runners, if any.
+    public var coordination = CoordinationSettings()
 
     private var indexByName: [String: Int]
 

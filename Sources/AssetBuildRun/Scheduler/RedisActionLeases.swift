@@ -62,7 +62,8 @@ package final class RedisLease: HeldLease {
     private let local: any HeldLease
     private let coordination: Coordination
     private let renewal: Mutex<Task<Void, Never>?> = Mutex(nil)
-    private let renewed = Mutex(0)
+    /// Renewals done, and whether they go on (false once the lease was lost or Redis failed).
+    private let renewed = Mutex((count: 0, going: true))
 
     init(key: String, token: String, local: any HeldLease, coordination: Coordination) {
         self.key = key
@@ -71,19 +72,20 @@ package final class RedisLease: HeldLease {
         self.coordination = coordination
         let task = Task { [weak self, coordination, key, token] in
             let store = coordination.leaseStore, ttl = coordination.leaseTTL
+            defer { self?.renewed.withLock { $0.going = false } }
             while !Task.isCancelled, self != nil {
                 do { try await coordination.clock.sleep(for: ttl / 3) } catch { return }
                 // Lost (it expired and someone else took it) or Redis gone: nothing left to renew.
                 guard let kept = try? await coordination.attempt({ try await store.renew(key, token: token, ttl: ttl) }),
                       kept == true else { return }
-                self?.renewed.withLock { $0 += 1 }
+                self?.renewed.withLock { $0.count += 1 }
             }
         }
         renewal.withLock { $0 = task }
     }
 
-    /// How many times the lease was renewed (for tests).
-    package var renewals: Int { renewed.withLock { $0 } }
+    /// How many times the lease was renewed, and whether renewing goes on (for tests).
+    package var renewals: (count: Int, going: Bool) { renewed.withLock { $0 } }
 
     package func release() async {
         renewal.withLock { $0?.cancel(); $0 = nil }

@@ -64,6 +64,7 @@ struct Build: AsyncParsableCommand {
         options.repin = repin
         options.budget = budget
         options.providerOverride = global.provider?.rawValue
+        options.redis = try global.redis(workspace.manifest)
         // Warnings were printed above with their source lines; JSON Lines still carry them as events.
         options.reportManifestWarnings = json
         options.command = (["assetbuild"] + CommandLine.arguments.dropFirst()).joined(separator: " ")

@@ -31,7 +31,8 @@ extension LoopbackServer {
         func message(_ text: String) -> String {
             do { _ = try RedisURL.parse(text); return "parsed" } catch { return error.description }
         }
-        #expect(message("127.0.0.1:6379") == "'127.0.0.1:6379' is not a Redis URL; the form is redis://[:password@]host[:port][/db], such as redis://127.0.0.1:6379/0")
+        #expect(message("127.0.0.1:6379") == "'127.0.0.1:6379' is not a Redis URL; did you mean 'redis://127.0.0.1:6379'? (the form is redis://[:password@]host[:port][/db], such as redis://127.0.0.1:6379/0)")
+        #expect(message(":pw@h:1") == "'********@h:1' is not a Redis URL; did you mean 'redis://********@h:1'? (the form is redis://[:password@]host[:port][/db], such as redis://127.0.0.1:6379/0)")
         #expect(message("redsi://h") == "unsupported scheme 'redsi://'; did you mean 'redis'?; the form is redis://[:password@]host[:port][/db], such as redis://127.0.0.1:6379/0")
         #expect(message("rediss://h").contains("TLS is not supported"))
         #expect(message("redis://:hunter2@h:99999") == "'99999' in redis://********@h:99999 is not a port (1 to 65535)")

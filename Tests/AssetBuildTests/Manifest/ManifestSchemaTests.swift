@@ -26,6 +26,8 @@ import Yams
         "variant-bad-name", "variant-output-of-a-group", "derived-from-unknown", "derived-with-generation-options",
         "derived-option-on-an-image-target", "overlay-unknown-keys-and-values", "overlay-text-without-font-or-size",
         "overlay-image-and-text", "variant-on-a-storybook",
+        // Coordination through Redis.
+        "coordination-bad-redis-url", "coordination-password-in-manifest", "coordination-unknown-key",
     ]
 
     @Test func the_schema_is_valid_draft_2020_12() throws {
