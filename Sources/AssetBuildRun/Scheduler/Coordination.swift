@@ -59,9 +59,9 @@ package final class Coordination: Sendable {
         }
         guard first else { return }
         warn("""
-            Redis coordination stopped: \(error); this build goes on with this machine's own rate limit \
-            and leases, so other runners on the account are not counted (check the server at \(url), \
-            or unset ASSETBUILD_REDIS_URL)
+            Redis coordination stopped: \(error); this build goes on with its own rate limit and leases, \
+            which do not count other runners on the account (check that Redis is up, or build without \
+            coordination.redis and ASSETBUILD_REDIS_URL)
             """)
     }
 }
