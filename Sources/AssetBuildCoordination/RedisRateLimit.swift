@@ -74,10 +74,13 @@ public struct RedisRateLimit: Sendable {
         _ = try await connection.command(["ZREM", k[4], id], evenIfCancelled: true)
     }
 
-    /// The window, images hash, throttle hash, queue, queue deadlines and ticket counter of `model`.
+    /// The window (id → stamp), images (id → count, negative once done), throttle, queue (id →
+    /// ticket), queue deadlines, ticket counter and sums (images in the window, of them done) of
+    /// `model`.
     public func keys(_ model: String) -> [String] {
         let base = "assetbuild:ipm:{\(model)}"
-        return ["\(base):window", "\(base):images", "\(base):throttle", "\(base):queue", "\(base):due", "\(base):ticket"]
+        return ["\(base):window", "\(base):images", "\(base):throttle", "\(base):queue", "\(base):due", "\(base):ticket",
+                "\(base):sums"]
     }
 
     private func ms(_ d: Duration) -> String {
@@ -91,30 +94,36 @@ public struct RedisRateLimit: Sendable {
 
     // MARK: - The scripts
 
-    /// Common head: the server's time in ms, the window without what left it, and the limit in
-    /// force (the configured one times the factor left by the last 429, doubling back).
-    /// ARGV[limitArg], ARGV[windowArg], ARGV[doublingArg] are named by the including script.
+    /// Common head: the server's time in ms, the window without what left it (the sums of images
+    /// kept up to date, so a call costs what left the window, not the window's size), and the
+    /// limit in force (the configured one times the factor left by the last 429, doubling back).
+    /// `save()` writes the sums back. The including script names its ARGV positions.
     private static func prelude(limit: Int, window: Int, doubling: Int) -> String {
         """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local limit, win, doubling = tonumber(ARGV[\(limit)]), tonumber(ARGV[\(window)]), tonumber(ARGV[\(doubling)])
+        local used = tonumber(redis.call('HGET', KEYS[7], 'used') or '0')
+        local taken = tonumber(redis.call('HGET', KEYS[7], 'taken') or '0')
         local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - win)
-        for _, o in ipairs(old) do redis.call('HDEL', KEYS[2], o) end
-        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+        for _, o in ipairs(old) do
+          local n = tonumber(redis.call('HGET', KEYS[2], o) or '0')
+          used = used - math.abs(n)
+          if n < 0 then taken = taken + n end
+          redis.call('HDEL', KEYS[2], o)
+        end
+        if #old > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win) end
+        if redis.call('ZCARD', KEYS[1]) == 0 then used, taken = 0, 0 end
+        used, taken = math.max(0, used), math.max(0, taken)
+        local function save()
+          redis.call('HSET', KEYS[7], 'used', used, 'taken', taken)
+          redis.call('PEXPIRE', KEYS[7], win * 2)
+        end
         local th = redis.call('HMGET', KEYS[3], 'factor', 'at', 'until')
         local factor = 1
         if th[1] then factor = math.min(1, tonumber(th[1]) * 2 ^ ((now - tonumber(th[2])) / doubling)) end
         local paused = tonumber(th[3] or '0')
         local eff = math.max(1, math.floor(limit * factor + 1e-9))
-        local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-        local sizes, used, taken = {}, 0, 0
-        for i = 1, #entries, 2 do
-          local n = tonumber(redis.call('HGET', KEYS[2], entries[i]) or '0')
-          sizes[#sizes + 1] = math.abs(n)
-          used = used + math.abs(n)
-          if n < 0 then taken = taken - n end
-        end
 
         """
     }
@@ -137,17 +146,26 @@ public struct RedisRateLimit: Sendable {
           redis.call('ZREM', KEYS[5], id)
           redis.call('PEXPIRE', KEYS[1], win * 2)
           redis.call('PEXPIRE', KEYS[2], win * 2)
+          used = used + n
+          save()
           return {1, 0, eff}
         end
+        -- When it fits: the oldest reservations leave the window first.
         local at = math.max(now, paused)
         if used + n > eff and used > 0 then
-          local u = used
-          for i = 1, #entries, 2 do
-            u = u - sizes[(i + 1) / 2]
-            at = math.max(at, tonumber(entries[i + 1]) + win)
-            if u + n <= eff or u == 0 then break end
+          local u, i, found = used, 0, false
+          while not found do
+            local chunk = redis.call('ZRANGE', KEYS[1], i, i + 31, 'WITHSCORES')
+            if #chunk == 0 then break end
+            for j = 1, #chunk, 2 do
+              u = u - math.abs(tonumber(redis.call('HGET', KEYS[2], chunk[j]) or '0'))
+              at = math.max(at, tonumber(chunk[j + 1]) + win)
+              if u + n <= eff or u <= 0 then found = true; break end
+            end
+            i = i + 32
           end
         end
+        save()
         if th[1] and factor < 1 then at = math.min(at, math.max(now, paused) + 5000) end
         if ahead > 0 then
           local first = redis.call('ZRANGE', KEYS[4], 0, 0)
@@ -184,10 +202,12 @@ public struct RedisRateLimit: Sendable {
             else
               redis.call('HSET', KEYS[2], id, -kept)
             end
+            used = used - math.abs(n) + kept
             if n < 0 then taken = taken + n end
             taken = taken + kept
           end
         end
+        save()
         if retry < 0 then return eff end
         local half = factor / 2
         local learned = half

@@ -19,14 +19,18 @@ package final class Coordination: Sendable {
     package let runner = UUID().uuidString
     /// Lease time to live; the holder renews at a third of it.
     package let leaseTTL: Duration
-    /// The longest a waiter sleeps between two looks at Redis (a rate-limit waiter told to wait a
-    /// minute still looks this often, so a dead Redis or a freed lease is noticed soon).
+    /// The longest a lease waiter sleeps between two looks at Redis (a freed or expired lease is
+    /// noticed this soon).
     package let maxPoll: Duration
+    /// The longest a rate-limit waiter sleeps before asking again, whatever wait Redis answered
+    /// (the wait may shorten: a group gives back images, the limit recovers after a 429).
+    package let maxRatePause: Duration
     private let warn: @Sendable (String) -> Void
     private let degraded = Mutex(false)
 
     package init(url: RedisURL, clock: any BuildClock = SystemClock(), leaseTTL: Duration = .seconds(30),
-                 maxPoll: Duration = .seconds(1), connectTimeout: Duration = .seconds(2), commandTimeout: Duration = .seconds(2),
+                 maxPoll: Duration = .seconds(1), maxRatePause: Duration = .seconds(15),
+                 connectTimeout: Duration = .seconds(2), commandTimeout: Duration = .seconds(2),
                  warn: @escaping @Sendable (String) -> Void) {
         self.url = url
         self.rateLimit = RedisRateLimit(connection: RedisConnection(url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout))
@@ -34,6 +38,7 @@ package final class Coordination: Sendable {
         self.clock = clock
         self.leaseTTL = leaseTTL
         self.maxPoll = maxPoll
+        self.maxRatePause = maxRatePause
         self.warn = warn
     }
 

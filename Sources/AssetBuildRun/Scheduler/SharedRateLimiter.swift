@@ -57,7 +57,7 @@ package actor SharedRateLimiter: RateLimiting {
                 return RateLimiter.Reservation(id: id, model: model, images: images)
             case .wait(let wait, _)?:
                 do {
-                    try await pause(min(wait, coordination.maxPoll), id: id)
+                    try await pause(min(wait, coordination.maxRatePause), id: id)
                 } catch {
                     await leave(model: model, name: name)
                     throw error

@@ -109,7 +109,7 @@ extension LoopbackServer {
     /// on the connection's queue, not in the caller's task.
     @Test func aCancelledCallerReturnsWhileTheCommandStillRuns() async throws {
         let redis = try await LoopbackServer.redis()
-        let c = RedisConnection(url: redis.redisURL, commandTimeout: .seconds(5))
+        let c = RedisConnection(url: redis.redisURL, commandTimeout: .seconds(120))
         let waiter = Task { try await c.command(["BLPOP", "never", "0"]) }
         let admin = RedisConnection(url: redis.redisURL)
         while !(try await admin.command(["CLIENT", "LIST"]).string ?? "").contains("cmd=blpop") { await Task.yield() }

@@ -6,7 +6,7 @@ import Testing
 /// process's own limiter (after one warning) once it does not.
 @Suite struct SharedRateLimiterTests {
     func limiter(_ url: RedisURL, limit: Int, warnings: WarningLog) -> (SharedRateLimiter, Coordination) {
-        let coordination = Coordination(url: url, maxPoll: .milliseconds(20), warn: warnings.sink)
+        let coordination = Coordination(url: url, maxRatePause: .milliseconds(20), warn: warnings.sink)
         let local = RateLimiter(limits: ["m": limit], defaultLimit: 500, clock: SystemClock())
         return (SharedRateLimiter(coordination: coordination, local: local, limits: ["m": limit], defaultLimit: 500), coordination)
     }
