@@ -16,8 +16,8 @@ import Testing
 
     @Test func aLeaseIsExclusiveAcrossRunnersAndRenewedWhileHeld() async throws {
         let redis = try await LoopbackServer.redis()
-        let (a, coordinationA) = runner(redis, ttl: .seconds(2))
-        let (b, _) = runner(redis, ttl: .seconds(2))
+        let (a, coordinationA) = runner(redis, ttl: .seconds(3))
+        let (b, _) = runner(redis, ttl: .seconds(3))
         guard case .held(let lease) = try await a.acquire(key: "k") else { Issue.record("the first runner holds it"); return }
         let redisLease = try #require(lease as? RedisLease)
         let waiter = Task { try await b.acquire(key: "k") }
