@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
         // libvips for derived images (resize, smart crop, overlays, text through Pango, every format).
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        // hiredis, the C client of Redis, for the rate limit and leases shared by many runners.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
         // The pipeline, one target per layer, lowest first. A layer imports only the layers below
         // it, so the compiler holds the direction manifest → plan → run → report
@@ -48,14 +50,18 @@ let package = Package(
         // The worker itself: AssetBuildDerive (libvips) behind stdin/stdout, started by the client.
         .executableTarget(name: "assetbuild-vips", dependencies: ["AssetBuildDerive", "AssetBuildDeriveWorker", "CVips"]),
         .target(name: "AssetBuildManifest", dependencies: [
-            "AssetBuildImaging", "AssetBuildStorybook", "AssetBuildDeriveSpec", .product(name: "Yams", package: "Yams"),
+            "AssetBuildImaging", "AssetBuildStorybook", "AssetBuildDeriveSpec", "AssetBuildCoordination",
+            .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "AssetBuildPlan", dependencies: ["AssetBuildManifest", "CSQLite3"]),
         .target(name: "AssetBuildProviders", dependencies: ["AssetBuildManifest"]),
         // The shared remote cache (Bazel HTTP protocol or S3 over libcurl): fetches verified
         // results into the local cache and uploads paid ones.
         .target(name: "AssetBuildRemote", dependencies: ["AssetBuildPlan"]),
-        .target(name: "AssetBuildRun", dependencies: ["AssetBuildPlan", "AssetBuildRemote", "AssetBuildProviders"]),
+        // Redis for many runners: the connection (hiredis on its own queue), the shared
+        // images-per-minute script and leases per action key. Knows nothing of builds.
+        .target(name: "AssetBuildCoordination", dependencies: ["AssetBuildSupport", "CHiredis"]),
+        .target(name: "AssetBuildRun", dependencies: ["AssetBuildPlan", "AssetBuildRemote", "AssetBuildProviders", "AssetBuildCoordination"]),
         .target(name: "AssetBuildReport", dependencies: ["AssetBuildRun"]),
         // Every layer under one import, for the command-line tool, the fake server and the tests.
         .target(name: "AssetBuildCore", dependencies: ["AssetBuildReport"]),

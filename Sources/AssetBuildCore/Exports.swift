@@ -9,5 +9,6 @@
 @_exported import AssetBuildPlan
 @_exported import AssetBuildRemote
 @_exported import AssetBuildProviders
+@_exported import AssetBuildCoordination
 @_exported import AssetBuildRun
 @_exported import AssetBuildReport

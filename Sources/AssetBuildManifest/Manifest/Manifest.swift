@@ -37,6 +37,8 @@ public struct Manifest: Sendable {
     public var file: String
     /// `cache:`: the shared remote cache, if any.
     public var cache: CacheSettings
+    /// `coordination:`: the Redis shared with other runners, if any.
+    public var coordination = CoordinationSettings()
 
     private var indexByName: [String: Int]
 

@@ -12,7 +12,7 @@ public typealias ReferenceFileChecks = (Manifest, _ mayRead: (String) -> Bool) -
 /// first) with its position; nothing is sent anywhere until the manifest is clean.
 public enum ManifestLoader {
     public static let defaultFileName = "assetbuild.yaml"
-    package static let topLevelKeys = ["version", "provider", "defaults", "vars", "targets", "cache"]
+    package static let topLevelKeys = ["version", "provider", "defaults", "vars", "targets", "cache", "coordination"]
     package static let providerKeys = ["name", "base_url", "api_key_env", "concurrency", "rate_limits", "prices", "budget",
                                "endpoints", "max_attempts", "max_retry_seconds", "stall_timeout", LocalFilePolicy.manifestKey]
 
@@ -82,6 +82,7 @@ public enum ManifestLoader {
 
         let provider = value("provider").map { parseProvider($0, tree: &tree) } ?? ProviderSettings()
         let cache = value("cache").map { CacheSettings.parse($0, tree: &tree) } ?? CacheSettings()
+        let coordination = value("coordination").map { CoordinationSettings.parse($0, tree: &tree) } ?? CoordinationSettings()
 
         // vars first: every string below may use them.
         var rawVars: [(name: String, value: String, node: Node)] = []
@@ -174,8 +175,9 @@ public enum ManifestLoader {
         checks.declaredNames = declaredNames
         checks.run(tree: &tree)
 
-        let manifest = Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
+        var manifest = Manifest(path: path, directory: directory, version: 1, provider: provider, targets: targets,
                                 warnings: sorted(tree.diagnostics.filter { $0.severity != .error }), source: text, file: file, cache: cache)
+        manifest.coordination = coordination
         let errors = tree.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty {
             // Report everything in one pass: cycles among the targets that did load, and their
@@ -235,6 +237,8 @@ public enum ManifestLoader {
 
     /// The manifest text with the value of any `api_key:`/`key:` line replaced by asterisks.
     package static func redactingSecrets(_ text: String) -> String {
+        // A password in a URL (`redis://:PASSWORD@host`) too.
+        let text = text.replacingOccurrences(of: #"://[^/\s"']*@"#, with: "://********@", options: .regularExpression)
         guard text.contains("key") else { return text }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard let r = line.range(of: #"^\s*-?\s*["']?(api_key|key|secret|token)["']?\s*:\s*"#, options: .regularExpression),

@@ -7,6 +7,7 @@ import AssetBuildManifest
 import AssetBuildPlan
 import AssetBuildRemote
 import AssetBuildProviders
+import AssetBuildCoordination
 /// Everything one build runs with, decided once when it starts and handed down: the providers and
 /// whether they charge, the budget, whether a failure stops the build, how many requests go out
 /// at once and how they are retried, where every state file is, the clock, the reporter and the
@@ -41,6 +42,8 @@ package struct BuildContext: Sendable {
     package let locked: Bool
     /// `cache pull`: restore from the caches, send nothing.
     package let restoreOnly: Bool
+    /// Redis shared with other runners (`--redis`/`coordination.redis`); only for a paid provider.
+    package let coordination: Coordination?
 
     package init(workspace: Workspace, images: any ImageProvider, text: any TextProvider, clock: any BuildClock,
          fileSystem: any FileSystem, reporter: any BuildReporter, kinds: ActionRegistry,
@@ -59,10 +62,14 @@ package struct BuildContext: Sendable {
         self.reporter = reporter
         self.kinds = kinds
         self.derive = derive
-        self.leases = options.leases ?? LocalActionLeases()
         self.remote = options.remote
         self.locked = options.locked
         self.restoreOnly = options.restoreOnly
+        self.coordination = images.isFree ? nil : options.redis.map { url in
+            Coordination(url: url, clock: clock, warn: { [reporter] in reporter.report(.warning($0)) })
+        }
+        // Redis leases when runners share Redis (they take the in-process lease first).
+        self.leases = options.leases ?? coordination.map { RedisActionLeases(coordination: $0) } ?? LocalActionLeases()
     }
 
     package var manifest: Manifest { workspace.manifest }
@@ -78,10 +85,16 @@ package struct BuildContext: Sendable {
     /// drafts are made locally as fast as they render), then `concurrency` slots.
     package func makeGate() -> RequestGate {
         let provider = manifest.provider
-        let limiter = isFree ? nil : RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: clock)
+        let local = isFree ? nil : RateLimiter(limits: provider.rateLimits, defaultLimit: provider.defaultRateLimit, clock: clock)
+        var limiter: (any RateLimiting)? = local
+        if let local, let coordination {
+            limiter = SharedRateLimiter(coordination: coordination, local: local, limits: provider.rateLimits,
+                                        defaultLimit: provider.defaultRateLimit)
+        }
         return RequestGate(concurrency: concurrency, limiter: limiter, stopOnFailure: stopOnFailure)
     }
 
+    /// Single flight per action key: in this process, and across runners through Redis.
     /// Every target's action, in declaration order.
     package var actions: [any BuildAction] { manifest.targets.map(kinds.action(for:)) }
 }

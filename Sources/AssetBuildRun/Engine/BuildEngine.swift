@@ -8,6 +8,7 @@ import AssetBuildManifest
 import AssetBuildPlan
 import AssetBuildRemote
 import AssetBuildProviders
+import AssetBuildCoordination
 
 public struct BuildOptions: Sendable {
     public var targets: [String] = []
@@ -36,6 +37,8 @@ public struct BuildOptions: Sendable {
     public var locked = false
     /// `cache pull`: restore what the caches hold and send nothing.
     public var restoreOnly = false
+    /// Redis shared with other runners (rate limit, leases); nil: this process alone.
+    public var redis: RedisURL?
 
     public init() {}
 }

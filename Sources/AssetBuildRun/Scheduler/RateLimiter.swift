@@ -7,6 +7,21 @@ import AssetBuildManifest
 import AssetBuildPlan
 import AssetBuildProviders
 
+/// What the request gate asks of an images-per-minute limiter: this process's `RateLimiter`, or
+/// `SharedRateLimiter`, which shares the limit with other runners through Redis.
+public protocol RateLimiting: Sendable {
+    /// Waits until `images` more images of `model` may be sent, then reserves them.
+    func acquire(model: String, images: Int) async throws -> RateLimiter.Reservation
+    /// The request is leaving now: its images count from this moment.
+    func restamp(_ reservation: RateLimiter.Reservation) async
+    /// Gives back what the request did not produce; `throttled` (a 429) slows the model first.
+    func release(_ reservation: RateLimiter.Reservation, unusedImages: Int, throttled: Bool, retryAfter: Duration?, learn: Bool) async
+    /// A 429 without a reservation (a text request): slows the model.
+    func throttled(model: String, retryAfter: Duration?, learn: Bool) async
+    /// Stops admitting: waiters and later requests get `BuildStopped`.
+    func close() async
+}
+
 /// Images per minute, per model: Ark's IPM limit, enforced on our side so a build never earns a
 /// 429 when the configured limit matches the account's.
 ///
@@ -18,7 +33,7 @@ import AssetBuildProviders
 /// (or a short back-off), then the rate doubles every `doubling` until it is whole again (slow
 /// start: a limit learned from a 429 is probed upwards gently, not jumped past at once).
 /// All timing comes from the injected clock, so tests advance time instead of sleeping.
-public actor RateLimiter {
+public actor RateLimiter: RateLimiting {
     public struct Reservation: Sendable, Hashable {
         public let id: Int
         public let model: String

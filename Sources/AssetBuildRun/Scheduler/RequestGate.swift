@@ -15,7 +15,7 @@ public actor RequestGate {
     }
 
     private let capacity: Int
-    private let limiter: RateLimiter?
+    private let limiter: (any RateLimiting)?
     private var inFlight = 0
     /// Requests waiting for a slot, first come first served; the id lets a cancelled one leave.
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
@@ -25,7 +25,7 @@ public actor RequestGate {
 
     private let stopOnFailure: Bool
 
-    public init(concurrency: Int, limiter: RateLimiter? = nil, stopOnFailure: Bool = false) {
+    public init(concurrency: Int, limiter: (any RateLimiting)? = nil, stopOnFailure: Bool = false) {
         self.capacity = max(1, concurrency)
         self.limiter = limiter
         self.stopOnFailure = stopOnFailure
@@ -41,7 +41,7 @@ public actor RequestGate {
         if closed { throw BuildStopped() }
         let reservation = try await limiter?.acquire(model: model, images: images)
         if cancelled || closed {
-            if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+            if let r = reservation { await giveBack(r) }
             if cancelled { throw CancellationError() }
             throw BuildStopped()
         }
@@ -51,13 +51,13 @@ public actor RequestGate {
             do {
                 try await waitForSlot()
             } catch {
-                if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+                if let r = reservation { await giveBack(r) }
                 throw error
             }
         }
         if cancelled || closed || Task.isCancelled {
             releaseSlot()
-            if let r = reservation { await limiter?.release(r, unusedImages: r.images) }
+            if let r = reservation { await giveBack(r) }
             if closed && !cancelled && !Task.isCancelled { throw BuildStopped() }
             throw CancellationError()
         }
@@ -78,6 +78,11 @@ public actor RequestGate {
             await limiter?.throttled(model: ticket.model, retryAfter: retryAfter, learn: learnLimit)
         }
         releaseSlot()
+    }
+
+    /// Returns a whole reservation that was never used (the request was not sent).
+    private func giveBack(_ reservation: RateLimiter.Reservation) async {
+        await limiter?.release(reservation, unusedImages: reservation.images, throttled: false, retryAfter: nil, learn: false)
     }
 
     /// Stops admitting (a target failed and the build does not keep going): every request still

@@ -73,6 +73,7 @@ struct Build: AsyncParsableCommand {
         options.locked = locked
         options.remote = try global.remoteCache(workspace, upload: upload, disabled: remote.noRemote)
         options.providerOverride = global.provider?.rawValue
+        options.redis = try global.redis(workspace.manifest)
         // Warnings were printed above with their source lines; JSON Lines still carry them as events.
         options.reportManifestWarnings = json
         options.command = (["assetbuild"] + CommandLine.arguments.dropFirst()).joined(separator: " ")

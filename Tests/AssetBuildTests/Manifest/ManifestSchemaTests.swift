@@ -28,6 +28,8 @@ import Yams
         "overlay-image-and-text", "variant-on-a-storybook",
         // The remote cache.
         "cache-remote-not-a-url", "cache-unknown-key", "cache-credentials-in-url",
+        // Coordination through Redis.
+        "coordination-bad-redis-url", "coordination-password-in-manifest", "coordination-unknown-key",
     ]
 
     @Test func the_schema_is_valid_draft_2020_12() throws {
