@@ -54,7 +54,7 @@ public struct RemoteCacheLocation: Sendable, Hashable, CustomStringConvertible {
         let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
         if let at = rest[..<authorityEnd].lastIndex(of: "@") {
             guard allowUserinfo else {
-                return .failure(ParseError(message: "credentials must not be in the manifest: remove '\(rest[..<at])@' and set them in the environment "
+                return .failure(ParseError(message: "credentials must not be in the manifest: remove the user and password before '@' (never repeated here) and set them in the environment "
                                            + "(ASSETBUILD_REMOTE_BASIC_AUTH or ASSETBUILD_REMOTE_BEARER_TOKEN; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for s3://)"))
             }
             userinfo = String(rest[..<at]).removingPercentEncoding ?? String(rest[..<at])
