@@ -55,7 +55,8 @@ extension FakeArkCore {
                 ? .moderated : .image(width: plan.width, height: plan.height, colour: i))
         }
         let successes = outcomes.filter { if case .image = $0 { return true } else { return false } }.count
-        if let limit = behavior.imagesPerMinute, !reserveImages(plan.model.id, count: max(1, successes), limit: limit) {
+        if let limit = behavior.imagesPerMinute,
+           !reserveImages(plan.model.id, count: max(1, successes), limit: limit, window: behavior.imagesPerMinuteWindow) {
             return errorResponse(429, code: "ModelAccountIpmRateLimitExceeded",
                                  message: behavior.rateLimitMessage
                                      ?? "IPM (Images Per Minute) limit of the model \(plan.model.id) is exceeded. Please try again later.",
@@ -145,11 +146,11 @@ extension FakeArkCore {
         }
     }
 
-    /// Reserves `count` images in the model's one-minute window; false when that exceeds the limit.
-    func reserveImages(_ model: String, count: Int, limit: Int) -> Bool {
+    /// Reserves `count` images in the model's window (a minute); false when that exceeds the limit.
+    func reserveImages(_ model: String, count: Int, limit: Int, window: Duration = .seconds(60)) -> Bool {
         let now = ContinuousClock.now
         return state.withLock { s in
-            var times = (s.imageTimes[model] ?? []).filter { now - $0 < .seconds(60) }
+            var times = (s.imageTimes[model] ?? []).filter { now - $0 < window }
             guard times.count + count <= limit || (times.isEmpty && count > limit) else {
                 s.imageTimes[model] = times
                 return false

@@ -22,6 +22,10 @@ public struct FakeArkBehavior: Sendable {
     public var endpoints: [String: String] = [:]
     /// Images per minute per model (`ModelAccountIpmRateLimitExceeded` beyond); nil for no limit.
     public var imagesPerMinute: Int?
+    /// The window `imagesPerMinute` counts over: a minute, like the service. A test may make it
+    /// shorter (a more lenient account) so a loaded machine's delay between a client's limiter and
+    /// the fake cannot turn into a 429, while uncoordinated clients still meet one.
+    public var imagesPerMinuteWindow: Duration = .seconds(60)
     /// The `Retry-After` sent with rate-limit answers of the IPM limiter.
     public var rateLimitRetryAfter: RetryAfter = .seconds(1)
     /// The message and `param` of IPM 429s (§12.1: the real ones are unknown); nil for the
