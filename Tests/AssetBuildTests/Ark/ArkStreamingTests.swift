@@ -271,9 +271,10 @@ import Testing
     }
 
     @Test func a_stream_that_goes_silent_fails_as_stalled_and_keeps_what_arrived() async throws {
-        // The stall counts silence from the start, so the first image must arrive within it: 5 s
-        // leaves room for a loaded machine (at 1 s, a busy fake sometimes stalled before image 1).
-        try await withArk(timeouts: .init(generationStall: .seconds(5))) { h in
+        // The stall counts silence from the start, so the first image must arrive within it: 15 s
+        // leaves room for a loaded machine (at 1 s, and once at 5 s in a whole-suite run with the
+        // team-scale tests' servers starting, a busy fake stalled before image 1).
+        try await withArk(timeouts: .init(generationStall: .seconds(15))) { h in
             h.fake.enqueue(.streamHangs(afterImages: 1))
             let sink = RecordingSink()
             // It hangs forever otherwise: any end within the (generous) guard is the stall timeout.
