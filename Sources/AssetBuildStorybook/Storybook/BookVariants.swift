@@ -62,6 +62,7 @@ extension BookAssembler {
     package static let variantsCSS = """
         .variants { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 12px; margin-top: 12px; font-size: 13px; }
         .variants .also { color: var(--accent); width: 100%; }
+        .cover .variants { justify-content: center; }
         .variants a { display: flex; flex-direction: column; align-items: center; gap: 4px; color: var(--ink); text-decoration: none; }
         .variants a:hover span { text-decoration: underline; }
         .variants img { width: auto; height: 72px; max-width: 160px; object-fit: contain; border-radius: 4px;
