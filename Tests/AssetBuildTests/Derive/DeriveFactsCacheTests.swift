@@ -44,22 +44,8 @@ import Testing
         }
     }
 
-    static let manifest = """
-        version: 1
-        provider: {name: draft}
-        defaults: {model: doubao-seedream-4-0-250828, size: 1280x720}
-        targets:
-          hero:
-            prompt: "a red fox"
-            variants:
-              sq: {size: 8x8, format: png}
-          card:
-            from: hero
-            size: 32x16
-            format: png
-            overlays:
-              - {text: "Sale", font: "DejaVu Sans", size: 8}
-        """
+    /// A variant and a derived target with a text overlay in "DejaVu Sans".
+    static let manifest = DeriveKeyFactsTests.manifest
 
     /// A fixture whose toolchain's binary is `tools/assetbuild-vips` and whose font state is the
     /// folder `fonts/` and the file `fonts.conf`.
