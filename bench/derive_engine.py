@@ -265,6 +265,12 @@ def worker_starts(probe, project, commands, without_stamp):
     return starts
 
 
+def remember_facts(probe, project):
+    """One `plan` through the probe, so that the facts kept in the state folder
+    (.assetbuild/derive-facts.json) are those of its worker, as after a build with it."""
+    run_cli([probe[0], "plan"], project, "assetbuild plan (worker probe, keeps libvips' facts)")
+
+
 def remove_stamp(project):
     try:
         os.remove(os.path.join(project, ".assetbuild", "noop-stamp"))
@@ -317,6 +323,9 @@ def noop_comparison(ctx, runs, warmup):
             sys.exit(f"error: `assetbuild status --check` exited {p.returncode} in {d} after its build:\n{p.stdout[-2000:]}")
     commands = [["build"], ["status"], ["plan"]]
     probe = probe_binary(ctx)
+    # The build kept libvips' facts for the real worker's path; the probe's wrapper is another
+    # path, so one plan through the probe (not counted) keeps them for it, as the build did.
+    remember_facts(probe, derived)
     first = worker_starts(probe, derived, commands, without_stamp=False)
     _, out = run_cli([ctx.assetbuild, "build"], derived, "no-op build of the derived project")
     said = SUMMARY.search(out).group(0) if SUMMARY.search(out) else out.strip()[-200:]

@@ -15,10 +15,19 @@ public protocol DeriveToolchain: Sendable {
     /// Called when the build (or plan) is over: stop what was started for it. A later request
     /// may start again.
     func shutdown() async
+    /// The program that answers `version` and `resolveFont` (the worker binary), found without
+    /// starting it; nil when there is none to watch. With `stateFiles`, it lets the answers be
+    /// kept between runs (`DeriveFacts`): they hold while none of these files changed.
+    func executable() -> String?
+    /// The other files whose change may change those answers: libvips', fontconfig's and Pango's
+    /// libraries, fontconfig's configuration files and directories, and its font directories.
+    func stateFiles() async throws(DeriveError) -> [String]
 }
 
 extension DeriveToolchain {
     public func shutdown() async {}
+    public func executable() -> String? { nil }
+    public func stateFiles() async throws(DeriveError) -> [String] { [] }
 }
 
 /// A derived image: its encoded bytes and the size libvips made it (a one-sided size or an

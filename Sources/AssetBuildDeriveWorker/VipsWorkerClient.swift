@@ -85,6 +85,17 @@ public final class VipsWorkerClient: DeriveToolchain {
         return font
     }
 
+    /// The worker binary that would be started (nothing is started).
+    public func executable() -> String? {
+        try? locate().get()
+    }
+
+    public func stateFiles() async throws(DeriveError) -> [String] {
+        let answer = try await call(.stateFiles)
+        guard let files = answer.response.files else { throw missing("file list", answer.response.id) }
+        return files
+    }
+
     public func derive(_ source: Data, spec: DeriveSpec) async throws(DeriveError) -> DerivedImage {
         var blobs = [source]
         let wire = WireSpec(spec, blobs: &blobs)

@@ -7,7 +7,7 @@ package enum WireProtocol {
     /// Raised on any change a reader of the old version would misread. A worker answers a request
     /// of another version with `.workerFailed` and the client drops a worker that answers with
     /// another version, so a mismatched pair fails with a message instead of garbage.
-    package static let version = 1
+    package static let version = 2
 
     package static func encode<T: Encodable>(_ value: T) -> Data {
         // Plain structs of strings, numbers and optionals: encoding cannot fail.
@@ -29,6 +29,9 @@ package enum WireOperation: String, Codable, Sendable {
     case resolveFont = "resolve-font"
     /// `spec`, blobs [source, overlay images…] → one blob, the output's bytes.
     case derive
+    /// → `WireResponse.files`: the files whose change may change `version` and `resolve-font`'s
+    /// answers (`DeriveStateFiles`).
+    case stateFiles = "state-files"
 }
 
 /// One request (the header of a client → worker frame).
@@ -56,6 +59,8 @@ package struct WireResponse: Codable, Sendable {
     package var id: UInt64
     package var version: String?
     package var font: ResolvedFont?
+    /// For `state-files`.
+    package var files: [String]?
     package var error: DeriveError?
     /// For `derive`: one blob, the output's bytes.
     package var blobs: [Int] = []

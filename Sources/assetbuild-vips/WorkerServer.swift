@@ -83,6 +83,8 @@ final class WorkerServer: Sendable {
                 response.version = Vips.version
             case .resolveFont:
                 response.font = try DeriveFonts.resolve(request.font ?? "")
+            case .stateFiles:
+                response.files = try DeriveStateFiles.list()
             case .derive:
                 let inputs: [Data], spec: DeriveSpec
                 do throws(Frame.Failure) {

@@ -1,5 +1,6 @@
 import AssetBuildSupport
 import AssetBuildDeriveSpec
+import AssetBuildStorybook
 
 /// What can be said of derived targets only once every target is known (a source may be declared
 /// further down): which references name a variant, how many images each makes, and where a
@@ -29,6 +30,32 @@ package enum DerivedTargets {
                   let j = byName[d.source.value.target] else { continue }
             let pattern = variantOutput(of: targets[j].outputPattern, variant: variant, format: d.format)
             targets[i].output = Located(pattern, at: targets[i].location)
+        }
+        for i in targets.indices {
+            guard case .book(var book) = targets[i].kind else { continue }
+            book.variants = bookVariants(of: book.pictures, targets: targets, byName: byName)
+            targets[i].kind = .book(book)
+        }
+    }
+
+    /// The targets derived from `pictures` (directly, or from one derived from it), in
+    /// declaration order, with the picture each is made from.
+    private static func bookVariants(of pictures: String, targets: [Target], byName: [String: Int]) -> [BookVariant] {
+        targets.compactMap { t in
+            guard let d = t.derived else { return nil }
+            // Inward along the sources: the innermost index picks the picture (`x[1]` of an `x`
+            // made from `pictures[3]` is picture 3); no index anywhere: one from each picture.
+            var source = d.source.value, picture = source.index
+            for _ in 0..<targets.count {
+                if source.target == pictures {
+                    return BookVariant(target: t.name, description: "\(d.size.spoken) \(d.format.rawValue)",
+                                       output: t.outputPattern, picture: picture)
+                }
+                guard let j = byName[source.target], let inner = targets[j].derived?.source.value else { return nil }
+                source = inner
+                picture = inner.index ?? picture
+            }
+            return nil
         }
     }
 

@@ -260,6 +260,8 @@ public struct BookSpec: Sendable {
     /// The pictures' reference images (as `StorybookPictures.references`): pages past the
     /// service's limit say in the book that they were never drawn, and why.
     public var pictureReferences: Int = 0
+    /// Images derived from the pictures, shown under their pages (set by `DerivedTargets.settle`).
+    public var variants: [BookVariant] = []
 }
 
 /// A text target: one chat completion, its reply stored as `build/<name>.json` (or `.txt`).

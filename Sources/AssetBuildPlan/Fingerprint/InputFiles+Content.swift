@@ -11,13 +11,19 @@ extension InputFiles {
     /// font), memoized by stat like reference images: a build whose inputs did not change reads
     /// none of their bytes.
     public func contentDigest(_ path: String) throws(Problem) -> String {
-        if let hit = knownContent(path) { return hit }
+        try content(path).sha256
+    }
+
+    /// The file's SHA-256, and its bytes when they had to be read for it (nil when the digest was
+    /// known: hashed earlier in this build, or by an earlier one with the same stat).
+    func content(_ path: String) throws(Problem) -> (sha256: String, bytes: Data?) {
+        if let hit = knownContent(path) { return (hit, nil) }
         guard let st = fileSystem.stat(path) else { throw .missing }
         guard st.isRegular else { throw .notRegular(kind: st.kind) }
         guard st.size <= Int64(Self.maxContentBytes) else { throw .tooLarge(bytes: st.size) }
         if let m = memoRecord(path), m.size == st.size, m.mtimeNs == st.mtimeNs, m.inode == st.inode {
             remember(content: m.sha256, for: path, record: nil)
-            return m.sha256
+            return (m.sha256, nil)
         }
         let data: Data
         do {
@@ -30,21 +36,23 @@ extension InputFiles {
         let sha = SHA256.hash(data).hex
         remember(content: sha, for: path,
                  record: FileDigestRecord(path: path, size: st.size, mtimeNs: st.mtimeNs, inode: st.inode, sha256: sha))
-        return sha
+        return (sha, data)
     }
 }
 
 extension InputFiles {
     /// Checks a derived target's overlay files before anything runs (that each is there is the
-    /// manifest's check): each is readable, and a picture libvips can draw (PNG, JPEG, WebP, GIF, TIFF or SVG), so a bad logo is an error
-    /// at its line, never a failure after the source image was paid for.
+    /// manifest's check): each is readable, and a picture libvips can draw (PNG, JPEG, WebP, GIF,
+    /// TIFF or SVG), so a bad logo is an error at its line, never a failure after the source
+    /// image was paid for. Each changed file is read once, for its digest and this look.
     func checkOverlays(_ spec: DerivedSpec, directory: String, mayRead: (String) -> Bool) -> [Diagnostic] {
         var out: [Diagnostic] = []
         for overlay in spec.overlays {
             guard case .image(let o) = overlay.value, mayRead(o.file) else { continue }
             let path = o.file.hasPrefix("/") ? o.file : directory + "/" + o.file
+            let bytes: Data?
             do throws(Problem) {
-                _ = try contentDigest(path)
+                bytes = try content(path).bytes
             } catch {
                 // A missing file or a folder is the manifest's own check (at the file's name).
                 switch error {
@@ -53,8 +61,17 @@ extension InputFiles {
                 }
                 continue
             }
-            guard let data = try? fileSystem.read(path, limit: Self.maxContentBytes) else { continue }
-            if (try? ImageProbe.probe(data)) == nil, !Self.looksLikeSVG(data) {
+            // The bytes just hashed are the ones looked at (one read); a file another overlay
+            // named has its verdict; one whose digest was known by stat is read only for the look.
+            let drawable: Bool
+            if let known = self.drawable(path) {
+                drawable = known
+            } else {
+                guard let data = bytes ?? (try? fileSystem.read(path, limit: Self.maxContentBytes)) else { continue }
+                drawable = (try? ImageProbe.probe(data)) != nil || Self.looksLikeSVG(data)
+                remember(drawable: drawable, for: path)
+            }
+            if !drawable {
                 out.append(.error("overlay file '\(o.file)' is not a picture libvips can draw; use a PNG (with transparency) or an SVG file",
                                   at: overlay.location))
             }

@@ -39,6 +39,8 @@ public final class InputFiles: Sendable {
         package var known: [String: InputFile] = [:]
         /// The same for files that are not images (overlays, fonts): their SHA-256.
         package var knownContent: [String: String] = [:]
+        /// Overlay files read by this build: whether each is a picture libvips can draw.
+        package var drawable: [String: Bool] = [:]
     }
 
     private let state: Mutex<State>
@@ -47,6 +49,8 @@ public final class InputFiles: Sendable {
 
     func knownContent(_ path: String) -> String? { state.withLock { $0.knownContent[path] } }
     func memoRecord(_ path: String) -> FileDigestRecord? { state.withLock { $0.memo[path] } }
+    func drawable(_ path: String) -> Bool? { state.withLock { $0.drawable[path] } }
+    func remember(drawable: Bool, for path: String) { state.withLock { $0.drawable[path] = drawable } }
     func remember(content sha: String, for path: String, record: FileDigestRecord?) {
         state.withLock {
             $0.knownContent[path] = sha

@@ -47,6 +47,8 @@ package struct BookAction: BuildAction {
         for (page, text) in spec.pageText.sorted(by: { $0.key < $1.key }) { layout.update("\n\(page)\t\(text)") }
         layout.update("\ntitle\t\(spec.title ?? "")")
         layout.update("\nreferences\t\(spec.pictureReferences)")
+        // Only when there are any: the keys of books without stay as they were.
+        if !spec.variants.isEmpty { layout.update("\nvariants\n\(BookVariant.keyText(spec.variants))") }
         let pictureHashes = pictures.images.map { "\($0.index):\($0.object.hex)" }
             + pictures.failures.map { "\($0.index):failed:\($0.code)" }
         return BookKeyComponents(assembler: BookAssembler.formatVersion, story: SHA256.hash(story).hex,
@@ -71,7 +73,18 @@ package struct BookAction: BuildAction {
         let chinese = StorybookPrompts.isChinese(story.title + story.scenes.joined())
         let (pages, cover) = BookAssembler.pictures(scenes: story.scenes.count, images: images,
                                                     failures: inputs.pictures.failures, chinese: chinese)
-        let html = BookAssembler.html(story: story, pages: pages, cover: cover, pageText: spec.pageText, layout: spec.layout)
+        // Under each picture that arrived, the images derived from it (built beside the book).
+        var variants: [Int: [BookAssembler.VariantLink]] = [:]
+        for img in inputs.pictures.images {
+            let links = spec.variants.compactMap { v in
+                v.output(forPicture: img.index + 1).map {
+                    BookAssembler.VariantLink(label: "\(v.target) · \(v.description)", path: Self.relativePath($0, from: bookDir))
+                }
+            }
+            if !links.isEmpty { variants[img.index] = links }
+        }
+        let html = BookAssembler.html(story: story, pages: pages, cover: cover, pageText: spec.pageText, layout: spec.layout,
+                                      variants: variants)
         let object = try env.cache.recordText(actionKey: key, content: html)
         try env.cache.finishAction(key: key, status: .complete)
         env.reporter.report(.targetFinished(target: target.name, images: 0, usage: nil))

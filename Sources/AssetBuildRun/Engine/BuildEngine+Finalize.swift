@@ -94,12 +94,13 @@ extension BuildEngine {
         try BuildRecord.writeIfChanged(Data(lockText.utf8), to: lockPath, fileSystem: context.fileSystem)
     }
 
-    /// Everything a full build read or wrote, for the next no-op check.
-    package func writeStamp(_ stamp: NoopStamp, context: BuildContext, cache: BuildCache) throws {
+    /// Everything a full build read or wrote, for the next no-op check, and the files that
+    /// decide libvips' answers when something derives (an upgraded libvips or a new font re-plans).
+    package func writeStamp(_ stamp: NoopStamp, context: BuildContext, cache: BuildCache, deriveFacts: DeriveFacts?) throws {
         let workspace = context.workspace, manifest = context.manifest
         let outputs = try cache.materialized(buildRoot: workspace.buildRoot).keys.map { workspace.buildRoot + "/" + $0 }
         let files = manifest.inputFiles + outputs
-            + [context.paths.buildRecord, context.paths.lockFile]
+            + [context.paths.buildRecord, context.paths.lockFile] + (deriveFacts?.stateFiles ?? [])
         let names = workspace.graph.topologicalOrder.map { manifest.targets[$0].name }
         try stamp.write(manifestBytes: try context.fileSystem.read(manifest.path), targets: names, files: files)
     }

@@ -174,9 +174,16 @@ public final class BuildEngine: Sendable {
     }
 
     /// libvips' version and the fonts, when one of the targets in `order` derives (nil otherwise:
-    /// libvips is not started).
+    /// libvips is not started), kept in the state folder while they hold.
     package func deriveFacts(_ order: [Int]) async throws -> DeriveFacts? {
-        try await DeriveFacts.gather(for: order.map { manifest.targets[$0] }, toolchain: derive, manifest: manifest)
+        try await DeriveFacts.gather(for: order.map { manifest.targets[$0] }, toolchain: derive, manifest: manifest,
+                                     cache: DeriveFactsCache(path: workspace.paths.deriveFacts, fileSystem: fileSystem))
+    }
+
+    /// What `validate` checks of derived targets beyond the manifest, as plan and build do:
+    /// libvips can be reached and every text overlay's font exists (exit 2 at its place).
+    public func checkDerivedTargets() async throws {
+        _ = try await stoppingDerive { try await deriveFacts(Array(manifest.targets.indices)) }
     }
 
     /// Builds, then stops libvips' worker if the build started it.
@@ -267,7 +274,7 @@ public final class BuildEngine: Sendable {
         try finalize(context, cache: cache, selection: order, processed: processed, summary: &summary,
                      changed: !nothingToDo || !inputs.newRecords.isEmpty, knownComponents: known, failed: failedRequests)
         if fullBuild, summary.failed == 0, summary.skipped == 0, !summary.interrupted {
-            try? writeStamp(stamp, context: context, cache: cache)
+            try? writeStamp(stamp, context: context, cache: cache, deriveFacts: facts)
         }
         summary.seconds = seconds(since: started)
         reporter.report(.finished(summary))

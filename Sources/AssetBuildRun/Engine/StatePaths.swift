@@ -33,6 +33,8 @@ public struct StatePaths: Sendable, Hashable {
     public var buildRecord: String { buildRoot + "/assetbuild.json" }
     /// The no-op stamp of full builds.
     public var noopStamp: String { cacheDirectory.appendingPathComponent(NoopStamp.fileName).path }
+    /// libvips' version and font files, kept while they hold (`DeriveFactsCache`).
+    public var deriveFacts: String { cacheDirectory.appendingPathComponent(DeriveFactsCache.fileName).path }
     /// Where a text reply the checks rejected is saved, as `<target>.txt`.
     public var rejectedReplies: String { cacheDirectory.appendingPathComponent("rejected").path }
 }

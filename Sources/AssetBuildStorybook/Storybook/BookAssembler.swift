@@ -72,8 +72,10 @@ public enum BookAssembler {
         return ((0..<scenes).map(slot), slot(scenes))
     }
 
+    /// The book. `variants` holds, by picture (0-based: the pages, then the cover), the images
+    /// derived from it, shown under it.
     public static func html(story: Story, pages: [Picture], cover: Picture, pageText overrides: [Int: String] = [:],
-                            layout: Layout = Layout()) -> String {
+                            layout: Layout = Layout(), variants: [Int: [VariantLink]] = [:]) -> String {
         let language = StoryLanguage(of: story.title + story.summary + story.scenes.joined())
         let chinese = language == .chinese
         var out = """
@@ -84,11 +86,11 @@ public enum BookAssembler {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="generator" content="assetbuild \(AssetBuildVersion.current)">
         <title>\(escape(story.title))</title>
-        <style>\(css(layout, language: language, pictureShape: pictureShape(pages + [cover])))</style>
+        <style>\(css(layout, language: language, pictureShape: pictureShape(pages + [cover])))\(variants.isEmpty ? "" : variantsCSS)</style>
         </head>
         <body>
         <section class="cover">
-        \(figure(cover, alt: story.title, chinese: chinese))
+        \(figure(cover, alt: story.title, chinese: chinese, variants: variants[story.scenes.count] ?? []))
         <h1>\(escape(story.title))</h1>
         <p class="summary">\(escape(story.summary))</p>
         </section>
@@ -106,7 +108,7 @@ public enum BookAssembler {
             let picture = i < pages.count ? pages[i] : .missing(reason: chinese ? "缺少图片" : "no picture")
             out += """
             <section class="page \(side)" id="page-\(page)">
-            \(figure(picture, alt: i < story.details.count ? story.details[i] : "", chinese: chinese))
+            \(figure(picture, alt: i < story.details.count ? story.details[i] : "", chinese: chinese, variants: variants[i] ?? []))
             <div class="text"><p>\(escape(overrides[page] ?? text))</p><span class="number">\(page)</span></div>
             </section>
 
@@ -116,10 +118,11 @@ public enum BookAssembler {
         return out
     }
 
-    package static func figure(_ picture: Picture, alt: String, chinese: Bool) -> String {
+    package static func figure(_ picture: Picture, alt: String, chinese: Bool, variants: [VariantLink] = []) -> String {
         switch picture {
         case .present(let path, let w, let h):
-            return "<figure><img src=\"\(escape(path))\" width=\"\(w)\" height=\"\(h)\" alt=\"\(escape(alt))\"></figure>"
+            return "<figure><img src=\"\(escape(path))\" width=\"\(w)\" height=\"\(h)\" alt=\"\(escape(alt))\">"
+                + variantsRow(variants, chinese: chinese) + "</figure>"
         case .missing(let reason):
             return "<figure class=\"gap\"><div><strong>\(chinese ? "图片缺失" : "Picture missing")</strong><br>\(escape(reason))</div></figure>"
         }

@@ -2,19 +2,22 @@ import ArgumentParser
 import AssetBuildCore
 import Foundation
 
-struct Validate: ParsableCommand {
+struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the manifest and its reference files against every documented limit. No network.")
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
+    func run() async throws {
         let workspace = try global.workspace()
         let manifest = workspace.manifest
         let problems = InputFiles(memo: [:]).check(manifest)
         if !problems.isEmpty {
             throw DiagnosticsError(problems, sources: [problems[0].location?.file ?? "": manifest.source])
         }
+        // Text overlays' fonts, as plan and build check them (libvips' worker, or the facts it
+        // gave last time while they hold).
+        try await global.engine(workspace, reporter: FanOutReporter([])).checkDerivedTargets()
         global.printWarnings(manifest)
         let images = manifest.targets.reduce(0) { $0 + ($1.image?.images ?? 0) }
         let derived = manifest.targets.reduce(0) { $0 + ($1.derived?.images ?? 0) }

@@ -62,6 +62,25 @@ struct DerivedCLITests {
         try ManifestSnapshot.assert(mermaid.stdout, golden: Self.goldens.appendingPathComponent("graph.mmd"))
     }
 
+    @Test("validate names an unknown font at its place with the closest installed family, as plan and build do")
+    func validateUnknownFont() async throws {
+        let ws = try CLIWorkspace(manifest: Self.manifest.replacingOccurrences(of: "DejaVu Sans Bold", with: "DejaVu Sanz Bold"))
+        try ws.dir.write("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"8\"/>", to: "brand/logo.svg")
+        let validate = try await ws.run(["validate"])
+        #expect(validate.status == 2, "\(validate)")
+        #expect(validate.stdout.isEmpty)
+        try ManifestSnapshot.assert(validate.stderr, golden: Self.goldens.appendingPathComponent("validate-unknown-font.txt"))
+        for command in [["plan"], ["build"]] {
+            let other = try await ws.run(command)
+            #expect(other.status == 2 && other.stderr == validate.stderr, "\(command): \(other)")
+        }
+        #expect(!ws.dir.exists("build"))
+        // Fixed, it validates; a font known from the facts kept in the state folder is checked the same.
+        try ws.dir.edit("assetbuild.yaml", replacing: "DejaVu Sanz Bold", with: "DejaVu Sans Bold")
+        let ok = try await ws.run(["validate"])
+        #expect(ok.status == 0, "\(ok)")
+    }
+
     @Test("a bad variant option exits 2 at its line and column, before anything is built")
     func badOption() async throws {
         let ws = try CLIWorkspace(manifest: Self.manifest.replacingOccurrences(of: "format: webp}", with: "format: wepb}"))

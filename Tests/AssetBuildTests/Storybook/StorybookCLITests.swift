@@ -58,3 +58,63 @@ import Testing
         #expect(html.contains("not drawn: the service allows at most 9 images with 6 references"))
     }
 }
+
+/// Images derived from a storybook's pictures are shown in the book, under the page (or cover)
+/// each was made from, linked to its file.
+@Suite struct StorybookVariantsCLITests {
+    @Test func the_book_shows_each_pages_derived_images_under_its_picture() async throws {
+        let ws = try CLIWorkspace(example: "storybook")
+        try ws.dir.write(try ws.dir.text("assetbuild.yaml") + """
+
+              square:
+                from: bedtime.pictures
+                size: 108x108
+                format: webp
+              second:
+                from: "bedtime.pictures[2]"
+                size: 54x96
+                format: png
+
+            """, to: "assetbuild.yaml")
+        try await ws.buildOK()
+        let html = try String(decoding: ws.dir.read("build/bedtime/index.html"), as: UTF8.self)
+        let story = try #require(BookAssembler.Story.parse(String(decoding: ws.dir.read("build/bedtime/story.json"), as: UTF8.self)))
+        func section(_ id: String) throws -> Substring {
+            let start = try #require(html.range(of: id))
+            let end = html.range(of: "</section>", range: start.upperBound..<html.endIndex)?.lowerBound ?? html.endIndex
+            return html[start.lowerBound..<end]
+        }
+        for page in 1...story.scenes.count {
+            let s = try section("id=\"page-\(page)\"")
+            let square = "<a href=\"../square/\(page).webp\"><img src=\"../square/\(page).webp\" alt=\"\" loading=\"lazy\">"
+                + "<span>square · 108x108 webp</span></a>"
+            #expect(s.contains("<figcaption class=\"variants\"><span class=\"also\">Also made</span>" + square), "page \(page): \(s)")
+            #expect(s.contains("../second.png") == (page == 2), "page \(page): \(s)")
+            // The link leads to the file the build derived.
+            let file = try ws.dir.read("build/square/\(page).webp")
+            #expect(file.starts(with: Data("RIFF".utf8)))
+        }
+        // The cover is the picture after the last page.
+        #expect(try section("class=\"cover\"").contains("href=\"../square/\(story.scenes.count + 1).webp\""))
+        #expect(ws.dir.exists("build/second.png"))
+        #expect(html.contains("@media print { .variants { display: none; } }"))
+    }
+
+    @Test func a_book_without_derived_images_keeps_its_key_and_adding_one_assembles_it_again() async throws {
+        let ws = try CLIWorkspace(example: "storybook")
+        try await ws.buildOK()
+        let plain = try String(decoding: ws.dir.read("build/bedtime/index.html"), as: UTF8.self)
+        #expect(!plain.contains("variants"), "no row and no styles for it")
+        try ws.dir.write(try ws.dir.text("assetbuild.yaml") + """
+
+              square: {from: bedtime.pictures, size: 108x108, format: webp}
+
+            """, to: "assetbuild.yaml")
+        let plan = try await ws.run(["plan"])
+        #expect(plan.status == 0, "\(plan)")
+        #expect(plan.stdout.contains("book layout or page text changed"), "\(plan)")
+        let build = try await ws.buildOK()
+        #expect(build.requests == 0, "nothing is drawn again")
+        #expect(try String(decoding: ws.dir.read("build/bedtime/index.html"), as: UTF8.self).contains("../square/1.webp"))
+    }
+}
