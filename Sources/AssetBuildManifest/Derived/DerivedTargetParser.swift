@@ -29,16 +29,11 @@ package struct DerivedTargetParser {
         return m.firstIndex { $0.key.scalar?.string == "variants" }.map { (m[$0].key, m[$0].value) }
     }
 
-    /// The variant targets written under `targets:` (`hero.og`), also those that fail to load: a
-    /// reference to one of them is not "unknown".
-    package static func declaredVariantNames(in targets: Node) -> [String] {
-        guard case .mapping(let m) = targets else { return [] }
-        var out: [String] = []
-        for (key, value) in m {
-            guard let name = key.scalar?.string, case .mapping(let variants)? = variantsEntry(of: value)?.value else { continue }
-            out += variants.compactMap { $0.key.scalar?.string }.map { "\(name).\($0)" }
-        }
-        return out
+    /// The variant targets written at `variants` (the value of target `parent`'s `variants:`:
+    /// `hero.og`), also those that fail to load: a reference to one of them is not "unknown".
+    package static func declaredVariantNames(of parent: String, variants: Node) -> [String] {
+        guard case .mapping(let m) = variants else { return [] }
+        return m.compactMap { $0.key.scalar?.string }.map { "\(parent).\($0)" }
     }
 
     /// The variants of image target `parent`, written at `node` (the value of its `variants:`).

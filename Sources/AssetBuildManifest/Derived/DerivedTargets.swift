@@ -13,8 +13,8 @@ package enum DerivedTargets {
     /// Settles `targets`. `declared` holds every target and variant name written in the manifest,
     /// also those that failed to load.
     package static func settle(_ targets: inout [Target], declared: Set<String>) {
-        var byName: [String: Int] = [:]
-        for (i, t) in targets.enumerated() { byName[t.name] = i }
+        var byName = [String: Int](minimumCapacity: targets.count)
+        for i in targets.indices { byName[targets[i].name] = i }
         resolveVariantReferences(&targets, known: declared.union(byName.keys))
         var images: [String: Int] = [:]
         for i in targets.indices {

@@ -10,6 +10,9 @@ public struct LocalFilePolicy: Sendable {
     public var allowAnywhere: Bool
     /// `provider.allow_outside`: folders (absolute, real paths) the manifest itself allows.
     package var allowedFolders: [String] = []
+    /// The manifest's folder and its real path, resolved once (`allow(_:directory:)`) rather than
+    /// for every file checked against it.
+    private var folder: (path: String, real: String)?
 
     public static let environmentVariable = "ASSETBUILD_ALLOW_OUTSIDE"
     public static let manifestKey = "allow_outside"
@@ -27,7 +30,7 @@ public struct LocalFilePolicy: Sendable {
     /// read, or nil when it may.
     package func refusal(_ relative: String, directory: String, what: String) -> (message: String, notes: [String])? {
         guard !allowAnywhere else { return nil }
-        let folder = FileOps.realPath(directory)
+        let folder = self.folder.flatMap { $0.path == directory ? $0.real : nil } ?? FileOps.realPath(directory)
         let written = relative.hasPrefix("/") ? relative : directory + "/" + relative
         let resolved = FileOps.realPath(written)
         if FileOps.isInside(resolved, folder: folder) { return nil }
@@ -39,8 +42,10 @@ public struct LocalFilePolicy: Sendable {
                 ["to allow it, pass --allow-outside (or set \(Self.environmentVariable)=1), or list its folder under provider.\(Self.manifestKey)"])
     }
 
-    /// Adds the folders of `provider.allow_outside`, relative to `directory` or absolute.
+    /// Takes `directory` as the manifest's folder and adds the folders of `provider.allow_outside`,
+    /// relative to it or absolute.
     package mutating func allow(_ folders: [String], directory: String) {
+        folder = (directory, FileOps.realPath(directory))
         allowedFolders += folders.map { FileOps.realPath($0.hasPrefix("/") ? $0 : directory + "/" + $0) }
     }
 }

@@ -118,10 +118,14 @@ public enum ManifestLoader {
         let resolver = TargetResolver(provider: provider, directory: directory, files: files)
         let derived = DerivedTargetParser(templates: templates)
         let textDefaults = defaults.textDefaults(), imageDefaults = defaults.imageDefaults()
+        // Every target and variant name written, also those that fail to load: naming one of them
+        // is not "unknown target".
+        var declaredNames: [String] = []
         if let t = value("targets") {
             if let entries = tree.entries(of: t, context: "'targets'") {
                 if entries.isEmpty { tree.error("'targets' is empty; declare at least one target", at: t) }
                 for e in entries {
+                    declaredNames.append(e.key)
                     let location = tree.location(e.keyNode)
                     if !isValidTargetName(e.key) {
                         let fixed = suggestedTargetName(e.key)
@@ -132,10 +136,12 @@ public enum ManifestLoader {
                     if case .mapping(let m) = e.value, let sb = lookUp("storybook", in: m) {
                         targets += expandStorybook(e.key, location: location, target: e.value, storybook: sb,
                                                    defaults: defaults, resolver: resolver, templates: templates, tree: &tree)
+                        declaredNames += declaredVariantNames(of: e.key, target: e.value)
                         continue
                     }
                     if case .mapping(let m) = e.value, lookUp("from", in: m) != nil {
                         if let t = derived.derivedTarget(name: e.key, location: location, node: e.value, tree: &tree) { targets.append(t) }
+                        declaredNames += declaredVariantNames(of: e.key, target: e.value)
                         continue
                     }
                     let own = TargetOptions.parse(e.value, context: "target '\(e.key)'", allowOutput: true,
@@ -151,6 +157,7 @@ public enum ManifestLoader {
                     // Variants follow their target; a broken target's variants are still checked.
                     // (`written` holds every key of the mapping: most targets have no variants.)
                     if own.written.contains("variants"), let (keyNode, v) = DerivedTargetParser.variantsEntry(of: e.value) {
+                        declaredNames += DerivedTargetParser.declaredVariantNames(of: e.key, variants: v)
                         if isText {
                             tree.error("'variants' are sizes and formats of an image target's pictures; '\(e.key)' is a text target", at: keyNode,
                                        notes: ["to draw its text on an image, declare a target with 'from: IMAGE' and an overlay {text: \"${\(e.key).FIELD}\", …}"])
@@ -166,10 +173,6 @@ public enum ManifestLoader {
         }
 
         StorybookExpansion.fitPictureGroups(&targets, tree: &tree)
-        var declaredNames: [String] = []
-        if let t = value("targets"), case .mapping(let m) = t {
-            declaredNames = m.compactMap { $0.key.scalar?.string } + DerivedTargetParser.declaredVariantNames(in: t)
-        }
         DerivedTargets.settle(&targets, declared: Set(declaredNames))
         var checks = ManifestChecks(targets: targets, directory: directory, files: files)
         checks.declaredNames = declaredNames
@@ -196,6 +199,11 @@ public enum ManifestLoader {
     private static func lookUp(_ key: String, in m: Node.Mapping) -> Node? {
         guard m.indices.contains(where: { m[$0].key.scalar?.string == key }) else { return nil }
         return m[key]
+    }
+
+    /// The variants a storybook or derived target writes (errors both, reported by their parsers).
+    private static func declaredVariantNames(of name: String, target: Node) -> [String] {
+        DerivedTargetParser.variantsEntry(of: target).map { DerivedTargetParser.declaredVariantNames(of: name, variants: $0.value) } ?? []
     }
 
     /// A `storybook:` target: its mapping may hold only `storybook`, `deps` and `description`.

@@ -23,13 +23,14 @@ package struct TargetResolver {
 
     private func resolveImage(name: String, location: SourceLocation, options o: TargetOptions,
                               tree: inout YAMLTree) -> ImageSpec? {
-        let textOnly: [(String, SourceLocation?)] = [
-            ("system", o.system?.location), ("system_file", o.systemFile?.location), ("schema", o.schema?.location),
-        ] + OptionTable.options(for: .text).map { ($0.name, o.options[$0.name]?.location) }
-        for (key, at) in textOnly {
-            guard let at else { continue }
+        func textOnly(_ key: String, at: SourceLocation?) {
+            guard let at else { return }
             tree.error("'\(key)' applies to text targets; remove it, or add 'kind: text' to make '\(name)' a text target", at: at)
         }
+        textOnly("system", at: o.system?.location)
+        textOnly("system_file", at: o.systemFile?.location)
+        textOnly("schema", at: o.schema?.location)
+        for option in OptionTable.textOptions { textOnly(option.name, at: o.options[option.name]?.location) }
         let modelID = o.model ?? Located(ModelCatalog.defaultImageModel, at: location)
         // An unknown model skips only the checks that need its limits; the rest still run.
         let known = imageModel(modelID, tree: &tree)
@@ -95,8 +96,8 @@ package struct TargetResolver {
             if let written = o.options[option.name] {
                 if let model { option.check(written, model: model, display: m, tree: &tree) }
                 values[option.name] = written.value
-            } else {
-                values[option.name] = option.defaultValue(model: model, images: images)
+            } else if let value = option.defaultValue(model: model, images: images) {
+                values[option.name] = value
             }
         }
         return values
@@ -333,11 +334,14 @@ public enum SizeSpec {
     /// is whitespace (nearly always): then there is nothing to trim.
     package static func trimmed(_ s: String) -> String {
         guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last,
-              !CharacterSet.whitespaces.contains(first), !CharacterSet.whitespaces.contains(last) else {
+              !whitespaces.contains(first), !whitespaces.contains(last) else {
             return s.trimmingCharacters(in: .whitespaces)
         }
         return s
     }
+
+    /// Made once: `CharacterSet.whitespaces` builds a new set on every call.
+    private static let whitespaces = CharacterSet.whitespaces
 
     /// The guide's own example for a pixel count: 2560x1440 rather than 1920x1920.
     package static func describePixels(_ n: Int) -> String {

@@ -104,26 +104,28 @@ public struct Planner: Sendable {
         var out: [TargetPlan] = []
         for i in order {
             let t = manifest.targets[i]
+            // Made once per target: an action holds a copy of its target.
+            let kind = actions(t)
             let pendingUpstream = graph.dependencies[i].map { manifest.targets[$0].name }
                 .first { plans[$0]?.status == .run || plans[$0]?.status == .pending }
             var p: TargetPlan
             if let up = pendingUpstream {
-                p = pendingPlan(t, reason: .upstreamPending(up))
-                let own = ownChanges(t, upstream: { outputs[$0] ?? previousOutput($0) })
+                p = pendingPlan(kind, reason: .upstreamPending(up))
+                let own = ownChanges(kind, upstream: { outputs[$0] ?? previousOutput($0) })
                 // Its own edit makes it run whatever the upstream produces.
                 if !own.isEmpty { p.status = .run }
                 p.reasons = own + p.reasons
             } else {
                 do {
-                    p = try decide(t, upstream: { outputs[$0] })
+                    p = try decide(kind, upstream: { outputs[$0] })
                 } catch let error as InputError {
                     // One target's unreadable input fails that target when it runs (exit 1, and
                     // -k builds the rest); it must not abort the whole plan.
-                    p = pendingPlan(t, reason: .inputError(error.message))
+                    p = pendingPlan(kind, reason: .inputError(error.message))
                     p.status = .run
                 }
             }
-            if let o = try p.output.map({ try withText($0, target: t) }) { outputs[t.name] = o }
+            if let o = try p.output.map({ try withText($0, kind: kind) }) { outputs[t.name] = o }
             plans[t.name] = p
             out.append(p)
         }
@@ -133,9 +135,10 @@ public struct Planner: Sendable {
     /// What changed in the target itself (prompt, options, reference files), judged as if its
     /// upstream targets produced what they did last time: a target waiting for an upstream still
     /// shows its own edits in `plan` and `status`, not only once the upstream has run.
-    package func ownChanges(_ t: Target, upstream: (String) -> TargetOutput?) -> [RebuildReason] {
+    package func ownChanges(_ kind: any PlannedAction, upstream: (String) -> TargetOutput?) -> [RebuildReason] {
+        let t = kind.target
         guard targetStates[t.name] != nil else { return [.neverBuilt] }
-        guard let resolved = try? fingerprinter.fingerprint(actions(t), upstream: upstream) else { return [] }
+        guard let resolved = try? fingerprinter.fingerprint(kind, upstream: upstream) else { return [] }
         return changeReasons(t, fp: resolved.fingerprint).filter { !$0.comesFromUpstream }
     }
 
@@ -150,7 +153,12 @@ public struct Planner: Sendable {
 
     /// Text outputs carry their reply, read from the object store (small JSON).
     package func withText(_ o: TargetOutput, target: Target) throws -> TargetOutput {
-        guard actions(target).outputIsText, let obj = o.images.first?.object else { return o }
+        try withText(o, kind: actions(target))
+    }
+
+    private func withText(_ o: TargetOutput, kind: any PlannedAction) throws -> TargetOutput {
+        guard kind.outputIsText, let obj = o.images.first?.object else { return o }
+        let target = kind.target
         var copy = o
         // An output adopted from assetbuild.lock is not in the object store yet: read the file.
         let bytes = cache.objects.contains(obj) ? try cache.objects.read(obj) : try fileSystem.read(buildRoot + "/" + target.outputPath())
@@ -158,8 +166,8 @@ public struct Planner: Sendable {
         return copy
     }
 
-    package func pendingPlan(_ t: Target, reason: RebuildReason) -> TargetPlan {
-        let action = actions(t)
+    package func pendingPlan(_ action: any PlannedAction, reason: RebuildReason) -> TargetPlan {
+        let t = action.target
         let figures = action.pendingFigures
         return TargetPlan(target: t.name, status: .pending, reasons: [reason], fingerprint: nil, resolved: nil, action: nil,
                           imagesToGenerate: figures.images, requests: action.sendsRequest ? 1 : 0, model: figures.model,
@@ -168,9 +176,13 @@ public struct Planner: Sendable {
 
     /// The decision for one target whose upstream outputs are all known.
     public func decide(_ t: Target, upstream: (String) -> TargetOutput?) throws -> TargetPlan {
-        let kind = actions(t)
+        try decide(actions(t), upstream: upstream)
+    }
+
+    private func decide(_ kind: any PlannedAction, upstream: (String) -> TargetOutput?) throws -> TargetPlan {
+        let t = kind.target
         guard let resolved = try fingerprinter.fingerprint(kind, upstream: upstream) else {
-            return pendingPlan(t, reason: .upstreamPending(t.dependencies.first?.value ?? "?"))
+            return pendingPlan(kind, reason: .upstreamPending(t.dependencies.first?.value ?? "?"))
         }
         let fp = resolved.fingerprint
         let action = try knownActions[fp.key] ?? cache.actions(forKeys: [fp.key])[fp.key]
