@@ -11,17 +11,20 @@ makes one): each writes a stamp and a record the other does not accept.
   full                     `assetbuild build` with the stamp removed (parse, check, plan everything)
   edit                     `assetbuild build` after a new prompt for target t000000 (one image made)
 
-Prints the median and minimum wall ms of each, and the peak RSS of its last run (GNU time).
+Prints the median and minimum wall ms of each, the median CPU ms (user + system, which moves less
+with the load than wall time), and the peak RSS of one more run (GNU time).
 """
 
 import argparse
 import os
 import re
 import statistics
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from noop import run_once, peak_rss_kib  # noqa: E402
+from noop import peak_rss_kib  # noqa: E402
 
 EDITED = re.compile(r'^(  t000000:\n    prompt: ")[^"]*(")', re.M)
 
@@ -43,6 +46,16 @@ def prepare(case: str, cwd: str, run: int) -> None:
             f.write(text)
 
 
+def run(argv, cwd, env):
+    """Runs argv; returns (wall seconds, CPU seconds, exit status, output)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.stdout.close()
+    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status), out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("before"); ap.add_argument("before_dir")
@@ -56,20 +69,23 @@ def main() -> int:
     command = "status" if args.case == "noop-status" else "build"
     sides = [("before", os.path.abspath(args.before), args.before_dir), ("after", os.path.abspath(args.after), args.after_dir)]
     times = {name: [] for name, _, _ in sides}
-    for run in range(args.warmup + args.runs):
+    cpu = {name: [] for name, _, _ in sides}
+    for i in range(args.warmup + args.runs):
         for name, binary, cwd in sides:
-            prepare(args.case, cwd, run)
-            t, _, rc, out = run_once([binary, command], cwd, env, capture=True)
+            prepare(args.case, cwd, i)
+            t, c, rc, out = run([binary, command], cwd, env)
             if rc != 0:
                 sys.exit(f"error: {name} `assetbuild {command}` exited {rc} in {cwd}:\n{out.decode(errors='replace')[-2000:]}")
-            if run >= args.warmup:
+            if i >= args.warmup:
                 times[name].append(t * 1000)
+                cpu[name].append(c * 1000)
     print(f"{args.case}: {args.warmup} warm-up + {args.runs} runs each, by turns")
     for name, binary, cwd in sides:
         prepare(args.case, cwd, args.warmup + args.runs)
         rss = peak_rss_kib([binary, command], cwd, env) / 1024
         ts = times[name]
-        print(f"  {name:<7} median {statistics.median(ts):8.1f} ms  min {min(ts):8.1f} ms  peak RSS {rss:6.1f} MB")
+        print(f"  {name:<7} wall median {statistics.median(ts):8.1f} ms  min {min(ts):8.1f} ms"
+              f"  CPU median {statistics.median(cpu[name]):8.1f} ms  peak RSS {rss:6.1f} MB")
     return 0
 
 

@@ -201,7 +201,7 @@ public enum ManifestLoader {
         return m[key]
     }
 
-    /// The variants a storybook or derived target writes (errors both, reported by their parsers).
+    /// The variants a storybook or derived target writes (an error on either, which its parser reports).
     private static func declaredVariantNames(of name: String, target: Node) -> [String] {
         DerivedTargetParser.variantsEntry(of: target).map { DerivedTargetParser.declaredVariantNames(of: name, variants: $0.value) } ?? []
     }
