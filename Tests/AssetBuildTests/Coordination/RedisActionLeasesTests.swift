@@ -17,10 +17,11 @@ import Testing
     @Test func aLeaseIsExclusiveAcrossRunnersAndRenewedWhileHeld() async throws {
         let redis = try await LoopbackServer.redis()
         // The holder's renewals run on a manual clock, so the test decides when they are due and
-        // a loaded machine cannot make one late; Redis's own time to live (30 s) never runs out.
+        // a loaded machine cannot make one late; Redis's own time to live (10 min) never runs out,
+        // and a command may take 30 s on a machine that stalls the test.
         let clock = ManualClock()
-        let coordinationA = Coordination(url: redis.redisURL, clock: clock, leaseTTL: .seconds(30), maxPoll: .milliseconds(20),
-                                         warn: WarningLog().sink)
+        let coordinationA = Coordination(url: redis.redisURL, clock: clock, leaseTTL: .seconds(600), maxPoll: .milliseconds(20),
+                                         commandTimeout: .seconds(30), warn: WarningLog().sink)
         let a = RedisActionLeases(coordination: coordinationA)
         let (b, _) = runner(redis)
         guard case .held(let lease) = try await a.acquire(key: "k") else { Issue.record("the first runner holds it"); return }
@@ -29,7 +30,7 @@ import Testing
         // Three renewals, each due after a third of the time to live.
         for n in 1...3 {
             while clock.sleeperCount == 0 { await Task.yield() }
-            clock.advance(by: .seconds(10))
+            clock.advance(by: .seconds(200))
             while redisLease.renewals.count < n {
                 try #require(redisLease.renewals.going, "the lease was lost or Redis failed")
                 await Task.yield()
